@@ -1,0 +1,59 @@
+/*
+ * clock: monotonic deadlines and wall-clock stamps.
+ */
+#include "config.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "clock.h"
+
+/* Monotonic milliseconds since an arbitrary point. */
+int64_t
+clock_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Wall-clock milliseconds since the epoch. */
+int64_t
+clock_wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Milliseconds left until deadline for poll(2); -1 for forever. */
+int
+clock_poll_timeout(int64_t deadline)
+{
+	int64_t left;
+
+	if (deadline == CLOCK_FOREVER)
+		return -1;
+	left = deadline - clock_mono_ms();
+	if (left < 0)
+		return 0;
+	if (left > INT_MAX)
+		return INT_MAX;
+	return (int)left;
+}
+
+/* Writes t (epoch ms) as RFC 3339 UTC, e.g. 2026-11-23T01:02:03.456Z. */
+void
+clock_rfc3339(int64_t t, char *buf, size_t len)
+{
+	struct tm tm;
+	time_t s = (time_t)(t / 1000);
+	char tmp[32];
+
+	gmtime_r(&s, &tm);
+	strftime(tmp, sizeof(tmp), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, len, "%s.%03dZ", tmp, (int)(t % 1000));
+}

@@ -1,0 +1,118 @@
+/*
+ * duration: strict parsers for durations, sizes and integers.  Each
+ * accepts the whole string or nothing, so "10x" or "5s " is an error the
+ * user sees rather than a silent 10 or 5.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "duration.h"
+
+struct unit {
+	const char	*name;
+	double		 scale;
+};
+
+/* Multiplies a non-negative decimal prefix of s by the scale of its unit. */
+static int
+parse_scaled(const char *s, const struct unit *units, double dflt,
+    double max, double *out)
+{
+	char *end;
+	double v;
+
+	if (s == NULL || *s == '\0' || *s == '-' || *s == '+' ||
+	    (*s != '.' && (*s < '0' || *s > '9')))
+		return -1;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno != 0 || end == s || !isfinite(v) || v < 0)
+		return -1;
+	if (*end == '\0')
+		v *= dflt;
+	else {
+		for (; units->name != NULL; units++)
+			if (strcmp(end, units->name) == 0)
+				break;
+		if (units->name == NULL)
+			return -1;
+		v *= units->scale;
+	}
+	if (v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Parses a DURATION into milliseconds; 0 or -1. */
+int
+duration_parse(const char *s, int64_t *ms)
+{
+	static const struct unit units[] = {
+		{ "ms", 1 }, { "s", 1000 }, { "m", 60000 },
+		{ "h", 3600000 }, { "d", 86400000 }, { NULL, 0 }
+	};
+	double v;
+
+	if (parse_scaled(s, units, 1000, 9.0e15, &v) == -1)
+		return -1;
+	*ms = (int64_t)llround(v);
+	return 0;
+}
+
+/* Parses a SIZE with optional K, M, G (powers of 1024) into bytes. */
+int
+duration_parse_size(const char *s, uint64_t *bytes)
+{
+	static const struct unit units[] = {
+		{ "K", 1024.0 }, { "M", 1048576.0 }, { "G", 1073741824.0 },
+		{ "k", 1024.0 }, { "KB", 1024.0 }, { "MB", 1048576.0 },
+		{ "GB", 1073741824.0 }, { NULL, 0 }
+	};
+	double v;
+
+	if (parse_scaled(s, units, 1, 9.0e18, &v) == -1)
+		return -1;
+	*bytes = (uint64_t)llround(v);
+	return 0;
+}
+
+/* Parses a whole decimal number in [min, max]; 0 or -1. */
+int
+duration_parse_int(const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	if (s == NULL || *s == '\0')
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Writes ms as "850ms", "3.2s", "4m10s" or "2h05m" into buf. */
+void
+duration_format(int64_t ms, char *buf, size_t len)
+{
+	if (ms < 0)
+		ms = 0;
+	if (ms < 1000)
+		snprintf(buf, len, "%lldms", (long long)ms);
+	else if (ms < 60000)
+		snprintf(buf, len, "%.1fs", ms / 1000.0);
+	else if (ms < 3600000)
+		snprintf(buf, len, "%lldm%02llds", (long long)(ms / 60000),
+		    (long long)(ms / 1000 % 60));
+	else
+		snprintf(buf, len, "%lldh%02lldm", (long long)(ms / 3600000),
+		    (long long)(ms / 60000 % 60));
+}

@@ -1,0 +1,100 @@
+/*
+ * holder: the one-line record that says who holds a key.  Host names
+ * are sanitised on the way in, so a record always has five fields.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/random.h>
+
+#include "clock.h"
+#include "holder.h"
+
+/* Fills h for this process: host name, pid, now, no token, fence 0. */
+void
+holder_self(struct holder *h)
+{
+	char *p;
+
+	memset(h, 0, sizeof(*h));
+	strcpy(h->token, "-");
+	if (gethostname(h->host, sizeof(h->host) - 1) == -1 ||
+	    h->host[0] == '\0')
+		strcpy(h->host, "unknown");
+	for (p = h->host; *p != '\0'; p++)
+		if (*p <= ' ' || *p == 0x7f)
+			*p = '_';
+	h->pid = (long)getpid();
+	h->since_ms = clock_wall_ms();
+	h->ttl_ms = -1;
+}
+
+/* Sets h->token to 32 random hex digits from getrandom(2); 0 or -1. */
+int
+holder_new_token(struct holder *h)
+{
+	unsigned char r[HOLDER_TOKEN_LEN / 2];
+	size_t i;
+	ssize_t n;
+
+	do
+		n = getrandom(r, sizeof(r), 0);
+	while (n == -1 && errno == EINTR);
+	if (n != (ssize_t)sizeof(r))
+		return -1;
+	for (i = 0; i < sizeof(r); i++)
+		snprintf(h->token + i * 2, 3, "%02x", r[i]);
+	return 0;
+}
+
+/* Writes "TOKEN HOST PID SINCE FENCE" into buf; returns its length. */
+size_t
+holder_format(const struct holder *h, char *buf, size_t len)
+{
+	int n;
+
+	n = snprintf(buf, len, "%s %s %ld %" PRId64 " %" PRIu64,
+	    h->token, h->host, h->pid, h->since_ms, h->fence);
+	if (n < 0)
+		return 0;
+	return (size_t)n < len ? (size_t)n : len - 1;
+}
+
+/* Parses a record of len bytes into h; 0, or -1 if malformed. */
+int
+holder_parse(const char *rec, size_t len, struct holder *h)
+{
+	char buf[HOLDER_RECORD_MAX + 1];
+	long long since;
+	unsigned long long fence;
+	int end = 0;
+
+	if (len == 0 || len > HOLDER_RECORD_MAX)
+		return -1;
+	memcpy(buf, rec, len);
+	buf[len] = '\0';
+	memset(h, 0, sizeof(*h));
+	if (sscanf(buf, "%32s %255s %ld %lld %llu%n", h->token, h->host,
+	    &h->pid, &since, &fence, &end) != 5 ||
+	    (buf[end] != '\0' && buf[end] != '\n'))
+		return -1;
+	h->since_ms = since;
+	h->fence = fence;
+	h->ttl_ms = -1;
+	return 0;
+}
+
+/* Writes "pid 123 on HOST since TIME" into buf for messages. */
+void
+holder_describe(const struct holder *h, char *buf, size_t len)
+{
+	char when[40];
+
+	clock_rfc3339(h->since_ms, when, sizeof(when));
+	snprintf(buf, len, "pid %ld on %s since %s", h->pid, h->host, when);
+}

@@ -1,0 +1,41 @@
+/*
+ * holder: who holds a key.  The record is one line of text, the same for
+ * both backends, so "status" and the waiting message read it one way:
+ *
+ *	TOKEN HOST PID SINCE_MS FENCE
+ *
+ * TOKEN is 32 hex digits (local holders write "-"), HOST has no spaces
+ * (they are replaced), SINCE_MS is wall-clock epoch milliseconds.
+ */
+#ifndef KEYLOCK_HOLDER_H
+#define KEYLOCK_HOLDER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define HOLDER_TOKEN_LEN	32
+#define HOLDER_HOST_MAX		256
+#define HOLDER_RECORD_MAX	(HOLDER_TOKEN_LEN + HOLDER_HOST_MAX + 64)
+
+struct holder {
+	char		token[HOLDER_TOKEN_LEN + 1];
+	char		host[HOLDER_HOST_MAX];
+	long		pid;
+	int64_t		since_ms;	/* wall clock, epoch ms */
+	uint64_t	fence;
+	int64_t		ttl_ms;		/* lease left; -1 for none (local) */
+};
+
+/* Fills h for this process: host name, pid, now, no token, fence 0. */
+void	holder_self(struct holder *h);
+/* Sets h->token to 32 fresh random hex digits; 0, or -1 with errno. */
+int	holder_new_token(struct holder *h);
+/* Writes h as a record into buf (NUL-terminated); returns its length. */
+size_t	holder_format(const struct holder *h, char *buf, size_t len);
+/* Parses a record of len bytes into h; 0, or -1 if it is malformed. */
+int	holder_parse(const char *rec, size_t len, struct holder *h);
+/* Writes "pid 123 on host since 2026-...Z" into buf for messages. */
+void	holder_describe(const struct holder *h, char *buf, size_t len);
+
+#endif

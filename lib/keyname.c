@@ -1,0 +1,148 @@
+/*
+ * keyname: reversible escapes of a KEY for file names and Redis keys.
+ * Both escapes are injective, so two keys never share a lock.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "keyname.h"
+
+static const char hexdig[] = "0123456789ABCDEF";
+
+/* Nonzero if byte c may stand as itself in a file name. */
+static int
+file_safe(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
+}
+
+/* Writes key's file name into buf; 0, or -1 for an empty key. */
+int
+keyname_file(const char *key, char *buf, size_t len)
+{
+	const unsigned char *p;
+	size_t n = 0;
+	char hex[65];
+
+	if (*key == '\0' || len < KEYNAME_FILE_MAX + 1)
+		return -1;
+	for (p = (const unsigned char *)key; *p != '\0'; p++) {
+		if (n + 4 > KEYNAME_FILE_MAX)
+			goto hashed;
+		if (file_safe(*p) && !(p == (const unsigned char *)key &&
+		    *p == '.'))
+			buf[n++] = (char)*p;
+		else {
+			buf[n++] = '%';
+			buf[n++] = hexdig[*p >> 4];
+			buf[n++] = hexdig[*p & 15];
+		}
+	}
+	buf[n] = '\0';
+	return 0;
+hashed:
+	keyname_sha256(key, strlen(key), hex);
+	snprintf(buf, len, "#%s", hex);
+	return 0;
+}
+
+/* Value of hex digit c, or -1. */
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* Undoes %XX escapes in s[0..len); malloc'd string or NULL. */
+static char *
+unescape(const char *s, size_t len)
+{
+	char *out, *q;
+	size_t i;
+	int hi, lo;
+
+	if ((out = q = malloc(len + 1)) == NULL)
+		return NULL;
+	for (i = 0; i < len; i++) {
+		if (s[i] != '%') {
+			*q++ = s[i];
+			continue;
+		}
+		if (i + 2 >= len)
+			goto bad;
+		if ((hi = hexval(s[i + 1])) == -1 ||
+		    (lo = hexval(s[i + 2])) == -1)
+			goto bad;
+		*q++ = (char)(hi << 4 | lo);
+		i += 2;
+	}
+	*q = '\0';
+	if (q == out || memchr(out, '\0', (size_t)(q - out)) != NULL)
+		goto bad;
+	return out;
+bad:
+	free(out);
+	return NULL;
+}
+
+/* Decodes a file name from keyname_file(); NULL if hashed or foreign. */
+char *
+keyname_unfile(const char *name)
+{
+	if (*name == '#' || *name == '.')
+		return NULL;
+	return unescape(name, strlen(name));
+}
+
+/* Returns a malloc'd Redis escape of key ('%', '{', '}' as %XX). */
+char *
+keyname_redis(const char *key)
+{
+	const unsigned char *p;
+	char *out, *q;
+
+	if ((out = q = malloc(strlen(key) * 3 + 1)) == NULL)
+		return NULL;
+	for (p = (const unsigned char *)key; *p != '\0'; p++) {
+		if (*p == '%' || *p == '{' || *p == '}') {
+			*q++ = '%';
+			*q++ = hexdig[*p >> 4];
+			*q++ = hexdig[*p & 15];
+		} else
+			*q++ = (char)*p;
+	}
+	*q = '\0';
+	return out;
+}
+
+/* Decodes len bytes of keyname_redis() output; malloc'd key or NULL. */
+char *
+keyname_unredis(const char *s, size_t len)
+{
+	return unescape(s, len);
+}
+
+/* Writes the lower-case hex SHA-256 of p[0..len) into hex[65]. */
+void
+keyname_sha256(const void *p, size_t len, char hex[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0, i;
+
+	EVP_Digest(p, len, md, &mdlen, EVP_sha256(), NULL);
+	for (i = 0; i < mdlen && i < 32; i++)
+		snprintf(hex + i * 2, 3, "%02x", md[i]);
+	hex[64] = '\0';
+}

@@ -1,0 +1,31 @@
+/*
+ * keyname: how a KEY becomes a file name or a Redis key part.
+ *
+ * File names: bytes outside [A-Za-z0-9._-] and a leading '.' are written
+ * as %XX, so no key can name "", ".", ".." or a path with '/'.  A name
+ * that would pass KEYNAME_FILE_MAX is replaced by "#" and the SHA-256 of
+ * the key, and the key itself is kept inside the lock file for "list".
+ *
+ * Redis: '%', '{' and '}' are written as %25, %7B, %7D so the hash tag
+ * {KEY} is exactly the key and no two keys share a name.
+ */
+#ifndef KEYNAME_H
+#define KEYNAME_H
+
+#include <stddef.h>
+
+#define KEYNAME_FILE_MAX	200	/* leaves room for suffixes in NAME_MAX */
+
+/* Writes key's file name into buf (>= KEYNAME_FILE_MAX + 1); 0 or -1. */
+int	 keyname_file(const char *key, char *buf, size_t len);
+/* Decodes a file name made by keyname_file(); malloc'd key, or NULL if
+   the name is hashed or not one of ours. */
+char	*keyname_unfile(const char *name);
+/* Returns a malloc'd Redis escape of key, or NULL when out of memory. */
+char	*keyname_redis(const char *key);
+/* Decodes keyname_redis() of len bytes; malloc'd key, or NULL. */
+char	*keyname_unredis(const char *s, size_t len);
+/* Writes the lower-case hex SHA-256 of len bytes at p into hex[65]. */
+void	 keyname_sha256(const void *p, size_t len, char hex[65]);
+
+#endif

@@ -1,0 +1,101 @@
+# Shared setup for keylock's bats suite: a private temp dir per test, the
+# keylock binary under test, and a real redis-server on a free loopback
+# port and a unix socket, started once per test file.
+
+load '/usr/lib/bats/bats-support/load'
+load '/usr/lib/bats/bats-assert/load'
+
+KEYLOCK=${KEYLOCK_BIN:-$BATS_TEST_DIRNAME/../keylock}
+
+# Per-test scratch space; lock and cache directories live inside it.
+common_setup() {
+	TMP=$(mktemp -d "${BATS_TMPDIR:-/tmp}/keylock-test.XXXXXX")
+	chmod 700 "$TMP"
+	export KEYLOCK_DIR="$TMP/locks"
+	export XDG_CACHE_HOME="$TMP/cache"
+	unset KEYLOCK_REDIS_URL
+}
+
+# Kills what the test left behind and removes its scratch space.
+common_teardown() {
+	if [ -n "${TMP:-}" ] && [ -d "$TMP" ]; then
+		for f in "$TMP"/*.pid; do
+			[ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null
+		done
+		rm -rf "$TMP"
+	fi
+	return 0
+}
+
+# Prints a TCP port on 127.0.0.1 that nothing listens on.
+free_port() {
+	local p
+	for _ in $(seq 1 50); do
+		p=$(( 20000 + RANDOM % 40000 ))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# Starts redis-server on 127.0.0.1:$REDIS_PORT and $REDIS_SOCK with extra
+# arguments "$@"; sets REDIS_URL.  Call from setup_file.
+redis_start() {
+	REDIS_DIR=$(mktemp -d "${BATS_TMPDIR:-/tmp}/keylock-redis.XXXXXX")
+	REDIS_PORT=$(free_port)
+	REDIS_SOCK="$REDIS_DIR/redis.sock"
+	redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' \
+	    --appendonly no --unixsocket "$REDIS_SOCK" --unixsocketperm 700 \
+	    --dir "$REDIS_DIR" --daemonize yes \
+	    --pidfile "$REDIS_DIR/redis.pid" --logfile "$REDIS_DIR/redis.log" \
+	    "$@" >/dev/null
+	for _ in $(seq 1 100); do
+		redis-cli -s "$REDIS_SOCK" ping 2>/dev/null | grep -q PONG &&
+		    break
+		sleep 0.05
+	done
+	REDIS_PID=$(cat "$REDIS_DIR/redis.pid")
+	REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
+	export REDIS_DIR REDIS_PORT REDIS_SOCK REDIS_PID REDIS_URL
+}
+
+# Stops the redis-server from redis_start.  Call from teardown_file.
+redis_stop() {
+	if [ -n "${REDIS_PID:-}" ]; then
+		kill -CONT "$REDIS_PID" 2>/dev/null
+		kill "$REDIS_PID" 2>/dev/null
+		for _ in $(seq 1 100); do
+			kill -0 "$REDIS_PID" 2>/dev/null || break
+			sleep 0.05
+		done
+	fi
+	[ -n "${REDIS_DIR:-}" ] && rm -rf "$REDIS_DIR"
+	return 0
+}
+
+# redis-cli against the test server.
+rcli() {
+	redis-cli -s "$REDIS_SOCK" "$@"
+}
+
+# Waits (bounded, 10 s) until file $1 exists.
+wait_for_file() {
+	for _ in $(seq 1 200); do
+		[ -e "$1" ] && return 0
+		sleep 0.05
+	done
+	echo "timed out waiting for $1" >&2
+	return 1
+}
+
+# Waits (bounded, 10 s) until process $1 is gone.
+wait_gone() {
+	for _ in $(seq 1 200); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.05
+	done
+	echo "process $1 still running" >&2
+	return 1
+}
