@@ -1,0 +1,261 @@
+/*
+ * redis_url: parsing of --redis / KEYLOCK_REDIS_URL.
+ *
+ *	redis://[[user]:password@]host[:port][/db]
+ *	unix://[[user]:password@]/path/to/redis.sock[?db=N]
+ *	redis+unix://... (an alias of unix://)
+ *
+ * The parser is strict: anything it does not understand is an error with
+ * a reason, never a silent default.  The password never reaches display
+ * or an error message.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "redis_url.h"
+
+#define REDIS_URL_DEFAULT_PORT	6379
+
+/* Value of hex digit c, or -1. */
+static int
+url_hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Percent-decodes s[0..len) into a malloc'd string; NULL if malformed. */
+static char *
+url_decode(const char *s, size_t len)
+{
+	char *out, *q;
+	size_t i;
+	int hi, lo;
+
+	if ((out = q = malloc(len + 1)) == NULL)
+		return NULL;
+	for (i = 0; i < len; i++) {
+		if (s[i] != '%') {
+			*q++ = s[i];
+			continue;
+		}
+		if (i + 2 >= len)
+			goto bad;
+		if ((hi = url_hexval((unsigned char)s[i + 1])) == -1 ||
+		    (lo = url_hexval((unsigned char)s[i + 2])) == -1 ||
+		    (hi == 0 && lo == 0))
+			goto bad;
+		*q++ = (char)(hi << 4 | lo);
+		i += 2;
+	}
+	*q = '\0';
+	return out;
+bad:
+	free(out);
+	return NULL;
+}
+
+/* Parses a whole decimal number of len bytes in [min, max]; 0 or -1. */
+static int
+url_number(const char *s, size_t len, long min, long max, long *out)
+{
+	long v = 0;
+	size_t i;
+
+	if (len == 0 || len > 10)
+		return -1;
+	for (i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	if (v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/*
+ * Splits "[user]:password@" off the front of *s, where at is the '@'
+ * (NULL: none); 0 or -1.
+ */
+static int
+url_userinfo(const char **s, const char *at, struct redis_url *u, char *err,
+    size_t errlen)
+{
+	const char *colon, *p = *s;
+
+	if (at == NULL)
+		return 0;
+	if ((colon = memchr(p, ':', (size_t)(at - p))) == NULL) {
+		snprintf(err, errlen, "bad Redis URL: user name without "
+		    "password (write user:password@)");
+		return -1;
+	}
+	if (colon > p && (u->user = url_decode(p, (size_t)(colon - p))) ==
+	    NULL) {
+		snprintf(err, errlen, "bad Redis URL: bad %%-escape in the "
+		    "user name");
+		return -1;
+	}
+	if (at > colon + 1 && (u->password = url_decode(colon + 1,
+	    (size_t)(at - colon - 1))) == NULL) {
+		snprintf(err, errlen, "bad Redis URL: bad %%-escape in the "
+		    "password");
+		return -1;
+	}
+	if (u->user != NULL && u->password == NULL) {
+		snprintf(err, errlen, "bad Redis URL: user name without "
+		    "password");
+		return -1;
+	}
+	*s = at + 1;
+	return 0;
+}
+
+/* Parses the host[:port][/db] part of a redis:// URL; 0 or -1. */
+static int
+url_tcp(const char *s, struct redis_url *u, char *err, size_t errlen)
+{
+	const char *auth_end, *host_end, *p;
+	size_t len;
+	long v;
+
+	if (strpbrk(s, "?#") != NULL) {
+		snprintf(err, errlen, "bad Redis URL: unexpected '?' or '#'");
+		return -1;
+	}
+	/* The last '@': a password may hold '/' or '@', a db never does. */
+	if (url_userinfo(&s, strrchr(s, '@'), u, err, errlen) == -1)
+		return -1;
+	auth_end = strchr(s, '/');
+	if (auth_end == NULL)
+		auth_end = s + strlen(s);
+	len = (size_t)(auth_end - s);
+	if (*s == '[') {
+		if ((host_end = memchr(s, ']', len)) == NULL) {
+			snprintf(err, errlen, "bad Redis URL: unclosed '['");
+			return -1;
+		}
+		u->host = strndup(s + 1, (size_t)(host_end - s - 1));
+		p = host_end + 1;
+	} else {
+		host_end = memchr(s, ':', len);
+		if (host_end == NULL)
+			host_end = s + len;
+		u->host = strndup(s, (size_t)(host_end - s));
+		p = host_end;
+	}
+	if (u->host == NULL || u->host[0] == '\0') {
+		snprintf(err, errlen, "bad Redis URL: missing host");
+		return -1;
+	}
+	if (p < s + len) {
+		if (*p != ':' || url_number(p + 1, (size_t)(s + len - p - 1),
+		    1, 65535, &v) == -1) {
+			snprintf(err, errlen, "bad Redis URL: bad port '%.*s'",
+			    (int)(s + len - p - (*p == ':')),
+			    p + (*p == ':'));
+			return -1;
+		}
+		u->port = (int)v;
+	}
+	p = s + len;
+	if (*p == '/' && p[1] != '\0') {
+		if (url_number(p + 1, strlen(p + 1), 0, INT_MAX, &v) == -1) {
+			snprintf(err, errlen, "bad Redis URL: bad database "
+			    "number '%.40s'", p + 1);
+			return -1;
+		}
+		u->db = (int)v;
+	}
+	snprintf(u->display, sizeof(u->display),
+	    strchr(u->host, ':') != NULL ? "[%.256s]:%d" : "%.256s:%d",
+	    u->host, u->port);
+	return 0;
+}
+
+/* Parses the [userinfo@]/path[?db=N] part of a unix:// URL; 0 or -1. */
+static int
+url_unix(const char *s, struct redis_url *u, char *err, size_t errlen)
+{
+	const char *q, *slash;
+	long v;
+
+	if (*s != '/' && url_userinfo(&s, strstr(s, "@/"), u, err,
+	    errlen) == -1)
+		return -1;
+	if ((slash = s)[0] != '/') {
+		snprintf(err, errlen, "bad Redis URL: unix socket path must "
+		    "be absolute (unix:///path)");
+		return -1;
+	}
+	q = strchr(slash, '?');
+	u->path = strndup(slash, q == NULL ? strlen(slash) :
+	    (size_t)(q - slash));
+	if (u->path == NULL || strcmp(u->path, "/") == 0) {
+		snprintf(err, errlen, "bad Redis URL: missing socket path");
+		return -1;
+	}
+	if (q != NULL) {
+		if (strncmp(q, "?db=", 4) != 0 ||
+		    url_number(q + 4, strlen(q + 4), 0, INT_MAX, &v) == -1) {
+			snprintf(err, errlen, "bad Redis URL: bad query "
+			    "'%.40s' (only ?db=N)", q);
+			return -1;
+		}
+		u->db = (int)v;
+	}
+	snprintf(u->display, sizeof(u->display), "%s", u->path);
+	return 0;
+}
+
+/* Parses s into u; 0, or -1 with a one-line reason in err. */
+int
+redis_url_parse(const char *s, struct redis_url *u, char *err, size_t errlen)
+{
+	int rc;
+
+	memset(u, 0, sizeof(*u));
+	u->port = REDIS_URL_DEFAULT_PORT;
+	if (strncmp(s, "redis://", 8) == 0)
+		rc = url_tcp(s + 8, u, err, errlen);
+	else if (strncmp(s, "unix://", 7) == 0) {
+		u->is_unix = 1;
+		rc = url_unix(s + 7, u, err, errlen);
+	} else if (strncmp(s, "redis+unix://", 13) == 0) {
+		u->is_unix = 1;
+		rc = url_unix(s + 13, u, err, errlen);
+	} else {
+		snprintf(err, errlen, "bad Redis URL: expected redis:// or "
+		    "unix://");
+		rc = -1;
+	}
+	if (rc == -1)
+		redis_url_free(u);
+	return rc;
+}
+
+/* Frees what redis_url_parse() allocated in u. */
+void
+redis_url_free(struct redis_url *u)
+{
+	free(u->host);
+	free(u->user);
+	if (u->password != NULL) {
+		explicit_bzero(u->password, strlen(u->password));
+		free(u->password);
+	}
+	free(u->path);
+	u->host = u->user = u->password = u->path = NULL;
+}
