@@ -61,7 +61,7 @@ duration_parse(const char *s, int64_t *ms)
 
 	if (parse_scaled(s, units, 1000, 9.0e15, &v) == -1)
 		return -1;
-	*ms = (int64_t)llround(v);
+	*ms = (int64_t)(v + 0.5);
 	return 0;
 }
 
@@ -78,7 +78,7 @@ duration_parse_size(const char *s, uint64_t *bytes)
 
 	if (parse_scaled(s, units, 1, 9.0e18, &v) == -1)
 		return -1;
-	*bytes = (uint64_t)llround(v);
+	*bytes = (uint64_t)(v + 0.5);
 	return 0;
 }
 

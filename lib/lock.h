@@ -13,9 +13,9 @@
 #include <stdint.h>
 
 #include "holder.h"
+#include "memo.h"
 
 struct redis_url;
-struct memo_id;
 
 /* Error classes, mapped to exit codes by cmd/. */
 enum lock_errclass {
@@ -61,14 +61,6 @@ struct lock;
 typedef int (*lock_list_cb)(void *arg, const char *key,
     const struct holder *h);
 
-/* A cached memo entry as status shows it. */
-struct memo_info {
-	char		digest[65];
-	int64_t		age_ms;
-	int64_t		ttl_ms;		/* left; -1 if unknown */
-	uint64_t	size;
-};
-typedef int (*memo_list_cb)(void *arg, const struct memo_info *mi);
 
 struct lock_backend {
 	const char	*name;
@@ -79,8 +71,6 @@ struct lock_backend {
 	/* Takes key for self (filled with token and fence); lock_result. */
 	int		 (*acquire)(struct lock *, const char *key,
 			    struct lock_wait *, struct holder *self);
-	/* Child-side cleanup after fork: drop fds without releasing. */
-	void		 (*forget_fds)(struct lock *);
 	/* Starts lease upkeep; returns an fd that turns readable when the
 	   lease is lost (-1 when the backend has no lease), or -2 on error. */
 	int		 (*keepalive)(struct lock *);

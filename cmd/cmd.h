@@ -1,0 +1,57 @@
+/*
+ * cmd: the subcommands and what they share: options, opening a backend,
+ * and turning its errors into messages and exit codes.
+ */
+#ifndef KEYLOCK_CMD_H
+#define KEYLOCK_CMD_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "lock.h"
+#include "redis_url.h"
+
+struct options {
+	const char	*cmd;		/* subcommand name */
+	const char	*dir;
+	const char	*redis;		/* URL, from --redis or environment */
+	int		 redis_from_argv;
+	struct redis_url url;
+	const char	*ns;
+	int64_t		 connect_timeout_ms;
+	int64_t		 ttl_ms;
+	int64_t		 wait_ms;	/* -1 forever, 0 no wait */
+	int		 conflict_code;
+	int64_t		 kill_after_ms;
+	int		 on_lost_warn;
+	int64_t		 memo_ms;	/* 0: no --memo */
+	uint64_t	 memo_max;
+	int		 quiet, verbose, json, force;
+	char		*dir_buf, *cache_buf;
+};
+
+int	cmd_run(int argc, char **argv);
+int	cmd_status(int argc, char **argv);
+int	cmd_list(int argc, char **argv);
+int	cmd_release(int argc, char **argv);
+int	cmd_forget(int argc, char **argv);
+
+/* Parses argv (argv[0] is the subcommand) into o; returns the index of
+   the first operand.  Exits 64 on misuse, 0 after --help. */
+int	options_parse(struct options *o, int argc, char **argv);
+/* Opens and connects the backend o names; exits 64/69/70 on failure. */
+struct lock *options_backend(struct options *o);
+/* Frees what options_parse() and options_backend() allocated. */
+void	options_free(struct options *o, struct lock *l);
+/* The exit code for l's recorded error class. */
+int	options_exit_code(const struct lock *l);
+
+/* Prints the usage text to fp. */
+void	usage(FILE *fp);
+/* Prints "keylock: MSG" and the --help hint, and exits 64. */
+void	usage_error(const char *fmt, ...)
+	    __attribute__((format(printf, 1, 2), noreturn));
+/* Copies s into buf with control characters shown as '?'. */
+const char *printable(const char *s, char *buf, size_t len);
+
+#endif

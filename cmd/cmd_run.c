@@ -1,0 +1,296 @@
+/*
+ * keylock run: take KEY, run COMMAND while holding it, release it when
+ * COMMAND ends.  With --memo, serve a fresh cached stdout instead of
+ * running, and cache the stdout of a run that exits 0.
+ *
+ * Order matters: signals are blocked before anything forks; the lock is
+ * released only after the command was reaped; a memo entry is committed
+ * only if every byte was captured, the run exited 0 and the lock is still
+ * ours, and in Redis the commit and the release are one step.
+ */
+#include "config.h"
+
+#include <err.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "cmd.h"
+#include "duration.h"
+#include "exits.h"
+#include "memo.h"
+#include "supervise.h"
+
+struct run {
+	struct options		 o;
+	struct lock		*l;
+	const char		*key;
+	char			 pkey[256];	/* key fit for messages */
+	char *const		*argv;
+	struct supervise_sig	 sig;
+	struct holder		 self;
+	struct memo_id		 memo;
+	uint64_t		 captured;
+	int			 capturing;
+};
+
+/* Prints the one line saying who holds the key we wait for. */
+static void
+notify_waiting(void *arg, const struct holder *h)
+{
+	struct run *r = arg;
+	char who[400];
+
+	if (h == NULL) {
+		warnx("waiting for %s", r->pkey);
+		return;
+	}
+	holder_describe(h, who, sizeof(who));
+	if (r->o.memo_ms > 0)
+		warnx("waiting for %s: %s is producing the result", r->pkey,
+		    who);
+	else
+		warnx("waiting for %s, held by %s", r->pkey, who);
+}
+
+/* Says why the lock was not taken (unless -q) and returns the code. */
+static int
+conflict(struct run *r)
+{
+	struct holder h;
+	char who[400] = "another process", waited[32];
+
+	if (r->o.quiet)
+		return r->o.conflict_code;
+	if (r->l->be->status(r->l, r->key, &h) == 1)
+		holder_describe(&h, who, sizeof(who));
+	if (r->o.wait_ms > 0) {
+		duration_format(r->o.wait_ms, waited, sizeof(waited));
+		warnx("timed out after %s waiting for %s, held by %s", waited,
+		    r->pkey, who);
+	} else
+		warnx("%s is held by %s", r->pkey, who);
+	return r->o.conflict_code;
+}
+
+/* Prints a fresh cached result: 1 done, 0 miss; exits on errors. */
+static int
+memo_serve(struct run *r, int64_t max_age)
+{
+	int rc;
+
+	rc = r->l->be->memo_get(r->l, &r->memo, max_age, STDOUT_FILENO);
+	if (rc == -1 && errno == EPIPE) {
+		/* End the way the command would have: by SIGPIPE. */
+		signal(SIGPIPE, SIG_DFL);
+		raise(SIGPIPE);
+		exit(EXIT_SIGNAL + SIGPIPE);
+	}
+	if (rc == -1) {
+		warnx("%s: %s", r->pkey, lock_error(r->l));
+		exit(options_exit_code(r->l));
+	}
+	if (rc == 1 && r->o.verbose)
+		warnx("%s: served from the cache", r->pkey);
+	return rc;
+}
+
+/* Takes the lock; returns -1 when taken, else the exit code. */
+static int
+take(struct run *r)
+{
+	struct lock_wait w;
+	int64_t now = clock_mono_ms();
+	int from_tty, signo;
+
+	w.sigfd = r->sig.sigfd;
+	w.deadline = r->o.wait_ms < 0 ? CLOCK_FOREVER : now + r->o.wait_ms;
+	w.notify = notify_waiting;
+	w.arg = r;
+	w.notify_after = r->o.verbose ? now : !r->o.quiet &&
+	    isatty(STDERR_FILENO) ? now + 1000 : CLOCK_FOREVER;
+	holder_self(&r->self);
+	switch (r->l->be->acquire(r->l, r->key, &w, &r->self)) {
+	case LOCK_ACQUIRED:
+		return -1;
+	case LOCK_BUSY:
+		return conflict(r);
+	case LOCK_INTERRUPTED:
+		signo = supervise_next_signal(r->sig.sigfd, &from_tty);
+		return EXIT_SIGNAL + signo;
+	}
+	warnx("%s: %s", r->pkey, lock_error(r->l));
+	return options_exit_code(r->l);
+}
+
+/* Exports what the command learns about its lock. */
+static void
+export_env(struct run *r)
+{
+	char fence[32];
+
+	snprintf(fence, sizeof(fence), "%" PRIu64, r->self.fence);
+	setenv("KEYLOCK_KEY", r->key, 1);
+	setenv("KEYLOCK_BACKEND", r->l->be->name, 1);
+	setenv("KEYLOCK_FENCE", fence, 1);
+	if (strcmp(r->self.token, "-") != 0)
+		setenv("KEYLOCK_TOKEN", r->self.token, 1);
+	else
+		unsetenv("KEYLOCK_TOKEN");
+}
+
+/* Takes a chunk of captured stdout for the cache; -1 stops caching. */
+static int
+capture(void *arg, const void *buf, size_t len)
+{
+	struct run *r = arg;
+
+	if (r->captured + len > r->o.memo_max) {
+		if (r->o.verbose)
+			warnx("%s: output is larger than --memo-max; not "
+			    "caching it", r->pkey);
+		return -1;
+	}
+	r->captured += len;
+	if (r->l->be->memo_append(r->l, buf, len) == -1) {
+		if (!r->o.quiet)
+			warnx("%s: not caching: %s", r->pkey,
+			    lock_error(r->l));
+		return -1;
+	}
+	return 0;
+}
+
+/* Reports a lost lease the moment it is noticed. */
+static void
+on_lost(void *arg)
+{
+	struct run *r = arg;
+	char grace[32];
+
+	duration_format(r->o.kill_after_ms, grace, sizeof(grace));
+	if (r->o.on_lost_warn)
+		warnx("lost the lock on %s; the command keeps running "
+		    "(--on-lost=warn)", r->pkey);
+	else
+		warnx("lost the lock on %s; stopping the command (SIGTERM, "
+		    "SIGKILL after %s)", r->pkey, grace);
+}
+
+/* Releases (or commits and releases) after the run; the exit code. */
+static int
+finish(struct run *r, struct supervise *s)
+{
+	int code = supervise_exit_code(s->status), rc;
+
+	if (r->capturing && code == 0 && !s->sink_failed && !s->out_broken &&
+	    !s->lost)
+		rc = r->l->be->memo_commit(r->l, r->o.memo_ms);
+	else {
+		if (r->capturing)
+			r->l->be->memo_abort(r->l);
+		rc = r->l->be->release(r->l);
+	}
+	if (s->lost || (rc == -1 && r->l->errclass == LOCK_ELOST)) {
+		if (!s->lost)
+			warnx("lost the lock on %s before the command ended; "
+			    "another holder may have run at the same time",
+			    r->pkey);
+		return r->o.on_lost_warn ? code : EXIT_LOST;
+	}
+	if (rc == -1 && !r->o.quiet)
+		warnx("%s: could not release: %s", r->pkey, lock_error(r->l));
+	return code;
+}
+
+/* Runs the command under the held lock; the exit code. */
+static int
+run_locked(struct run *r)
+{
+	struct supervise s;
+
+	memset(&s, 0, sizeof(s));
+	s.argv = r->argv;
+	s.sig = &r->sig;
+	s.lost_warn = r->o.on_lost_warn;
+	s.kill_after_ms = r->o.kill_after_ms;
+	s.sink = capture;
+	s.on_lost = on_lost;
+	s.arg = r;
+	export_env(r);
+	if ((s.lostfd = r->l->be->keepalive(r->l)) == -2) {
+		warnx("%s: %s", r->pkey, lock_error(r->l));
+		r->l->be->release(r->l);
+		return options_exit_code(r->l);
+	}
+	if (r->o.memo_ms > 0) {
+		if (r->l->be->memo_begin(r->l, &r->memo) == 0)
+			r->capturing = s.capture = 1;
+		else if (!r->o.quiet)
+			warnx("%s: not caching: %s", r->pkey, lock_error(r->l));
+	}
+	if (supervise_run(&s) == -1) {
+		warn("cannot run %s", r->argv[0]);
+		s.status = EXIT_INTERNAL << 8;
+	} else if (s.exec_errno != 0)
+		warnx("%s: %s", r->argv[0], strerror(s.exec_errno));
+	return finish(r, &s);
+}
+
+/* Splits argv at KEY [--] COMMAND; exits 64 when a part is missing. */
+static void
+run_operands(struct run *r, int argc, char **argv, int i)
+{
+	if (i >= argc)
+		usage_error("run: missing KEY");
+	r->key = argv[i++];
+	if (*r->key == '\0')
+		usage_error("run: KEY must not be empty");
+	if (i < argc && strcmp(argv[i], "--") == 0)
+		i++;
+	if (i >= argc)
+		usage_error("run: missing COMMAND for key %s",
+		    printable(r->key, r->pkey, sizeof(r->pkey)));
+	r->argv = argv + i;
+	printable(r->key, r->pkey, sizeof(r->pkey));
+}
+
+int
+cmd_run(int argc, char **argv)
+{
+	struct run r;
+	int64_t started = clock_wall_ms(), max_age;
+	int code;
+
+	memset(&r, 0, sizeof(r));
+	run_operands(&r, argc, argv, options_parse(&r.o, argc, argv));
+	if (supervise_signals(&r.sig) == -1)
+		err(EXIT_INTERNAL, "signals");
+	r.l = options_backend(&r.o);
+	if (r.o.memo_ms > 0) {
+		memo_id_init(&r.memo, r.key, r.argv);
+		if (memo_serve(&r, r.o.memo_ms) == 1)
+			goto out0;
+	}
+	if ((code = take(&r)) != -1)
+		goto out;
+	/* Someone may have stored it while we waited: a caller that
+	   waited accepts the result of the run it waited for. */
+	max_age = clock_wall_ms() - started + r.o.memo_ms;
+	if (r.o.memo_ms > 0 && memo_serve(&r, max_age) == 1) {
+		r.l->be->release(r.l);
+		goto out0;
+	}
+	code = run_locked(&r);
+	goto out;
+out0:
+	code = 0;
+out:
+	options_free(&r.o, r.l);
+	return code;
+}

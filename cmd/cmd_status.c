@@ -1,0 +1,184 @@
+/*
+ * keylock status KEY, keylock list: who holds what, read without ever
+ * taking a lock, and (status) the cached memo entries of KEY.
+ */
+#include "config.h"
+
+#include <err.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "clock.h"
+#include "cmd.h"
+#include "duration.h"
+#include "exits.h"
+
+/* Prints s as a JSON string. */
+static void
+json_str(const char *s)
+{
+	const unsigned char *p;
+
+	putchar('"');
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			printf("\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			printf("\\u%04x", *p);
+		else
+			putchar(*p);
+	}
+	putchar('"');
+}
+
+/* Prints the holder fields of a JSON object (after "held"). */
+static void
+json_holder(const struct holder *h)
+{
+	char since[40];
+
+	clock_rfc3339(h->since_ms, since, sizeof(since));
+	printf(",\"pid\":%ld,\"host\":", h->pid);
+	json_str(h->host);
+	printf(",\"since\":\"%s\",\"fence\":%" PRIu64, since, h->fence);
+	if (h->ttl_ms >= 0)
+		printf(",\"ttl_ms\":%" PRId64, h->ttl_ms);
+}
+
+/* Prints "KEY: held by ..." for people. */
+static void
+text_holder(const char *key, const struct holder *h)
+{
+	char who[400], left[32];
+
+	holder_describe(h, who, sizeof(who));
+	printf("%s: held by %s, fence %" PRIu64, key, who, h->fence);
+	if (h->ttl_ms >= 0) {
+		duration_format(h->ttl_ms, left, sizeof(left));
+		printf(", lease %s left", left);
+	}
+	putchar('\n');
+}
+
+struct memo_print {
+	int	json;
+	int	n;
+};
+
+/* Prints one cached entry of the key. */
+static int
+print_memo(void *arg, const struct memo_info *mi)
+{
+	struct memo_print *mp = arg;
+	char age[32], left[32];
+
+	if (mp->json) {
+		printf("%s{\"digest\":\"%s\",\"age_ms\":%" PRId64 ",\"size\":%"
+		    PRIu64 ",\"ttl_ms\":%" PRId64 "}", mp->n ? "," : "",
+		    mi->digest, mi->age_ms, mi->size, mi->ttl_ms);
+	} else {
+		duration_format(mi->age_ms, age, sizeof(age));
+		duration_format(mi->ttl_ms, left, sizeof(left));
+		printf("  cached %.12s: %" PRIu64 " bytes, stored %s ago, "
+		    "%s left\n", mi->digest, mi->size, age, left);
+	}
+	mp->n++;
+	return 0;
+}
+
+int
+cmd_status(int argc, char **argv)
+{
+	struct options o;
+	struct memo_print mp = { 0, 0 };
+	struct holder h;
+	struct lock *l;
+	const char *key;
+	char pkey[256];
+	int i, held;
+
+	i = options_parse(&o, argc, argv);
+	if (i != argc - 1)
+		usage_error("status: %s", i >= argc ? "missing KEY" :
+		    "too many operands");
+	if (*(key = argv[i]) == '\0')
+		usage_error("status: KEY must not be empty");
+	l = options_backend(&o);
+	if ((held = l->be->status(l, key, &h)) == -1) {
+		warnx("%s: %s", printable(key, pkey, sizeof(pkey)),
+		    lock_error(l));
+		i = options_exit_code(l);
+		options_free(&o, l);
+		return i;
+	}
+	mp.json = o.json;
+	if (o.json) {
+		printf("{\"key\":");
+		json_str(key);
+		printf(",\"backend\":\"%s\",\"held\":%s", l->be->name,
+		    held ? "true" : "false");
+		if (held)
+			json_holder(&h);
+		printf(",\"memo\":[");
+		l->be->memo_list(l, key, print_memo, &mp);
+		printf("]}\n");
+	} else {
+		if (held)
+			text_holder(key, &h);
+		else
+			printf("%s: free\n", key);
+		l->be->memo_list(l, key, print_memo, &mp);
+	}
+	options_free(&o, l);
+	return held ? 0 : EXIT_FREE;
+}
+
+struct list_print {
+	int	json;
+	int	n;
+};
+
+/* Prints one held key. */
+static int
+print_held(void *arg, const char *key, const struct holder *h)
+{
+	struct list_print *lp = arg;
+
+	if (!lp->json) {
+		puts(key);
+		return 0;
+	}
+	printf("%s{\"key\":", lp->n++ ? "," : "");
+	json_str(key);
+	printf(",\"held\":true");
+	json_holder(h);
+	putchar('}');
+	return 0;
+}
+
+int
+cmd_list(int argc, char **argv)
+{
+	struct options o;
+	struct list_print lp = { 0, 0 };
+	struct lock *l;
+	int i, rc;
+
+	i = options_parse(&o, argc, argv);
+	if (i != argc)
+		usage_error("list: too many operands");
+	l = options_backend(&o);
+	lp.json = o.json;
+	if (o.json)
+		putchar('[');
+	rc = l->be->list(l, print_held, &lp);
+	if (o.json)
+		printf("]\n");
+	if (rc == -1) {
+		warnx("list: %s", lock_error(l));
+		rc = options_exit_code(l);
+	}
+	options_free(&o, l);
+	return rc;
+}

@@ -1,0 +1,306 @@
+/*
+ * options: one getopt_long table for every subcommand, each of which
+ * accepts the subset it lists; opening the backend the options name.
+ */
+#include "config.h"
+
+#include <err.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "duration.h"
+#include "exits.h"
+
+enum {
+	OPT_REDIS = CHAR_MAX + 1,
+	OPT_CONNECT_TIMEOUT,
+	OPT_ON_LOST,
+	OPT_MEMO,
+	OPT_MEMO_MAX,
+	OPT_JSON,
+	OPT_FORCE,
+};
+
+static const struct option longopts[] = {
+	{ "conflict-exit-code",	required_argument, NULL, 'E' },
+	{ "connect-timeout",	required_argument, NULL, OPT_CONNECT_TIMEOUT },
+	{ "dir",		required_argument, NULL, 'd' },
+	{ "force",		no_argument,	   NULL, OPT_FORCE },
+	{ "help",		no_argument,	   NULL, 'h' },
+	{ "json",		no_argument,	   NULL, OPT_JSON },
+	{ "kill-after",		required_argument, NULL, 'k' },
+	{ "memo",		required_argument, NULL, OPT_MEMO },
+	{ "memo-max",		required_argument, NULL, OPT_MEMO_MAX },
+	{ "namespace",		required_argument, NULL, 'N' },
+	{ "no-wait",		no_argument,	   NULL, 'n' },
+	{ "on-lost",		required_argument, NULL, OPT_ON_LOST },
+	{ "quiet",		no_argument,	   NULL, 'q' },
+	{ "redis",		required_argument, NULL, OPT_REDIS },
+	{ "ttl",		required_argument, NULL, 't' },
+	{ "verbose",		no_argument,	   NULL, 'v' },
+	{ "wait",		required_argument, NULL, 'w' },
+	{ NULL,			0,		   NULL, 0 }
+};
+
+/* Options every subcommand takes, then each one's own. */
+static const int common[] = { 'd', 'h', 'N', 'q', 'v', OPT_REDIS,
+    OPT_CONNECT_TIMEOUT, 0 };
+static const int run_only[] = { 'E', 'k', 'n', 't', 'w', OPT_ON_LOST,
+    OPT_MEMO, OPT_MEMO_MAX, 0 };
+static const int status_only[] = { OPT_JSON, 0 };
+static const int release_only[] = { OPT_FORCE, 0 };
+
+/* Nonzero if option c is in the zero-terminated list. */
+static int
+in(const int *list, int c)
+{
+	for (; *list != 0; list++)
+		if (*list == c)
+			return 1;
+	return 0;
+}
+
+/* Nonzero if subcommand cmd takes option c. */
+static int
+allowed(const char *cmd, int c)
+{
+	if (in(common, c))
+		return 1;
+	if (strcmp(cmd, "run") == 0)
+		return in(run_only, c);
+	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "list") == 0)
+		return in(status_only, c);
+	if (strcmp(cmd, "release") == 0)
+		return in(release_only, c);
+	return 0;
+}
+
+/* Parses a DURATION option value or exits 64. */
+static int64_t
+need_duration(const char *opt, const char *arg, int64_t min)
+{
+	int64_t ms;
+
+	if (duration_parse(arg, &ms) == -1)
+		usage_error("invalid duration for %s: '%s'", opt, arg);
+	if (ms < min)
+		usage_error("%s must be at least %lldms: '%s'", opt,
+		    (long long)min, arg);
+	return ms;
+}
+
+/* Applies one parsed option c to o. */
+static void
+apply(struct options *o, int c, const char *arg)
+{
+	long n;
+
+	switch (c) {
+	case 'd': o->dir = arg; break;
+	case 'N':
+		if (*arg == '\0')
+			usage_error("empty namespace");
+		o->ns = arg;
+		break;
+	case 'q': o->quiet = 1; o->verbose = 0; break;
+	case 'v': o->verbose = 1; o->quiet = 0; break;
+	case 'n': o->wait_ms = 0; break;
+	case 'w': o->wait_ms = need_duration("--wait", arg, 0); break;
+	case 't': o->ttl_ms = need_duration("--ttl", arg, 100); break;
+	case 'k': o->kill_after_ms = need_duration("--kill-after", arg, 0);
+		break;
+	case 'E':
+		if (duration_parse_int(arg, 0, 255, &n) == -1)
+			usage_error("invalid exit code for -E: '%s' (0-255)",
+			    arg);
+		o->conflict_code = (int)n;
+		break;
+	case OPT_REDIS: o->redis = arg; o->redis_from_argv = 1; break;
+	case OPT_CONNECT_TIMEOUT:
+		o->connect_timeout_ms = need_duration("--connect-timeout", arg,
+		    1);
+		break;
+	case OPT_ON_LOST:
+		if (strcmp(arg, "kill") != 0 && strcmp(arg, "warn") != 0)
+			usage_error("invalid --on-lost: '%s' (kill or warn)",
+			    arg);
+		o->on_lost_warn = strcmp(arg, "warn") == 0;
+		break;
+	case OPT_MEMO: o->memo_ms = need_duration("--memo", arg, 1); break;
+	case OPT_MEMO_MAX:
+		if (duration_parse_size(arg, &o->memo_max) == -1)
+			usage_error("invalid size for --memo-max: '%s'", arg);
+		break;
+	case OPT_JSON: o->json = 1; break;
+	case OPT_FORCE: o->force = 1; break;
+	}
+}
+
+/* Parses argv into o; returns the index of the first operand. */
+int
+options_parse(struct options *o, int argc, char **argv)
+{
+	const char *env;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->cmd = argv[0];
+	o->ns = "keylock";
+	o->connect_timeout_ms = 2000;
+	o->ttl_ms = 30000;
+	o->wait_ms = -1;
+	o->conflict_code = EXIT_CONFLICT;
+	o->kill_after_ms = 10000;
+	o->memo_max = 64ULL << 20;
+	if ((env = getenv("KEYLOCK_REDIS_URL")) != NULL && *env != '\0')
+		o->redis = env;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+:E:d:hk:N:nqt:vw:", longopts,
+	    NULL)) != -1) {
+		if (c == ':')
+			usage_error("%s: option '%s' needs a value", o->cmd,
+			    argv[optind - 1]);
+		if (c == '?' && optopt != 0 && optopt <= CHAR_MAX)
+			usage_error("%s: invalid option -- '%c'", o->cmd,
+			    optopt);
+		if (c == '?')
+			usage_error("%s: invalid option '%s'", o->cmd,
+			    argv[optind - 1]);
+		if (c == 'h') {
+			usage(stdout);
+			exit(0);
+		}
+		if (!allowed(o->cmd, c))
+			usage_error("%s: option '%s' does not apply here",
+			    o->cmd, argv[optind - 1]);
+		apply(o, c, optarg);
+	}
+	return optind;
+}
+
+/* The default lock directory: $XDG_RUNTIME_DIR/keylock, else
+   ${TMPDIR:-/tmp}/keylock-UID. */
+static char *
+default_dir(void)
+{
+	const char *base;
+	char *p;
+
+	if ((base = getenv("XDG_RUNTIME_DIR")) != NULL && *base == '/') {
+		if (asprintf(&p, "%s/keylock", base) == -1)
+			return NULL;
+		return p;
+	}
+	if ((base = getenv("TMPDIR")) == NULL || *base != '/')
+		base = "/tmp";
+	if (asprintf(&p, "%s/keylock-%lu", base, (unsigned long)geteuid()) == -1)
+		return NULL;
+	return p;
+}
+
+/* The memo cache: $XDG_CACHE_HOME/keylock, else ~/.cache/keylock. */
+static char *
+default_cache(void)
+{
+	const char *base;
+	struct passwd *pw;
+	char *p;
+
+	if ((base = getenv("XDG_CACHE_HOME")) != NULL && *base == '/') {
+		if (asprintf(&p, "%s/keylock", base) == -1)
+			return NULL;
+		return p;
+	}
+	if ((base = getenv("HOME")) == NULL || *base != '/') {
+		if ((pw = getpwuid(geteuid())) == NULL)
+			return NULL;
+		base = pw->pw_dir;
+	}
+	if (asprintf(&p, "%s/.cache/keylock", base) == -1)
+		return NULL;
+	return p;
+}
+
+/* The exit code for l's recorded error class. */
+int
+options_exit_code(const struct lock *l)
+{
+	switch (l->errclass) {
+	case LOCK_EUSAGE:	return EXIT_USAGE;
+	case LOCK_EUNAVAIL:	return EXIT_UNAVAIL;
+	case LOCK_ELOST:	return EXIT_LOST;
+	default:		return EXIT_INTERNAL;
+	}
+}
+
+/* Fills lo from o for the Redis backend; exits 64 on a bad URL. */
+static void
+redis_opts(struct options *o, struct lock_opts *lo)
+{
+	char err[256];
+
+	if (redis_url_parse(o->redis, &o->url, err, sizeof(err)) == -1)
+		usage_error("invalid Redis URL: %s", err);
+	if (o->redis_from_argv && o->url.password != NULL && !o->quiet)
+		warnx("warning: a password on the command line is visible to "
+		    "other users; use KEYLOCK_REDIS_URL instead");
+	lo->url = &o->url;
+	lo->ns = o->ns;
+}
+
+/* Opens and connects the backend o names; exits 64/69/70 on failure. */
+struct lock *
+options_backend(struct options *o)
+{
+	const struct lock_backend *be = &lock_local_backend;
+	struct lock_opts lo;
+	struct lock *l;
+	const char *env;
+
+	memset(&lo, 0, sizeof(lo));
+	lo.connect_timeout_ms = o->connect_timeout_ms;
+	lo.ttl_ms = o->ttl_ms;
+	if (o->redis != NULL) {
+		be = &lock_redis_backend;
+		redis_opts(o, &lo);
+	} else {
+		if (o->dir == NULL && (env = getenv("KEYLOCK_DIR")) != NULL &&
+		    *env != '\0')
+			o->dir = env;
+		if (o->dir == NULL) {
+			o->dir = o->dir_buf = default_dir();
+			lo.dir_is_default = 1;
+		}
+		if (o->dir == NULL || *o->dir == '\0')
+			usage_error("no lock directory: use --dir");
+		lo.dir = o->dir;
+	}
+	lo.cache_dir = o->cache_buf = default_cache();
+	lo.cache_is_default = 1;
+	if ((l = be->open(&lo)) == NULL)
+		err(EXIT_INTERNAL, "out of memory");
+	if (be->connect(l) == -1) {
+		warnx("%s", lock_error(l));
+		exit(options_exit_code(l));
+	}
+	return l;
+}
+
+/* Frees what options_parse() and options_backend() allocated. */
+void
+options_free(struct options *o, struct lock *l)
+{
+	if (l != NULL)
+		l->be->close(l);
+	if (o->redis != NULL)
+		redis_url_free(&o->url);
+	free(o->dir_buf);
+	free(o->cache_buf);
+}

@@ -1,0 +1,86 @@
+/*
+ * usage: the help text (it mirrors keylock(1)) and usage errors.
+ */
+#include "config.h"
+
+#include <err.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cmd.h"
+#include "exits.h"
+
+/* Prints the usage text to fp. */
+void
+usage(FILE *fp)
+{
+	fputs(
+"Usage: keylock run [OPTIONS] KEY [--] COMMAND [ARG]...\n"
+"       keylock status [OPTIONS] [--json] KEY\n"
+"       keylock list [OPTIONS] [--json]\n"
+"       keylock release --force [OPTIONS] KEY\n"
+"       keylock forget [OPTIONS] KEY\n"
+"       keylock --help | --version\n"
+"\n"
+"Run COMMAND while holding the lock named KEY; release it when COMMAND ends.\n"
+"\n"
+"Waiting (run):\n"
+"  -n, --no-wait               give up at once if KEY is held\n"
+"  -w, --wait DURATION         give up after DURATION (default: wait forever)\n"
+"  -E, --conflict-exit-code N  exit status when giving up (default 75)\n"
+"\n"
+"Backend:\n"
+"  -d, --dir DIR               local lock directory (env KEYLOCK_DIR)\n"
+"      --redis URL             use Redis (env KEYLOCK_REDIS_URL):\n"
+"                              redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]\n"
+"                              unix:///PATH/TO/SOCKET[?db=N]\n"
+"  -N, --namespace NAME        Redis key prefix (default keylock)\n"
+"      --connect-timeout DURATION  Redis connect timeout (default 2s)\n"
+"  -t, --ttl DURATION          Redis lease, renewed while running (default 30s)\n"
+"  -k, --kill-after DURATION   on a lost lease, SIGKILL after SIGTERM (default 10s)\n"
+"      --on-lost=kill|warn     on a lost lease, stop COMMAND or only warn\n"
+"\n"
+"Caching (run):\n"
+"      --memo TTL              print a cached stdout younger than TTL, or run\n"
+"                              COMMAND once and cache its stdout if it exits 0\n"
+"      --memo-max SIZE         cache at most SIZE bytes (default 64M; K, M, G)\n"
+"\n"
+"Other:\n"
+"      --json                  status, list: print JSON\n"
+"      --force                 release: take the lock from its holder\n"
+"  -q, --quiet                 no warnings or conflict messages\n"
+"  -v, --verbose               say what happens, on stderr\n"
+"  -h, --help                  print this help\n"
+"  -V, --version               print the version\n"
+"\n"
+"DURATION: a number with an optional unit ms, s, m, h, d (a bare number is\n"
+"seconds).  Exit status of run: COMMAND's, or 128+N if it died of signal N;\n"
+"75 conflict, 64 usage, 69 backend unavailable, 70 internal error, 76 lease\n"
+"lost, 126 not executable, 127 not found.  See keylock(1).\n", fp);
+}
+
+/* Prints "keylock: MSG" and the --help hint, and exits 64. */
+void
+usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarnx(fmt, ap);
+	va_end(ap);
+	fputs("Try 'keylock --help' for more information.\n", stderr);
+	exit(EXIT_USAGE);
+}
+
+/* Copies s into buf with control characters shown as '?'. */
+const char *
+printable(const char *s, char *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < len && s[i] != '\0'; i++)
+		buf[i] = (unsigned char)s[i] < ' ' || s[i] == 0x7f ? '?' : s[i];
+	buf[i] = '\0';
+	return buf;
+}

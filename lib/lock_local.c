@@ -1,0 +1,614 @@
+/*
+ * lock_local: one flock(2) lock file per key in a private directory.
+ *
+ * Files in the lock directory, for a key whose file name is N
+ * (keyname_file()):
+ *
+ *	N	the lock file: flock(LOCK_EX) on it is the lock.  Its first
+ *		21 bytes are the fence counter ("%020llu\n"), followed by
+ *		the key itself, so hashed names can still be listed.
+ *	.N	the holder record (holder.h), renamed into place whole, so a
+ *		reader never sees a torn record.
+ *	.N~PID	a record being written.
+ *
+ * Invariants: lock files are never unlinked (an unlinked flock file lets
+ * two holders in); only the lock holder writes the fence or the record;
+ * "status" and "list" never flock anything: they ask /proc/locks whether
+ * the lock file's inode is locked.  Waiting is a blocking flock() in a
+ * forked helper that shares our open file description, so the wait is in
+ * the kernel and the parent can still poll() signals and a deadline.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+
+#include "clock.h"
+#include "keyname.h"
+#include "lock.h"
+#include "memo.h"
+#include "safedir.h"
+
+#define FENCE_LEN	21	/* "%020llu\n" */
+
+struct lock_local {
+	struct lock	 base;
+	char		*dir;
+	int		 dir_strict;
+	char		*cache_dir;
+	int		 cache_strict;
+	int		 dirfd;
+	int		 lockfd;	/* held lock, or -1 */
+	char		 name[KEYNAME_FILE_MAX + 1];
+	struct memo_file memo;
+};
+
+/* A locked inode as /proc/locks shows it. */
+struct locked {
+	unsigned int	maj, min;
+	unsigned long	ino;
+};
+
+/* Allocates a local context from opts. */
+static struct lock *
+local_open(const struct lock_opts *o)
+{
+	struct lock_local *ll;
+
+	if ((ll = calloc(1, sizeof(*ll))) == NULL)
+		return NULL;
+	ll->base.be = &lock_local_backend;
+	ll->dirfd = ll->lockfd = -1;
+	ll->dir = o->dir != NULL ? strdup(o->dir) : NULL;
+	ll->dir_strict = o->dir_is_default;
+	ll->cache_dir = o->cache_dir != NULL ? strdup(o->cache_dir) : NULL;
+	ll->cache_strict = o->cache_is_default;
+	memo_file_init(&ll->memo);
+	return &ll->base;
+}
+
+/* Opens (creating and vetting) the lock directory; 0 or -1. */
+static int
+local_connect(struct lock *l)
+{
+	struct lock_local *ll = (struct lock_local *)l;
+	char err[512];
+
+	if (ll->dirfd != -1)
+		return 0;
+	if (ll->dir == NULL)
+		return lock_seterr(l, LOCK_EINTERNAL, "no lock directory");
+	ll->dirfd = safedir_open(ll->dir, ll->dir_strict, err, sizeof(err));
+	if (ll->dirfd == -1)
+		return lock_seterr(l, LOCK_EUSAGE, "%s", err);
+	return 0;
+}
+
+/* Reads the holder record of file name into h; 0, or -1 if none. */
+static int
+local_read_holder(struct lock_local *ll, const char *name, struct holder *h)
+{
+	char path[KEYNAME_FILE_MAX + 8], rec[HOLDER_RECORD_MAX];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), ".%s", name);
+	fd = openat(ll->dirfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1)
+		return -1;
+	n = read(fd, rec, sizeof(rec));
+	close(fd);
+	if (n <= 0 || holder_parse(rec, (size_t)n, h) == -1)
+		return -1;
+	return 0;
+}
+
+/* Writes self as the holder record of the held key; 0 or -1. */
+static int
+local_write_holder(struct lock_local *ll, const struct holder *self)
+{
+	char tmp[KEYNAME_FILE_MAX + 32], path[KEYNAME_FILE_MAX + 8];
+	char rec[HOLDER_RECORD_MAX];
+	size_t len;
+	int fd, rc = -1;
+
+	snprintf(tmp, sizeof(tmp), ".%s~%ld", ll->name, (long)getpid());
+	snprintf(path, sizeof(path), ".%s", ll->name);
+	len = holder_format(self, rec, sizeof(rec));
+	fd = openat(ll->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC |
+	    O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd == -1)
+		return -1;
+	if (write(fd, rec, len) == (ssize_t)len &&
+	    renameat(ll->dirfd, tmp, ll->dirfd, path) == 0)
+		rc = 0;
+	close(fd);
+	if (rc == -1)
+		unlinkat(ll->dirfd, tmp, 0);
+	return rc;
+}
+
+/* Bumps the fence counter of the held lock file; the new value, or 0. */
+static uint64_t
+local_next_fence(struct lock_local *ll, const char *key)
+{
+	char buf[FENCE_LEN + 1];
+	unsigned long long fence = 0;
+	ssize_t n;
+
+	n = pread(ll->lockfd, buf, FENCE_LEN, 0);
+	if (n == FENCE_LEN) {
+		buf[FENCE_LEN] = '\0';
+		fence = strtoull(buf, NULL, 10);
+	}
+	fence++;
+	snprintf(buf, sizeof(buf), "%020llu\n", fence);
+	if (pwrite(ll->lockfd, buf, FENCE_LEN, 0) != FENCE_LEN)
+		return 0;
+	if (n < FENCE_LEN)
+		pwrite(ll->lockfd, key, strlen(key), FENCE_LEN);
+	return fence;
+}
+
+/*
+ * Blocks in flock() in a helper that shares fd's open file description,
+ * while the parent polls the helper, w->sigfd and the deadlines.
+ * Returns a lock_result.
+ */
+static int
+local_wait(struct lock_local *ll, int fd, struct lock_wait *w)
+{
+	struct pollfd pfd[2];
+	struct holder h;
+	pid_t parent = getpid(), pid;
+	int p[2], rc = LOCK_ERROR, notified = w->notify == NULL;
+	int64_t until;
+	char c;
+
+	if (pipe2(p, O_CLOEXEC) == -1)
+		return lock_seterr(&ll->base, LOCK_EINTERNAL, "pipe: %s",
+		    strerror(errno)), LOCK_ERROR;
+	if ((pid = fork()) == -1) {
+		lock_seterr(&ll->base, LOCK_EINTERNAL, "fork: %s",
+		    strerror(errno));
+		goto out;
+	}
+	if (pid == 0) {
+		/* Never outlive the waiter: an orphan would lock for no one. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(1);
+		close(p[0]);
+		while (flock(fd, LOCK_EX) == -1)
+			if (errno != EINTR)
+				_exit(1);
+		c = 'L';
+		(void)!write(p[1], &c, 1);
+		_exit(0);
+	}
+	close(p[1]);
+	p[1] = -1;
+	pfd[0].fd = p[0];
+	pfd[0].events = POLLIN;
+	pfd[1].fd = w->sigfd;
+	pfd[1].events = POLLIN;
+	for (;;) {
+		until = w->deadline;
+		if (!notified && w->notify_after < until)
+			until = w->notify_after;
+		switch (poll(pfd, w->sigfd >= 0 ? 2 : 1,
+		    clock_poll_timeout(until))) {
+		case -1:
+			if (errno == EINTR)
+				continue;
+			lock_seterr(&ll->base, LOCK_EINTERNAL, "poll: %s",
+			    strerror(errno));
+			goto stop;
+		case 0:
+			if (!notified && clock_mono_ms() >= w->notify_after) {
+				notified = 1;
+				w->notify(w->arg, local_read_holder(ll,
+				    ll->name, &h) == 0 ? &h : NULL);
+				continue;
+			}
+			if (clock_mono_ms() < w->deadline)
+				continue;
+			rc = LOCK_BUSY;
+			goto stop;
+		}
+		if (pfd[1].revents != 0) {
+			rc = LOCK_INTERRUPTED;
+			goto stop;
+		}
+		if (read(p[0], &c, 1) == 1) {
+			rc = LOCK_ACQUIRED;
+			waitpid(pid, NULL, 0);
+			goto out;
+		}
+		lock_seterr(&ll->base, LOCK_EINTERNAL, "flock: waiting "
+		    "helper failed");
+		goto stop;
+	}
+stop:
+	/* The helper may have locked just now: the caller closes fd. */
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+out:
+	close(p[0]);
+	if (p[1] != -1)
+		close(p[1]);
+	return rc;
+}
+
+/* Takes key for self; a lock_result. */
+static int
+local_acquire(struct lock *l, const char *key, struct lock_wait *w,
+    struct holder *self)
+{
+	struct lock_local *ll = (struct lock_local *)l;
+	int fd, rc;
+
+	if (keyname_file(key, ll->name, sizeof(ll->name)) == -1)
+		return lock_seterr(l, LOCK_EUSAGE, "empty key"), LOCK_ERROR;
+	fd = openat(ll->dirfd, ll->name, O_RDWR | O_CREAT | O_NOFOLLOW |
+	    O_CLOEXEC, 0600);
+	if (fd == -1)
+		return lock_seterr(l, LOCK_EUNAVAIL, "%s/%s: %s", ll->dir,
+		    ll->name, strerror(errno)), LOCK_ERROR;
+	rc = LOCK_ACQUIRED;
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno != EWOULDBLOCK) {
+			rc = LOCK_ERROR;
+			lock_seterr(l, LOCK_EINTERNAL, "flock %s/%s: %s",
+			    ll->dir, ll->name, strerror(errno));
+		} else if (w->deadline <= clock_mono_ms())
+			rc = LOCK_BUSY;
+		else
+			rc = local_wait(ll, fd, w);
+	}
+	if (rc != LOCK_ACQUIRED) {
+		close(fd);
+		return rc;
+	}
+	ll->lockfd = fd;
+	self->fence = local_next_fence(ll, key);
+	local_write_holder(ll, self);
+	return LOCK_ACQUIRED;
+}
+
+/* The local backend has no lease to keep alive. */
+static int
+local_keepalive(struct lock *l)
+{
+	(void)l;
+	return -1;
+}
+
+/* Drops the holder record and unlocks; 0. */
+static int
+local_release(struct lock *l)
+{
+	struct lock_local *ll = (struct lock_local *)l;
+	char path[KEYNAME_FILE_MAX + 8];
+
+	if (ll->lockfd == -1)
+		return 0;
+	snprintf(path, sizeof(path), ".%s", ll->name);
+	unlinkat(ll->dirfd, path, 0);
+	close(ll->lockfd);
+	ll->lockfd = -1;
+	return 0;
+}
+
+/* Reads the flock'ed inodes from /proc/locks; count, or -1. */
+static int
+local_locked(struct locked **out)
+{
+	struct locked *v = NULL, *nv;
+	char line[256], type[16], arrow[8];
+	unsigned int maj, min;
+	unsigned long ino;
+	int n = 0, cap = 0;
+	FILE *f;
+
+	if ((f = fopen("/proc/locks", "re")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		/* "1: FLOCK ADVISORY WRITE 123 08:01:456 0 EOF"; waiters
+		   have "->" before the type and do not hold anything. */
+		if (sscanf(line, "%*d: %7s", arrow) != 1 ||
+		    strcmp(arrow, "->") == 0)
+			continue;
+		if (sscanf(line, "%*d: %15s %*s %*s %*d %x:%x:%lu", type,
+		    &maj, &min, &ino) != 4 || strcmp(type, "FLOCK") != 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			if ((nv = realloc(v, cap * sizeof(*v))) == NULL)
+				break;
+			v = nv;
+		}
+		v[n].maj = maj;
+		v[n].min = min;
+		v[n].ino = ino;
+		n++;
+	}
+	fclose(f);
+	*out = v;
+	return n;
+}
+
+/* Nonzero if the lock file name in the directory is flock'ed. */
+static int
+local_is_locked(struct lock_local *ll, const char *name,
+    const struct locked *v, int n)
+{
+	struct stat st;
+	int i;
+
+	if (fstatat(ll->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (v[i].ino == st.st_ino && v[i].maj == major(st.st_dev) &&
+		    v[i].min == minor(st.st_dev))
+			return 1;
+	return 0;
+}
+
+/* Fills h for a held name (pid 0 when the record is missing). */
+static void
+local_holder_or_unknown(struct lock_local *ll, const char *name,
+    struct holder *h)
+{
+	if (local_read_holder(ll, name, h) == -1) {
+		memset(h, 0, sizeof(*h));
+		strcpy(h->token, "-");
+		strcpy(h->host, "unknown");
+	}
+	h->ttl_ms = -1;
+}
+
+/* 1 held (h filled), 0 free, -1 error; never takes the lock. */
+static int
+local_status(struct lock *l, const char *key, struct holder *h)
+{
+	struct lock_local *ll = (struct lock_local *)l;
+	struct locked *v = NULL;
+	char name[KEYNAME_FILE_MAX + 1];
+	int n, held;
+
+	if (keyname_file(key, name, sizeof(name)) == -1)
+		return lock_seterr(l, LOCK_EUSAGE, "empty key");
+	if ((n = local_locked(&v)) == -1)
+		return lock_seterr(l, LOCK_EINTERNAL, "/proc/locks: %s",
+		    strerror(errno));
+	held = local_is_locked(ll, name, v, n);
+	free(v);
+	if (held)
+		local_holder_or_unknown(ll, name, h);
+	return held;
+}
+
+/* The key of lock file name: decoded, or read from the file. */
+static char *
+local_key_of(struct lock_local *ll, const char *name)
+{
+	char buf[FENCE_LEN + 4096 + 1];
+	ssize_t n;
+	int fd;
+
+	if (name[0] != '#')
+		return keyname_unfile(name);
+	fd = openat(ll->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1)
+		return NULL;
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	close(fd);
+	if (n <= FENCE_LEN)
+		return NULL;
+	buf[n] = '\0';
+	return strdup(buf + FENCE_LEN);
+}
+
+/* Calls cb for every held key in the directory; 0 or -1. */
+static int
+local_list(struct lock *l, lock_list_cb cb, void *arg)
+{
+	struct lock_local *ll = (struct lock_local *)l;
+	struct locked *v = NULL;
+	struct holder h;
+	struct dirent *de;
+	DIR *d;
+	char *key;
+	int n, dfd, rc = 0;
+
+	if ((n = local_locked(&v)) == -1)
+		return lock_seterr(l, LOCK_EINTERNAL, "/proc/locks: %s",
+		    strerror(errno));
+	if ((dfd = dup(ll->dirfd)) == -1 || (d = fdopendir(dfd)) == NULL) {
+		free(v);
+		return lock_seterr(l, LOCK_EINTERNAL, "%s: %s", ll->dir,
+		    strerror(errno));
+	}
+	rewinddir(d);
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.' ||
+		    !local_is_locked(ll, de->d_name, v, n))
+			continue;
+		if ((key = local_key_of(ll, de->d_name)) == NULL)
+			continue;
+		local_holder_or_unknown(ll, de->d_name, &h);
+		if (cb(arg, key, &h) == -1)
+			rc = -1;
+		free(key);
+	}
+	closedir(d);
+	free(v);
+	return 0;
+}
+
+/* A flock held by another process cannot be broken from outside. */
+static int
+local_force_release(struct lock *l, const char *key)
+{
+	struct holder h;
+
+	if (local_status(l, key, &h) == 1 && h.pid > 0)
+		return lock_seterr(l, LOCK_EUSAGE, "a local lock cannot be "
+		    "released by force; stop its holder (pid %ld)", h.pid);
+	return lock_seterr(l, LOCK_EUSAGE, "a local lock cannot be released "
+	    "by force; it ends with its holder");
+}
+
+/* Opens the memo cache for key; 0 or -1. */
+static int
+local_memo_open(struct lock_local *ll, const char *key)
+{
+	char err[512];
+
+	if (ll->cache_dir == NULL)
+		return lock_seterr(&ll->base, LOCK_EINTERNAL, "no cache "
+		    "directory");
+	if (memo_file_open(&ll->memo, ll->cache_dir, ll->cache_strict, key,
+	    err, sizeof(err)) == -1)
+		return lock_seterr(&ll->base, LOCK_EUSAGE, "%s", err);
+	return 0;
+}
+
+/* 1 hit (copied to fd), 0 miss, -1 error. */
+static int
+local_memo_get(struct lock *l, const struct memo_id *id, int64_t max_age,
+    int fd)
+{
+	struct lock_local *ll = (struct lock_local *)l;
+	int rc;
+
+	if (local_memo_open(ll, id->key) == -1)
+		return -1;
+	if ((rc = memo_file_get(&ll->memo, id, max_age, fd)) == -1)
+		return lock_seterr(l, LOCK_EINTERNAL, "cache: %s",
+		    strerror(errno));
+	return rc;
+}
+
+/* Starts a capture for id; 0 or -1. */
+static int
+local_memo_begin(struct lock *l, const struct memo_id *id)
+{
+	struct lock_local *ll = (struct lock_local *)l;
+
+	if (local_memo_open(ll, id->key) == -1)
+		return -1;
+	if (memo_file_begin(&ll->memo, id) == -1)
+		return lock_seterr(l, LOCK_EINTERNAL, "cache: %s",
+		    strerror(errno));
+	return 0;
+}
+
+/* Appends captured output; 0 or -1. */
+static int
+local_memo_append(struct lock *l, const void *buf, size_t len)
+{
+	struct lock_local *ll = (struct lock_local *)l;
+
+	if (memo_file_append(&ll->memo, buf, len) == -1)
+		return lock_seterr(l, LOCK_EINTERNAL, "cache: %s",
+		    strerror(errno));
+	return 0;
+}
+
+/* Publishes the capture, then releases the lock; 0 or -1. */
+static int
+local_memo_commit(struct lock *l, int64_t ttl_ms)
+{
+	struct lock_local *ll = (struct lock_local *)l;
+
+	if (memo_file_commit(&ll->memo, ttl_ms) == -1)
+		return lock_seterr(l, LOCK_EINTERNAL, "cache: %s",
+		    strerror(errno));
+	return local_release(l);
+}
+
+/* Drops the capture. */
+static void
+local_memo_abort(struct lock *l)
+{
+	memo_file_abort(&((struct lock_local *)l)->memo);
+}
+
+/* Drops every cached entry of key; how many, or -1. */
+static long
+local_memo_forget(struct lock *l, const char *key)
+{
+	struct lock_local *ll = (struct lock_local *)l;
+	long n;
+
+	if (local_memo_open(ll, key) == -1)
+		return -1;
+	if ((n = memo_file_forget(&ll->memo)) == -1)
+		return lock_seterr(l, LOCK_EINTERNAL, "cache: %s",
+		    strerror(errno));
+	return n;
+}
+
+/* Calls cb for every fresh cached entry of key; 0 or -1. */
+static int
+local_memo_list(struct lock *l, const char *key, memo_list_cb cb, void *arg)
+{
+	struct lock_local *ll = (struct lock_local *)l;
+
+	if (local_memo_open(ll, key) == -1)
+		return -1;
+	return memo_file_list(&ll->memo, cb, arg);
+}
+
+/* Frees the context; a held lock is released by the close. */
+static void
+local_close(struct lock *l)
+{
+	struct lock_local *ll = (struct lock_local *)l;
+
+	if (ll == NULL)
+		return;
+	memo_file_close(&ll->memo);
+	if (ll->lockfd != -1)
+		local_release(l);
+	if (ll->dirfd != -1)
+		close(ll->dirfd);
+	free(ll->dir);
+	free(ll->cache_dir);
+	free(ll);
+}
+
+const struct lock_backend lock_local_backend = {
+	.name = "local",
+	.open = local_open,
+	.connect = local_connect,
+	.acquire = local_acquire,
+	.keepalive = local_keepalive,
+	.release = local_release,
+	.status = local_status,
+	.list = local_list,
+	.force_release = local_force_release,
+	.memo_get = local_memo_get,
+	.memo_begin = local_memo_begin,
+	.memo_append = local_memo_append,
+	.memo_commit = local_memo_commit,
+	.memo_abort = local_memo_abort,
+	.memo_forget = local_memo_forget,
+	.memo_list = local_memo_list,
+	.close = local_close,
+};

@@ -1,0 +1,362 @@
+/*
+ * memo: cache identity and the local cache directory.
+ *
+ * An entry file is a 68-byte header, "KLM1 CREATED_MS TTL_MS SIZE\n" with
+ * each number 20 digits wide, then SIZE bytes of output.  The header is
+ * written last, just before the rename, so CREATED is when the result was
+ * stored, not when the run began.  Readers check SIZE against the file,
+ * so even a truncated file (disk full) is never served.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+
+#include <openssl/evp.h>
+
+#include "clock.h"
+#include "fdio.h"
+#include "keyname.h"
+#include "memo.h"
+#include "safedir.h"
+
+#define MEMO_VERSION	1
+#define MEMO_HDR_LEN	68
+
+/* Feeds n as 8 bytes big-endian into the digest. */
+static void
+digest_u64(EVP_MD_CTX *ctx, uint64_t n)
+{
+	unsigned char b[8];
+	int i;
+
+	for (i = 7; i >= 0; i--, n >>= 8)
+		b[i] = (unsigned char)(n & 0xff);
+	EVP_DigestUpdate(ctx, b, sizeof(b));
+}
+
+/* Feeds a length-prefixed string into the digest. */
+static void
+digest_str(EVP_MD_CTX *ctx, const char *s)
+{
+	size_t len = strlen(s);
+
+	digest_u64(ctx, len);
+	EVP_DigestUpdate(ctx, s, len);
+}
+
+/* Computes the identity of key and the NULL-terminated argv. */
+void
+memo_id_init(struct memo_id *id, const char *key, char *const argv[])
+{
+	static const char tag[] = "keylock-memo";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0, i;
+	EVP_MD_CTX *ctx;
+	size_t argc;
+
+	id->key = key;
+	for (argc = 0; argv[argc] != NULL; argc++)
+		;
+	ctx = EVP_MD_CTX_new();
+	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	EVP_DigestUpdate(ctx, tag, sizeof(tag));	/* with its NUL */
+	digest_u64(ctx, MEMO_VERSION);
+	digest_str(ctx, key);
+	digest_u64(ctx, argc);
+	for (i = 0; i < argc; i++)
+		digest_str(ctx, argv[i]);
+	EVP_DigestFinal_ex(ctx, md, &mdlen);
+	EVP_MD_CTX_free(ctx);
+	for (i = 0; i < mdlen && i < 32; i++)
+		snprintf(id->digest + i * 2, 3, "%02x", md[i]);
+	id->digest[64] = '\0';
+}
+
+/* Sets up an unopened cache. */
+void
+memo_file_init(struct memo_file *mf)
+{
+	memset(mf, 0, sizeof(*mf));
+	mf->keydirfd = mf->tmpfd = -1;
+}
+
+/* Opens (creating, vetting when strict) the cache of key; 0 or -1. */
+int
+memo_file_open(struct memo_file *mf, const char *cachedir, int strict,
+    const char *key, char *err, size_t errlen)
+{
+	char name[KEYNAME_FILE_MAX + 1];
+	int dfd;
+
+	if (mf->keydirfd != -1)
+		return 0;
+	if (keyname_file(key, name, sizeof(name)) == -1) {
+		snprintf(err, errlen, "empty key");
+		return -1;
+	}
+	if ((dfd = safedir_open(cachedir, strict, err, errlen)) == -1)
+		return -1;
+	if (mkdirat(dfd, name, 0700) == -1 && errno != EEXIST)
+		goto fail;
+	mf->keydirfd = openat(dfd, name, O_RDONLY | O_DIRECTORY |
+	    O_NOFOLLOW | O_CLOEXEC);
+	if (mf->keydirfd == -1)
+		goto fail;
+	close(dfd);
+	return 0;
+fail:
+	snprintf(err, errlen, "%s/%s: %s", cachedir, name, strerror(errno));
+	close(dfd);
+	return -1;
+}
+
+/* Parses an entry header; 0, or -1 if it is not one. */
+static int
+parse_header(const char *hdr, int64_t *created, int64_t *ttl, uint64_t *size)
+{
+	long long c, t;
+	unsigned long long s;
+	int end = 0;
+
+	if (sscanf(hdr, "KLM1 %20lld %20lld %20llu%n", &c, &t, &s, &end) != 3 ||
+	    end != MEMO_HDR_LEN - 1 || hdr[end] != '\n')
+		return -1;
+	*created = c;
+	*ttl = t;
+	*size = s;
+	return 0;
+}
+
+/* Opens entry name and reads its header; fd, or -1 if absent or bad. */
+static int
+open_entry(struct memo_file *mf, const char *name, int64_t *created,
+    int64_t *ttl, uint64_t *size)
+{
+	char hdr[MEMO_HDR_LEN + 1];
+	struct stat st;
+	int fd;
+
+	fd = openat(mf->keydirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1)
+		return -1;
+	if (read(fd, hdr, MEMO_HDR_LEN) != MEMO_HDR_LEN)
+		goto bad;
+	hdr[MEMO_HDR_LEN] = '\0';
+	if (parse_header(hdr, created, ttl, size) == -1 ||
+	    fstat(fd, &st) == -1 ||
+	    (uint64_t)st.st_size != MEMO_HDR_LEN + *size)
+		goto bad;
+	return fd;
+bad:
+	close(fd);
+	return -1;
+}
+
+/* Copies len bytes from in (at its offset) to out; 0 or -1 (errno). */
+static int
+copy_out(int in, int out, uint64_t len)
+{
+	char buf[65536];
+	ssize_t n;
+
+	while (len > 0) {
+		n = sendfile(out, in, NULL, len > 1 << 30 ? 1 << 30 : len);
+		if (n == -1 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n == -1 && (errno == EINVAL || errno == ENOSYS)) {
+			/* Not every output takes sendfile(2). */
+			n = read(in, buf, len < sizeof(buf) ? len : sizeof(buf));
+			if (n > 0 && fdio_write_all(out, buf, (size_t)n) == -1)
+				return -1;
+		}
+		if (n == 0)
+			errno = EIO;
+		if (n <= 0)
+			return -1;
+		len -= (uint64_t)n;
+	}
+	return 0;
+}
+
+/* Copies a fresh entry to fd: 1 hit, 0 miss, -1 error (errno). */
+int
+memo_file_get(struct memo_file *mf, const struct memo_id *id,
+    int64_t max_age_ms, int fd)
+{
+	int64_t created, ttl, age;
+	uint64_t size;
+	int in, rc;
+
+	if ((in = open_entry(mf, id->digest, &created, &ttl, &size)) == -1)
+		return 0;
+	age = clock_wall_ms() - created;
+	if (age >= max_age_ms || age >= ttl) {
+		close(in);
+		return 0;
+	}
+	rc = copy_out(in, fd, size) == 0 ? 1 : -1;
+	close(in);
+	return rc;
+}
+
+/* Starts a new entry for id; 0 or -1 (errno). */
+int
+memo_file_begin(struct memo_file *mf, const struct memo_id *id)
+{
+	static const char blank[MEMO_HDR_LEN];
+
+	memo_file_abort(mf);
+	strcpy(mf->digest, id->digest);
+	snprintf(mf->tmpname, sizeof(mf->tmpname), ".%s~%ld", id->digest,
+	    (long)getpid());
+	mf->size = 0;
+	mf->tmpfd = openat(mf->keydirfd, mf->tmpname, O_WRONLY | O_CREAT |
+	    O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (mf->tmpfd == -1)
+		return -1;
+	/* Room for the header, written at commit. */
+	if (write(mf->tmpfd, blank, sizeof(blank)) != sizeof(blank)) {
+		memo_file_abort(mf);
+		return -1;
+	}
+	return 0;
+}
+
+/* Appends to the entry; 0 or -1 (errno). */
+int
+memo_file_append(struct memo_file *mf, const void *buf, size_t len)
+{
+	if (fdio_write_all(mf->tmpfd, buf, len) == -1)
+		return -1;
+	mf->size += len;
+	return 0;
+}
+
+/* Stamps the header and renames the entry into place; 0 or -1. */
+int
+memo_file_commit(struct memo_file *mf, int64_t ttl_ms)
+{
+	char hdr[MEMO_HDR_LEN + 1];
+	int rc = -1, saved;
+
+	snprintf(hdr, sizeof(hdr), "KLM1 %020lld %020lld %020llu\n",
+	    (long long)clock_wall_ms(), (long long)ttl_ms,
+	    (unsigned long long)mf->size);
+	if (pwrite(mf->tmpfd, hdr, MEMO_HDR_LEN, 0) == MEMO_HDR_LEN &&
+	    renameat(mf->keydirfd, mf->tmpname, mf->keydirfd,
+	    mf->digest) == 0)
+		rc = 0;
+	saved = errno;
+	close(mf->tmpfd);
+	mf->tmpfd = -1;
+	if (rc == -1)
+		unlinkat(mf->keydirfd, mf->tmpname, 0);
+	errno = saved;
+	return rc;
+}
+
+/* Drops the entry being written. */
+void
+memo_file_abort(struct memo_file *mf)
+{
+	if (mf->tmpfd == -1)
+		return;
+	close(mf->tmpfd);
+	mf->tmpfd = -1;
+	unlinkat(mf->keydirfd, mf->tmpname, 0);
+}
+
+/* Calls fn(mf, name, arg) for every finished entry; 0 or -1 (errno). */
+static int
+each_entry(struct memo_file *mf, int (*fn)(struct memo_file *,
+    const char *, void *), void *arg)
+{
+	struct dirent *de;
+	DIR *d;
+	int dfd, rc = 0;
+
+	if ((dfd = dup(mf->keydirfd)) == -1)
+		return -1;
+	if ((d = fdopendir(dfd)) == NULL) {
+		close(dfd);
+		return -1;
+	}
+	rewinddir(d);
+	while (rc == 0 && (de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.')
+			rc = fn(mf, de->d_name, arg);
+	closedir(d);
+	return rc;
+}
+
+/* Unlinks one entry and counts it. */
+static int
+forget_one(struct memo_file *mf, const char *name, void *arg)
+{
+	if (unlinkat(mf->keydirfd, name, 0) == 0)
+		(*(long *)arg)++;
+	return 0;
+}
+
+/* Removes every entry of the key; how many, or -1 (errno). */
+long
+memo_file_forget(struct memo_file *mf)
+{
+	long n = 0;
+
+	if (each_entry(mf, forget_one, &n) == -1)
+		return -1;
+	return n;
+}
+
+struct list_arg {
+	memo_list_cb	 cb;
+	void		*arg;
+};
+
+/* Reports one fresh entry to the list callback. */
+static int
+list_one(struct memo_file *mf, const char *name, void *arg)
+{
+	struct list_arg *la = arg;
+	struct memo_info mi;
+	int64_t created, ttl;
+	int fd;
+
+	if ((fd = open_entry(mf, name, &created, &ttl, &mi.size)) == -1)
+		return 0;
+	close(fd);
+	mi.age_ms = clock_wall_ms() - created;
+	mi.ttl_ms = ttl - mi.age_ms;
+	if (mi.ttl_ms <= 0)
+		return 0;
+	snprintf(mi.digest, sizeof(mi.digest), "%s", name);
+	return la->cb(la->arg, &mi);
+}
+
+/* Calls cb for every fresh entry; 0 or -1. */
+int
+memo_file_list(struct memo_file *mf, memo_list_cb cb, void *arg)
+{
+	struct list_arg la = { cb, arg };
+
+	return each_entry(mf, list_one, &la);
+}
+
+/* Closes what is open, dropping an unfinished entry. */
+void
+memo_file_close(struct memo_file *mf)
+{
+	memo_file_abort(mf);
+	if (mf->keydirfd != -1)
+		close(mf->keydirfd);
+	mf->keydirfd = -1;
+}

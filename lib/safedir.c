@@ -1,0 +1,87 @@
+/*
+ * safedir: create and vet a private directory.  The checks run on the
+ * opened descriptor (fstat), so the directory that was vetted is the
+ * one every later openat() works in, even if the path is swapped.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "safedir.h"
+
+/* mkdir -p with mode 0700 for every component it creates; 0 or -1. */
+static int
+mkdirs(const char *path)
+{
+	char buf[PATH_MAX];
+	char *p;
+
+	if (strlen(path) >= sizeof(buf)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	strcpy(buf, path);
+	for (p = buf + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0700) == -1 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	if (mkdir(buf, 0700) == -1 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+/* Opens (creating) directory path, vetting it when strict; fd or -1. */
+int
+safedir_open(const char *path, int strict, char *err, size_t errlen)
+{
+	struct stat st;
+	int fd;
+
+	if (mkdirs(path) == -1) {
+		snprintf(err, errlen, "cannot create directory %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+	    (strict ? O_NOFOLLOW : 0));
+	if (fd == -1) {
+		if (strict && (errno == ELOOP || errno == ENOTDIR))
+			snprintf(err, errlen, "%s is a symlink or not a "
+			    "directory; refusing to use it", path);
+		else
+			snprintf(err, errlen, "cannot open directory %s: %s",
+			    path, strerror(errno));
+		return -1;
+	}
+	if (!strict)
+		return fd;
+	if (fstat(fd, &st) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (st.st_uid != geteuid()) {
+		snprintf(err, errlen, "%s is owned by uid %lu, not by you; "
+		    "refusing to use it", path, (unsigned long)st.st_uid);
+		goto fail;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		snprintf(err, errlen, "%s is writable by group or others "
+		    "(mode %03o); refusing to use it", path,
+		    (unsigned)(st.st_mode & 0777));
+		goto fail;
+	}
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}

@@ -1,0 +1,55 @@
+/*
+ * supervise: run the command as our child and stay its parent until it
+ * ends, forwarding signals, watching the lease and (for --memo) teeing
+ * its stdout.
+ */
+#ifndef KEYLOCK_SUPERVISE_H
+#define KEYLOCK_SUPERVISE_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* The signals keylock takes over, read through signalfd(2). */
+struct supervise_sig {
+	int		sigfd;		/* TERM INT HUP QUIT USR1 USR2 */
+	int		chldfd;		/* CHLD */
+	sigset_t	oldmask;
+};
+
+struct supervise {
+	/* in */
+	char *const	*argv;
+	const struct supervise_sig *sig;
+	int		 lostfd;	/* readable when the lease is lost; -1 */
+	int		 lost_warn;	/* keep the command running then */
+	int64_t		 kill_after_ms;	/* TERM to KILL grace on loss */
+	int		 capture;	/* pipe stdout through sink */
+	/* Takes a chunk of stdout; -1 stops capturing (not the output). */
+	int		(*sink)(void *arg, const void *buf, size_t len);
+	void		(*on_lost)(void *arg);	/* called once */
+	void		*arg;
+	/* out */
+	pid_t		 pid;
+	int		 status;	/* wait(2) status */
+	int		 exec_errno;	/* nonzero: the command did not start */
+	int		 lost;		/* the lease was lost while it ran */
+	int		 out_broken;	/* our stdout went away (EPIPE) */
+	int		 sink_failed;	/* capture stopped early */
+};
+
+/*
+ * Blocks the signals keylock handles, ignores SIGPIPE and opens the
+ * signal descriptors; 0 or -1 (errno).  Call before anything forks.
+ */
+int	supervise_signals(struct supervise_sig *sig);
+/* Reads one pending signal from fd; its number, 0 if none, and sets
+   *from_tty when the terminal sent it to the whole process group. */
+int	supervise_next_signal(int fd, int *from_tty);
+/* Runs s->argv to completion; 0, or -1 (errno) if it could not fork. */
+int	supervise_run(struct supervise *s);
+/* The shell-style exit code of a wait status: N, or 128 + signal. */
+int	supervise_exit_code(int status);
+
+#endif
