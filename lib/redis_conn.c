@@ -1,0 +1,510 @@
+/*
+ * redis_conn: a Redis connection that never blocks past a deadline.
+ *
+ * The socket is non-blocking and close-on-exec from birth; every wait is
+ * a poll(2) on it bounded by the caller's monotonic deadline.  hiredis
+ * formats the commands and parses the replies, nothing more, so a timed
+ * out read never corrupts a context: the connection is simply closed and
+ * the caller connects again.  Nothing here prints; the reason of the last
+ * failure is in c->err and names the server, never the password.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <openssl/evp.h>
+
+#include "clock.h"
+#include "redis_conn.h"
+#include "redis_url.h"
+
+#define CONN_READ_CHUNK		(64 * 1024)
+#define CONN_MAX_ARGS		16
+
+/* Sets up an unconnected c for url (which must outlive c). */
+void
+redis_conn_init(struct redis_conn *c, const struct redis_url *url)
+{
+	memset(c, 0, sizeof(*c));
+	c->url = url;
+	c->fd = -1;
+}
+
+/* Records "redis ADDR: reason" in c->err; returns -1. */
+int
+redis_conn_seterr(struct redis_conn *c, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(c->err, sizeof(c->err), "redis %s: %s", c->url->display,
+	    msg);
+	return -1;
+}
+
+/* Records a failure and closes the connection; returns -1. */
+static int
+conn_fail(struct redis_conn *c, const char *what, int error)
+{
+	if (what != NULL)
+		redis_conn_seterr(c, "%s: %s", what, strerror(error));
+	else
+		redis_conn_seterr(c, "%s", strerror(error));
+	redis_conn_close(c);
+	return -1;
+}
+
+/* Closes the socket and drops buffered input; c may connect again. */
+void
+redis_conn_close(struct redis_conn *c)
+{
+	if (c->fd != -1)
+		close(c->fd);
+	c->fd = -1;
+	if (c->reader != NULL)
+		redisReaderFree(c->reader);
+	c->reader = NULL;
+}
+
+/* Nonzero if c is connected and not known to be dead. */
+int
+redis_conn_alive(const struct redis_conn *c)
+{
+	return c->fd != -1;
+}
+
+/* The socket, for poll(2), or -1. */
+int
+redis_conn_fd(const struct redis_conn *c)
+{
+	return c->fd;
+}
+
+/* Waits until fd is ready for events or deadline; 1, 0 timeout, -1. */
+static int
+conn_wait(int fd, short events, int64_t deadline)
+{
+	struct pollfd pfd;
+	int n;
+
+	pfd.fd = fd;
+	pfd.events = events;
+	for (;;) {
+		n = poll(&pfd, 1, clock_poll_timeout(deadline));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == 0 && clock_mono_ms() < deadline)
+			continue;
+		return n;
+	}
+}
+
+/* Connects a new non-blocking socket to sa by deadline; fd, or -1. */
+static int
+conn_socket(int family, const struct sockaddr *sa, socklen_t salen,
+    int64_t deadline)
+{
+	socklen_t len;
+	int fd, error = 0, one = 1;
+
+	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -1;
+	if (connect(fd, sa, salen) == -1) {
+		if (errno != EINPROGRESS && errno != EINTR)
+			goto fail;
+		switch (conn_wait(fd, POLLOUT, deadline)) {
+		case -1:
+			goto fail;
+		case 0:
+			errno = ETIMEDOUT;
+			goto fail;
+		}
+		len = sizeof(error);
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) == -1)
+			goto fail;
+		if (error != 0) {
+			errno = error;
+			goto fail;
+		}
+	}
+	if (family != AF_UNIX) {
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	}
+	return fd;
+fail:
+	error = errno;
+	close(fd);
+	errno = error;
+	return -1;
+}
+
+/* Connects to the TCP address of c->url; fd, or -1 with c->err. */
+static int
+conn_tcp(struct redis_conn *c, int64_t deadline)
+{
+	struct addrinfo hints, *res = NULL, *ai;
+	char port[16];
+	int fd = -1, gai, error = ECONNREFUSED;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	snprintf(port, sizeof(port), "%d", c->url->port);
+	if ((gai = getaddrinfo(c->url->host, port, &hints, &res)) != 0) {
+		redis_conn_seterr(c, "%s", gai == EAI_SYSTEM ?
+		    strerror(errno) : gai_strerror(gai));
+		return -1;
+	}
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		fd = conn_socket(ai->ai_family, ai->ai_addr, ai->ai_addrlen,
+		    deadline);
+		if (fd != -1)
+			break;
+		error = errno;
+		if (clock_mono_ms() >= deadline)
+			break;
+	}
+	freeaddrinfo(res);
+	if (fd == -1)
+		redis_conn_seterr(c, "%s", error == ETIMEDOUT ?
+		    "connect timed out" : strerror(error));
+	return fd;
+}
+
+/* Connects to the unix socket of c->url; fd, or -1 with c->err. */
+static int
+conn_unix(struct redis_conn *c, int64_t deadline)
+{
+	struct sockaddr_un sun;
+	int fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(c->url->path) >= sizeof(sun.sun_path)) {
+		redis_conn_seterr(c, "socket path too long");
+		return -1;
+	}
+	strcpy(sun.sun_path, c->url->path);
+	fd = conn_socket(AF_UNIX, (struct sockaddr *)&sun, sizeof(sun),
+	    deadline);
+	if (fd == -1)
+		redis_conn_seterr(c, "%s", errno == ETIMEDOUT ?
+		    "connect timed out" : strerror(errno));
+	return fd;
+}
+
+/* Checks the reply of a handshake command; 0, or -1 with c->err. */
+static int
+conn_check(struct redis_conn *c, redisReply *r, const char *what,
+    int optional)
+{
+	int rc = 0;
+
+	if (r == NULL)
+		return -1;
+	if (r->type == REDIS_REPLY_ERROR && (!optional ||
+	    strncmp(r->str, "NOAUTH", 6) == 0)) {
+		redis_conn_seterr(c, "%s%s%.200s", what, *what != '\0' ?
+		    " failed: " : "", r->str);
+		rc = -1;
+	}
+	freeReplyObject(r);
+	return rc;
+}
+
+/* AUTH, SELECT and CLIENT SETNAME in one round trip; 0 or -1. */
+static int
+conn_handshake(struct redis_conn *c, int64_t deadline)
+{
+	const char *argv[4];
+	char db[16];
+	int want_auth, want_db, rc = 0;
+
+	want_auth = c->url->password != NULL;
+	want_db = c->url->db != 0;
+	if (want_auth) {
+		argv[0] = "AUTH";
+		argv[1] = c->url->user != NULL ? c->url->user :
+		    c->url->password;
+		argv[2] = c->url->password;
+		if (redis_conn_send(c, c->url->user != NULL ? 3 : 2, argv,
+		    NULL, deadline) == -1)
+			return -1;
+	}
+	if (want_db) {
+		snprintf(db, sizeof(db), "%d", c->url->db);
+		argv[0] = "SELECT";
+		argv[1] = db;
+		if (redis_conn_send(c, 2, argv, NULL, deadline) == -1)
+			return -1;
+	}
+	argv[0] = "CLIENT";
+	argv[1] = "SETNAME";
+	argv[2] = "keylock";
+	if (redis_conn_send(c, 3, argv, NULL, deadline) == -1)
+		return -1;
+	if (want_auth)
+		rc = conn_check(c, redis_conn_read(c, deadline), "AUTH", 0);
+	if (rc == 0 && want_db)
+		rc = conn_check(c, redis_conn_read(c, deadline), "SELECT", 0);
+	if (rc == 0)
+		rc = conn_check(c, redis_conn_read(c, deadline), "", 1);
+	if (rc == -1)
+		redis_conn_close(c);
+	return rc;
+}
+
+/* Connects, AUTHs and SELECTs by deadline; 0, or -1 with c->err. */
+int
+redis_conn_connect(struct redis_conn *c, int64_t deadline)
+{
+	redis_conn_close(c);
+	c->err[0] = '\0';
+	c->fd = c->url->is_unix ? conn_unix(c, deadline) :
+	    conn_tcp(c, deadline);
+	if (c->fd == -1)
+		return -1;
+	if ((c->reader = redisReaderCreate()) == NULL)
+		return conn_fail(c, NULL, ENOMEM);
+	return conn_handshake(c, deadline);
+}
+
+/* Nonzero if c is connected and the server has not hung up meanwhile. */
+int
+redis_conn_idle_ok(struct redis_conn *c)
+{
+	struct pollfd pfd;
+
+	if (c->fd == -1)
+		return 0;
+	pfd.fd = c->fd;
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, 0) == 0)
+		return 1;
+	/* An idle connection has nothing to say but EOF or an error. */
+	redis_conn_seterr(c, "connection closed by server");
+	redis_conn_close(c);
+	return 0;
+}
+
+/* Writes len bytes of buf by deadline; 0, or -1 (closed). */
+static int
+conn_write(struct redis_conn *c, const char *buf, size_t len,
+    int64_t deadline)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		n = send(c->fd, buf, len, MSG_NOSIGNAL);
+		if (n >= 0) {
+			buf += n;
+			len -= (size_t)n;
+			continue;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN)
+			return conn_fail(c, "write", errno);
+		switch (conn_wait(c->fd, POLLOUT, deadline)) {
+		case -1:
+			return conn_fail(c, "poll", errno);
+		case 0:
+			redis_conn_seterr(c, "write timed out");
+			redis_conn_close(c);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Sends one command; 0, or -1 (dead) with c->err. */
+int
+redis_conn_send(struct redis_conn *c, int argc, const char **argv,
+    const size_t *argvlen, int64_t deadline)
+{
+	char *cmd = NULL;
+	int len, rc;
+
+	if (c->fd == -1) {
+		if (c->err[0] == '\0')
+			redis_conn_seterr(c, "not connected");
+		return -1;
+	}
+	if ((len = redisFormatCommandArgv(&cmd, argc, argv, argvlen)) < 0)
+		return conn_fail(c, NULL, ENOMEM);
+	rc = conn_write(c, cmd, (size_t)len, deadline);
+	redisFreeCommand(cmd);
+	return rc;
+}
+
+/* Takes a whole reply from the reader: 1, 0 none yet, -1 protocol. */
+static int
+conn_take(struct redis_conn *c, redisReply **rp)
+{
+	void *r = NULL;
+
+	if (redisReaderGetReply(c->reader, &r) != REDIS_OK) {
+		redis_conn_seterr(c, "protocol error: %s", c->reader->errstr);
+		redis_conn_close(c);
+		return -1;
+	}
+	*rp = r;
+	return r != NULL;
+}
+
+/* Reads what the socket holds into the reader: 1 some, 0 none, -1. */
+static int
+conn_fill(struct redis_conn *c)
+{
+	char buf[CONN_READ_CHUNK];
+	ssize_t n;
+
+	for (;;) {
+		n = read(c->fd, buf, sizeof(buf));
+		if (n > 0) {
+			if (redisReaderFeed(c->reader, buf, (size_t)n) !=
+			    REDIS_OK)
+				return conn_fail(c, NULL, ENOMEM);
+			return 1;
+		}
+		if (n == 0) {
+			redis_conn_seterr(c, "connection closed by server");
+			redis_conn_close(c);
+			return -1;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN)
+			return 0;
+		return conn_fail(c, "read", errno);
+	}
+}
+
+/* Reads one reply by deadline; NULL (dead) with c->err. */
+redisReply *
+redis_conn_read(struct redis_conn *c, int64_t deadline)
+{
+	redisReply *r = NULL;
+
+	if (c->fd == -1) {
+		if (c->err[0] == '\0')
+			redis_conn_seterr(c, "not connected");
+		return NULL;
+	}
+	for (;;) {
+		switch (conn_take(c, &r)) {
+		case 1:
+			return r;
+		case -1:
+			return NULL;
+		}
+		switch (conn_wait(c->fd, POLLIN, deadline)) {
+		case -1:
+			conn_fail(c, "poll", errno);
+			return NULL;
+		case 0:
+			redis_conn_seterr(c, "no reply in time");
+			redis_conn_close(c);
+			return NULL;
+		}
+		if (conn_fill(c) == -1)
+			return NULL;
+	}
+}
+
+/* Reads what has arrived: 1 with *rp set, 0 nothing whole yet, -1 dead. */
+int
+redis_conn_poll_reply(struct redis_conn *c, redisReply **rp)
+{
+	int rc;
+
+	*rp = NULL;
+	if (c->fd == -1)
+		return -1;
+	if ((rc = conn_take(c, rp)) != 0)
+		return rc;
+	if ((rc = conn_fill(c)) <= 0)
+		return rc;
+	return conn_take(c, rp);
+}
+
+/* Sends a command and reads its reply (maybe an error reply); or NULL. */
+redisReply *
+redis_conn_command(struct redis_conn *c, int argc, const char **argv,
+    const size_t *argvlen, int64_t deadline)
+{
+	if (redis_conn_send(c, argc, argv, argvlen, deadline) == -1)
+		return NULL;
+	return redis_conn_read(c, deadline);
+}
+
+/* Fills s->sha with the hex SHA-1 of the script, once. */
+static void
+conn_script_sha(struct redis_script *s)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0, i;
+
+	if (s->sha[0] != '\0')
+		return;
+	EVP_Digest(s->src, strlen(s->src), md, &mdlen, EVP_sha1(), NULL);
+	for (i = 0; i < mdlen && i < 20; i++)
+		snprintf(s->sha + i * 2, 3, "%02x", md[i]);
+}
+
+/* Runs script with nkeys of the argc arguments as KEYS; reply or NULL. */
+redisReply *
+redis_conn_eval(struct redis_conn *c, struct redis_script *s, int nkeys,
+    int argc, const char **argv, const size_t *argvlen, int64_t deadline)
+{
+	const char *av[CONN_MAX_ARGS + 3];
+	size_t avlen[CONN_MAX_ARGS + 3];
+	char nk[16];
+	redisReply *r;
+	int i;
+
+	if (argc > CONN_MAX_ARGS) {
+		redis_conn_seterr(c, "too many script arguments");
+		return NULL;
+	}
+	conn_script_sha(s);
+	snprintf(nk, sizeof(nk), "%d", nkeys);
+	av[0] = "EVALSHA";
+	av[1] = s->sha;
+	av[2] = nk;
+	for (i = 0; i < 3; i++)
+		avlen[i] = strlen(av[i]);
+	for (i = 0; i < argc; i++) {
+		av[i + 3] = argv[i];
+		avlen[i + 3] = argvlen != NULL ? argvlen[i] : strlen(argv[i]);
+	}
+	r = redis_conn_command(c, argc + 3, av, avlen, deadline);
+	if (r != NULL && r->type == REDIS_REPLY_ERROR &&
+	    strncmp(r->str, "NOSCRIPT", 8) == 0) {
+		/* The script cache is empty after a restart or failover. */
+		freeReplyObject(r);
+		av[0] = "EVAL";
+		av[1] = s->src;
+		avlen[0] = 4;
+		avlen[1] = strlen(s->src);
+		r = redis_conn_command(c, argc + 3, av, avlen, deadline);
+	}
+	return r;
+}

@@ -1,0 +1,67 @@
+/*
+ * redis_conn: one connection to a Redis server with deadlines.
+ *
+ * keylock owns the socket (TCP or unix, close-on-exec, non-blocking) and
+ * waits in poll(2); hiredis only formats commands and parses replies.
+ * Every call takes a monotonic deadline (clock.h).  An I/O error or a
+ * missed deadline marks the connection dead: the caller closes it and
+ * connects again.  Messages name the server by url->display, never the
+ * password.
+ */
+#ifndef KEYLOCK_REDIS_CONN_H
+#define KEYLOCK_REDIS_CONN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <hiredis/hiredis.h>
+
+struct redis_url;
+
+struct redis_conn {
+	const struct redis_url	*url;
+	int			 fd;
+	redisReader		*reader;
+	char			 err[600];
+};
+
+/* A Lua script, run by EVALSHA with an EVAL fallback. */
+struct redis_script {
+	const char	*src;
+	char		 sha[41];	/* filled on first use */
+};
+
+/* Sets up an unconnected c for url (which must outlive c). */
+void		 redis_conn_init(struct redis_conn *c,
+		    const struct redis_url *url);
+/* Connects, AUTHs and SELECTs by deadline; 0, or -1 with c->err. */
+int		 redis_conn_connect(struct redis_conn *c, int64_t deadline);
+/* Nonzero if c is connected and not known to be dead. */
+int		 redis_conn_alive(const struct redis_conn *c);
+/* Nonzero if c is connected and the server has not hung up meanwhile. */
+int		 redis_conn_idle_ok(struct redis_conn *c);
+/* The socket, for poll(2), or -1. */
+int		 redis_conn_fd(const struct redis_conn *c);
+/* Closes the socket without a word to the server (also right after
+   fork) and drops buffered input; c may connect again. */
+void		 redis_conn_close(struct redis_conn *c);
+
+/* Sends one command; 0, or -1 (dead) with c->err. */
+int		 redis_conn_send(struct redis_conn *c, int argc,
+		    const char **argv, const size_t *argvlen, int64_t deadline);
+/* Reads one reply by deadline; NULL (dead) with c->err. */
+redisReply	*redis_conn_read(struct redis_conn *c, int64_t deadline);
+/* Reads what has arrived: 1 with *rp set, 0 nothing whole yet, -1 dead. */
+int		 redis_conn_poll_reply(struct redis_conn *c, redisReply **rp);
+/* Sends a command and reads its reply (maybe an error reply); or NULL. */
+redisReply	*redis_conn_command(struct redis_conn *c, int argc,
+		    const char **argv, const size_t *argvlen, int64_t deadline);
+/* Runs script with nkeys of the argc arguments as KEYS; reply or NULL. */
+redisReply	*redis_conn_eval(struct redis_conn *c, struct redis_script *s,
+		    int nkeys, int argc, const char **argv,
+		    const size_t *argvlen, int64_t deadline);
+/* Records "redis ADDR: reason" in c->err (printf style); returns -1. */
+int		 redis_conn_seterr(struct redis_conn *c, const char *fmt, ...)
+		    __attribute__((format(printf, 2, 3)));
+
+#endif
