@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
+#include <sha2.h>
 
 #include "keyname.h"
 
@@ -138,11 +138,5 @@ keyname_unredis(const char *s, size_t len)
 void
 keyname_sha256(const void *p, size_t len, char hex[65])
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0, i;
-
-	EVP_Digest(p, len, md, &mdlen, EVP_sha256(), NULL);
-	for (i = 0; i < mdlen && i < 32; i++)
-		snprintf(hex + i * 2, 3, "%02x", md[i]);
-	hex[64] = '\0';
+	SHA256Data(p, len, hex);
 }

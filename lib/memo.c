@@ -19,7 +19,7 @@
 #include <sys/sendfile.h>
 #include <sys/stat.h>
 
-#include <openssl/evp.h>
+#include <sha2.h>
 
 #include "clock.h"
 #include "fdio.h"
@@ -32,24 +32,24 @@
 
 /* Feeds n as 8 bytes big-endian into the digest. */
 static void
-digest_u64(EVP_MD_CTX *ctx, uint64_t n)
+digest_u64(SHA2_CTX *ctx, uint64_t n)
 {
-	unsigned char b[8];
+	uint8_t b[8];
 	int i;
 
 	for (i = 7; i >= 0; i--, n >>= 8)
-		b[i] = (unsigned char)(n & 0xff);
-	EVP_DigestUpdate(ctx, b, sizeof(b));
+		b[i] = (uint8_t)(n & 0xff);
+	SHA256Update(ctx, b, sizeof(b));
 }
 
 /* Feeds a length-prefixed string into the digest. */
 static void
-digest_str(EVP_MD_CTX *ctx, const char *s)
+digest_str(SHA2_CTX *ctx, const char *s)
 {
 	size_t len = strlen(s);
 
 	digest_u64(ctx, len);
-	EVP_DigestUpdate(ctx, s, len);
+	SHA256Update(ctx, (const uint8_t *)s, len);
 }
 
 /* Computes the identity of key and the NULL-terminated argv. */
@@ -57,27 +57,20 @@ void
 memo_id_init(struct memo_id *id, const char *key, char *const argv[])
 {
 	static const char tag[] = "keylock-memo";
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0, i;
-	EVP_MD_CTX *ctx;
-	size_t argc;
+	SHA2_CTX ctx;
+	size_t argc, i;
 
 	id->key = key;
 	for (argc = 0; argv[argc] != NULL; argc++)
 		;
-	ctx = EVP_MD_CTX_new();
-	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
-	EVP_DigestUpdate(ctx, tag, sizeof(tag));	/* with its NUL */
-	digest_u64(ctx, MEMO_VERSION);
-	digest_str(ctx, key);
-	digest_u64(ctx, argc);
+	SHA256Init(&ctx);
+	SHA256Update(&ctx, (const uint8_t *)tag, sizeof(tag)); /* with NUL */
+	digest_u64(&ctx, MEMO_VERSION);
+	digest_str(&ctx, key);
+	digest_u64(&ctx, argc);
 	for (i = 0; i < argc; i++)
-		digest_str(ctx, argv[i]);
-	EVP_DigestFinal_ex(ctx, md, &mdlen);
-	EVP_MD_CTX_free(ctx);
-	for (i = 0; i < mdlen && i < 32; i++)
-		snprintf(id->digest + i * 2, 3, "%02x", md[i]);
-	id->digest[64] = '\0';
+		digest_str(&ctx, argv[i]);
+	SHA256End(&ctx, id->digest);
 }
 
 /* Sets up an unopened cache. */
@@ -338,7 +331,9 @@ list_one(struct memo_file *mf, const char *name, void *arg)
 	mi.ttl_ms = ttl - mi.age_ms;
 	if (mi.ttl_ms <= 0)
 		return 0;
-	snprintf(mi.digest, sizeof(mi.digest), "%s", name);
+	if (strlen(name) >= sizeof(mi.digest))
+		return 0;
+	strcpy(mi.digest, name);
 	return la->cb(la->arg, &mi);
 }
 
