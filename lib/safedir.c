@@ -45,15 +45,17 @@ int
 safedir_open(const char *path, int strict, char *err, size_t errlen)
 {
 	struct stat st;
-	int fd;
+	int fd, flags;
 
-	if (mkdirs(path) == -1) {
-		snprintf(err, errlen, "cannot create directory %s: %s", path,
-		    strerror(errno));
-		return -1;
+	flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | (strict ? O_NOFOLLOW : 0);
+	if ((fd = open(path, flags)) == -1 && errno == ENOENT) {
+		if (mkdirs(path) == -1) {
+			snprintf(err, errlen, "cannot create directory %s: %s",
+			    path, strerror(errno));
+			return -1;
+		}
+		fd = open(path, flags);
 	}
-	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
-	    (strict ? O_NOFOLLOW : 0));
 	if (fd == -1) {
 		if (strict && (errno == ELOOP || errno == ENOTDIR))
 			snprintf(err, errlen, "%s is a symlink or not a "
