@@ -24,7 +24,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
-#include <openssl/evp.h>
+#include <sha1.h>
 
 #include "clock.h"
 #include "redis_conn.h"
@@ -459,14 +459,8 @@ redis_conn_command(struct redis_conn *c, int argc, const char **argv,
 static void
 conn_script_sha(struct redis_script *s)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0, i;
-
-	if (s->sha[0] != '\0')
-		return;
-	EVP_Digest(s->src, strlen(s->src), md, &mdlen, EVP_sha1(), NULL);
-	for (i = 0; i < mdlen && i < 20; i++)
-		snprintf(s->sha + i * 2, 3, "%02x", md[i]);
+	if (s->sha[0] == '\0')
+		SHA1Data((const uint8_t *)s->src, strlen(s->src), s->sha);
 }
 
 /* Runs script with nkeys of the argc arguments as KEYS; reply or NULL. */

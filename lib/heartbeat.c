@@ -1,0 +1,311 @@
+/*
+ * heartbeat: the forked process that keeps a Redis lease alive.
+ *
+ * Invariants:
+ * - it renews only a token it still owns (compare-and-PEXPIRE), over a
+ *   connection of its own, never the parent's socket;
+ * - the lease counts as valid until the send time of the last successful
+ *   renewal (or of the acquire) plus ttl minus a drift allowance, on
+ *   CLOCK_MONOTONIC; a failed renewal is retried until then, and only
+ *   then, or on a token mismatch, is the lease reported lost;
+ * - it never outlives keylock: EOF on the stop channel (also when keylock
+ *   is SIGKILLed) ends it, and PR_SET_PDEATHSIG backs that up;
+ * - keylock waits for it to exit before releasing, so no renewal ever
+ *   lands after the release;
+ * - it ignores the job-control and termination signals sent to the
+ *   process group, and never prints.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include "clock.h"
+#include "heartbeat.h"
+#include "redis_conn.h"
+
+#define HB_STOP_FD	3
+#define HB_LOST_FD	4
+#define HB_MEMO_MSG	65	/* 'M' and a 64-digit digest */
+
+/* KEYS: lock [tmp].  ARGV: token, ttl_ms.  1 renewed, 0 not ours. */
+static struct redis_script hb_renew_script = {
+	"local v = redis.call('GET', KEYS[1])\n"
+	"if not v or string.sub(v, 1, 32) ~= ARGV[1] then return 0 end\n"
+	"redis.call('PEXPIRE', KEYS[1], ARGV[2])\n"
+	"if KEYS[2] then redis.call('PEXPIRE', KEYS[2], ARGV[2]) end\n"
+	"return 1\n", ""
+};
+
+/* Sets up a heartbeat that is not running. */
+void
+heartbeat_init(struct heartbeat *hb)
+{
+	hb->pid = -1;
+	hb->stop_w = -1;
+	hb->lost_r = -1;
+}
+
+/* Nonzero for the signals the heartbeat ignores (group-directed ones). */
+static int
+hb_ignored(int sig)
+{
+	switch (sig) {
+	case SIGHUP: case SIGINT: case SIGQUIT: case SIGTERM: case SIGPIPE:
+	case SIGTSTP: case SIGTTIN: case SIGTTOU: case SIGUSR1: case SIGUSR2:
+	case SIGALRM: case SIGXFSZ: case SIGVTALRM: case SIGPROF:
+		return 1;
+	}
+	return 0;
+}
+
+/* Child side: signals, stdio, and only the two pipes at fds 3 and 4. */
+static void
+hb_child_setup(int stop_r, int lost_w, pid_t parent)
+{
+	struct sigaction sa;
+	sigset_t none;
+	int fd, sig, s, l;
+
+	/* Never outlive keylock, not even for a moment after its death. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(0);
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	for (sig = 1; sig < NSIG; sig++) {
+		if (sig == SIGKILL || sig == SIGSTOP)
+			continue;
+		sa.sa_handler = hb_ignored(sig) ? SIG_IGN : SIG_DFL;
+		sigaction(sig, &sa, NULL);
+	}
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) != -1) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+	}
+	s = fcntl(stop_r, F_DUPFD_CLOEXEC, HB_LOST_FD + 1);
+	l = fcntl(lost_w, F_DUPFD_CLOEXEC, HB_LOST_FD + 1);
+	if (s == -1 || l == -1 || dup2(s, HB_STOP_FD) == -1 ||
+	    dup2(l, HB_LOST_FD) == -1)
+		_exit(1);
+	if (close_range(HB_LOST_FD + 1, ~0U, 0) == -1)
+		for (fd = HB_LOST_FD + 1; fd < 4096; fd++)
+			close(fd);
+}
+
+/*
+ * Reads the stop channel: 1 to go on (a memo digest may have been
+ * stored in digest), 0 to stop.
+ */
+static int
+hb_read_stop(char digest[65])
+{
+	char msg[HB_MEMO_MSG];
+	ssize_t n;
+	size_t have = 0;
+
+	while (have < sizeof(msg)) {
+		n = read(HB_STOP_FD, msg + have, sizeof(msg) - have);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0 || msg[0] != 'M')
+			return 0;
+		have += (size_t)n;
+	}
+	memcpy(digest, msg + 1, 64);
+	digest[64] = '\0';
+	return 1;
+}
+
+/* Nonzero if the stop channel has something to say right now. */
+static int
+hb_stop_pending(int timeout)
+{
+	struct pollfd pfd;
+	int n;
+
+	pfd.fd = HB_STOP_FD;
+	pfd.events = POLLIN;
+	do
+		n = poll(&pfd, 1, timeout);
+	while (n == -1 && errno == EINTR);
+	return n != 0;
+}
+
+/* One renewal: 1 renewed, 0 not ours, -1 failed (retry). */
+static int
+hb_renew(struct redis_conn *rc, const struct heartbeat_conf *c,
+    const char *tmpkey, int64_t deadline)
+{
+	const char *argv[4];
+	char ttl[24];
+	redisReply *r;
+	int n = 0, rv = -1;
+
+	if (!redis_conn_alive(rc) && redis_conn_connect(rc, deadline) == -1)
+		return -1;
+	snprintf(ttl, sizeof(ttl), "%lld", (long long)c->ttl_ms);
+	argv[n++] = c->lock_key;
+	if (tmpkey[0] != '\0')
+		argv[n++] = tmpkey;
+	argv[n++] = c->token;
+	argv[n++] = ttl;
+	r = redis_conn_eval(rc, &hb_renew_script, tmpkey[0] != '\0' ? 2 : 1,
+	    n, argv, NULL, deadline);
+	if (r == NULL)
+		return -1;
+	if (r->type == REDIS_REPLY_INTEGER)
+		rv = r->integer == 1;
+	freeReplyObject(r);
+	return rv;
+}
+
+/* The heartbeat loop; returns when the lease is lost or on stop. */
+static void __attribute__((noreturn))
+hb_loop(const struct heartbeat_conf *c)
+{
+	struct redis_conn rc;
+	char digest[65], tmpkey[4096] = "";
+	int64_t ttl = c->ttl_ms, drift, valid, next, now, t_send, retry, cmdto;
+	int r;
+
+	redis_conn_init(&rc, c->url);
+	drift = ttl / 100 + 2;
+	retry = ttl / 10 < 1000 ? ttl / 10 : 1000;
+	cmdto = ttl / 10 < 2000 ? ttl / 10 : 2000;
+	if (retry < 1)
+		retry = cmdto = 1;
+	valid = c->valid_from + ttl - drift;
+	next = c->valid_from + ttl / 3;
+	if (c->memo_digest != NULL)
+		snprintf(tmpkey, sizeof(tmpkey), "%s%s:tmp:%s",
+		    c->memo_prefix, c->memo_digest, c->token);
+	for (;;) {
+		if (hb_stop_pending(clock_poll_timeout(next < valid ? next :
+		    valid))) {
+			if (!hb_read_stop(digest))
+				_exit(0);
+			snprintf(tmpkey, sizeof(tmpkey), "%s%s:tmp:%s",
+			    c->memo_prefix, digest, c->token);
+			continue;
+		}
+		now = clock_mono_ms();
+		if (now >= valid)
+			break;
+		if (now < next)
+			continue;
+		t_send = now;
+		r = hb_renew(&rc, c, tmpkey, now + cmdto < valid ?
+		    now + cmdto : valid);
+		if (r == 0)
+			break;
+		if (r == 1) {
+			valid = t_send + ttl - drift;
+			next = t_send + ttl / 3;
+		} else {
+			redis_conn_close(&rc);
+			next = clock_mono_ms() + retry;
+		}
+	}
+	/* Lost: tell keylock, unless it already told us to stop. */
+	if (!hb_stop_pending(0))
+		(void)!write(HB_LOST_FD, "L", 1);
+	_exit(0);
+}
+
+/* Forks the heartbeat; 0, or -1 with errno. */
+int
+heartbeat_start(struct heartbeat *hb, const struct heartbeat_conf *c)
+{
+	sigset_t all, old;
+	pid_t parent = getpid(), pid;
+	int sp[2] = { -1, -1 }, lp[2] = { -1, -1 }, error;
+
+	/* A socket pair: the parent's memo message never raises SIGPIPE. */
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1 ||
+	    pipe2(lp, O_CLOEXEC) == -1)
+		goto fail;
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
+	if ((pid = fork()) == 0) {
+		hb_child_setup(sp[1], lp[1], parent);
+		hb_loop(c);
+	}
+	error = errno;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (pid == -1) {
+		errno = error;
+		goto fail;
+	}
+	close(sp[1]);
+	close(lp[1]);
+	hb->pid = pid;
+	hb->stop_w = sp[0];
+	hb->lost_r = lp[0];
+	return 0;
+fail:
+	error = errno;
+	if (sp[0] != -1) {
+		close(sp[0]);
+		close(sp[1]);
+	}
+	if (lp[0] != -1) {
+		close(lp[0]);
+		close(lp[1]);
+	}
+	errno = error;
+	return -1;
+}
+
+/* Tells a running heartbeat to renew the memo temp key too; 0 or -1. */
+int
+heartbeat_memo(struct heartbeat *hb, const char *digest)
+{
+	char msg[HB_MEMO_MSG];
+
+	if (hb->stop_w == -1 || strlen(digest) != 64) {
+		errno = EINVAL;
+		return -1;
+	}
+	msg[0] = 'M';
+	memcpy(msg + 1, digest, 64);
+	if (send(hb->stop_w, msg, sizeof(msg), MSG_NOSIGNAL) !=
+	    (ssize_t)sizeof(msg))
+		return -1;
+	return 0;
+}
+
+/* Stops the heartbeat and waits for it; no renewal lands afterwards. */
+void
+heartbeat_stop(struct heartbeat *hb)
+{
+	if (hb->stop_w != -1)
+		close(hb->stop_w);
+	hb->stop_w = -1;
+	if (hb->pid > 0)
+		while (waitpid(hb->pid, NULL, 0) == -1 && errno == EINTR)
+			continue;
+	hb->pid = -1;
+}
+
+/* Closes lost_r (after heartbeat_stop()). */
+void
+heartbeat_close(struct heartbeat *hb)
+{
+	heartbeat_stop(hb);
+	if (hb->lost_r != -1)
+		close(hb->lost_r);
+	hb->lost_r = -1;
+}

@@ -1,0 +1,48 @@
+/*
+ * heartbeat: the forked process that keeps a Redis lease alive.
+ *
+ * It renews the lease every ttl/3 over its own connection with a
+ * compare-and-PEXPIRE script, retries failures until the local validity
+ * deadline, and reports a lost lease by writing one byte to the lost
+ * pipe.  It stops, without releasing, when the stop pipe from keylock
+ * reaches EOF or carries any byte other than a memo message, so it never
+ * outlives keylock and never renews after being told to stop.
+ */
+#ifndef KEYLOCK_HEARTBEAT_H
+#define KEYLOCK_HEARTBEAT_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+struct redis_url;
+
+struct heartbeat_conf {
+	const struct redis_url	*url;
+	int64_t			 connect_timeout_ms;
+	int64_t			 ttl_ms;
+	const char		*lock_key;	/* NS:{E}:lock */
+	const char		*memo_prefix;	/* NS:{E}:memo: */
+	const char		*token;		/* 32 hex digits */
+	const char		*memo_digest;	/* being produced, or NULL */
+	int64_t			 valid_from;	/* monotonic send time of the
+						   acquire or last renewal */
+};
+
+struct heartbeat {
+	pid_t	pid;		/* -1: not running */
+	int	stop_w;		/* keylock's end of the stop pipe */
+	int	lost_r;		/* readable: lease lost or heartbeat gone */
+};
+
+/* Sets up a heartbeat that is not running. */
+void	heartbeat_init(struct heartbeat *hb);
+/* Forks the heartbeat; 0, or -1 with errno. */
+int	heartbeat_start(struct heartbeat *hb, const struct heartbeat_conf *c);
+/* Tells a running heartbeat to renew the memo temp key too; 0 or -1. */
+int	heartbeat_memo(struct heartbeat *hb, const char *digest);
+/* Stops the heartbeat and waits for it; no renewal lands afterwards. */
+void	heartbeat_stop(struct heartbeat *hb);
+/* Closes lost_r (after heartbeat_stop()). */
+void	heartbeat_close(struct heartbeat *hb);
+
+#endif
