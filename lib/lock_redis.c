@@ -557,7 +557,8 @@ redis_acquire(struct lock *l, const char *key, struct lock_wait *w,
 	rc = rd_try(lr, &k, self, &h, &pttl);
 	if (rc == LOCK_BUSY) {
 		if (w->deadline <= clock_mono_ms()) {
-			if (w->notify != NULL)
+			if (w->notify != NULL &&
+			    clock_mono_ms() >= w->notify_after)
 				w->notify(w->arg, h.token[0] != '?' ? &h :
 				    NULL);
 		} else

@@ -1,0 +1,346 @@
+#!/usr/bin/env bats
+# The Redis backend: connection, URLs, AUTH, status/list/release, waiting
+# and a cross-"machine" stress test against one real redis-server.
+
+bats_require_minimum_version 1.5.0
+load helper
+
+setup_file() {
+	redis_start
+}
+
+teardown_file() {
+	redis_stop
+}
+
+setup() {
+	common_setup
+	rcli FLUSHALL >/dev/null
+}
+
+teardown() {
+	common_teardown
+}
+
+# Starts a holder of key $1 (extra keylock options in $2...) whose
+# command touches $TMP/$1.up and then blocks until $TMP/$1.go is written.
+hold() {
+	local key=$1
+	shift
+	mkfifo "$TMP/$key.go"
+	"$KEYLOCK" run --redis "$REDIS_URL" "$@" "$key" -- \
+	    sh -c 'touch "$0.up"; read x < "$0.go"; exit ${x:-0}' \
+	    "$TMP/$key" 2>"$TMP/$key.err" &
+	echo $! > "$TMP/$key.pid"
+	wait_for_file "$TMP/$key.up"
+}
+
+# Lets the holder of key $1 finish with status $2 (default 0).
+unhold() {
+	echo "${2:-0}" > "$TMP/$1.go"
+}
+
+# Starts a redis-server requiring a password and with an ACL user.
+auth_server() {
+	AUTH_PORT=$(free_port)
+	redis-server --port "$AUTH_PORT" --bind 127.0.0.1 --save '' \
+	    --appendonly no --daemonize yes --dir "$TMP" \
+	    --pidfile "$TMP/auth.pid" --logfile "$TMP/auth.log" \
+	    --requirepass 'topsecret' >/dev/null
+	for _ in $(seq 1 100); do
+		redis-cli -p "$AUTH_PORT" -a topsecret --no-auth-warning \
+		    ping 2>/dev/null | grep -q PONG && break
+		sleep 0.05
+	done
+	redis-cli -p "$AUTH_PORT" -a topsecret --no-auth-warning \
+	    ACL SETUSER kluser on '>p@ss/w:rd' '~*' '&*' '+@all' >/dev/null
+}
+
+@test "run over Redis exports the backend, a token and the fence" {
+	run "$KEYLOCK" run --redis "$REDIS_URL" job -- \
+	    sh -c 'echo "$KEYLOCK_BACKEND $KEYLOCK_KEY $KEYLOCK_FENCE $KEYLOCK_TOKEN"'
+	assert_success
+	assert_output --regexp '^redis job 1 [0-9a-f]{32}$'
+	run "$KEYLOCK" run --redis "$REDIS_URL" job -- sh -c 'echo $KEYLOCK_FENCE'
+	assert_output 2
+	# Released at exit: only the fence counter stays.
+	run rcli EXISTS 'keylock:{job}:lock'
+	assert_output 0
+	run rcli GET 'keylock:{job}:fence'
+	assert_output 2
+}
+
+@test "the command's exit status is passed through" {
+	run "$KEYLOCK" run --redis "$REDIS_URL" job -- sh -c 'exit 7'
+	assert_failure 7
+}
+
+@test "KEYLOCK_REDIS_URL selects the Redis backend" {
+	KEYLOCK_REDIS_URL=$REDIS_URL run "$KEYLOCK" run job -- \
+	    sh -c 'echo $KEYLOCK_BACKEND'
+	assert_success
+	assert_output redis
+}
+
+@test "unix socket URL" {
+	run "$KEYLOCK" run --redis "unix://$REDIS_SOCK" job -- \
+	    sh -c 'redis-cli -s "$0" GET "keylock:{job}:lock"' "$REDIS_SOCK"
+	assert_success
+	assert_output --regexp '^[0-9a-f]{32} [^ ]+ [0-9]+ [0-9]+ 1$'
+}
+
+@test "db index in the URL selects the database" {
+	run "$KEYLOCK" run --redis "$REDIS_URL/3" job -- \
+	    sh -c 'redis-cli -s "$0" -n 3 EXISTS "keylock:{job}:lock"' \
+	    "$REDIS_SOCK"
+	assert_success
+	assert_output 1
+	run rcli -n 3 EXISTS 'keylock:{job}:fence'
+	assert_output 1
+	run rcli -n 0 EXISTS 'keylock:{job}:fence'
+	assert_output 0
+	run "$KEYLOCK" run --redis "unix://$REDIS_SOCK?db=5" job -- true
+	assert_success
+	run rcli -n 5 EXISTS 'keylock:{job}:fence'
+	assert_output 1
+}
+
+@test "namespace and keys with braces get their own hash tag" {
+	run "$KEYLOCK" run --redis "$REDIS_URL" -N ci 'a{b}%c' -- \
+	    sh -c 'redis-cli -s "$0" --scan --pattern "ci:*:lock"' "$REDIS_SOCK"
+	assert_success
+	assert_output 'ci:{a%7Bb%7D%25c}:lock'
+}
+
+@test "AUTH with a password and with an ACL user" {
+	auth_server
+	KEYLOCK_REDIS_URL="redis://:topsecret@127.0.0.1:$AUTH_PORT" \
+	    run "$KEYLOCK" run job -- echo ran
+	assert_success
+	assert_output ran
+	# %-escapes in the user info are decoded.
+	KEYLOCK_REDIS_URL="redis://kluser:p%40ss%2Fw%3Ard@127.0.0.1:$AUTH_PORT/2" \
+	    run "$KEYLOCK" run job -- echo ran
+	assert_success
+	assert_output ran
+	run redis-cli -p "$AUTH_PORT" -a topsecret --no-auth-warning \
+	    -n 2 GET 'keylock:{job}:fence'
+	assert_output 1
+}
+
+@test "refused AUTH: 69, the address named, the password never shown" {
+	auth_server
+	KEYLOCK_REDIS_URL="redis://kluser:wrongpass@127.0.0.1:$AUTH_PORT" \
+	    run --separate-stderr "$KEYLOCK" run job -- touch "$TMP/ran"
+	assert_failure 69
+	[ ! -e "$TMP/ran" ]
+	[[ $stderr == *"127.0.0.1:$AUTH_PORT"* ]]
+	[[ $stderr == *AUTH* ]]
+	[[ $stderr != *wrongpass* ]]
+	[ "$(printf '%s\n' "$stderr" | wc -l)" -eq 1 ]
+	# No password at all against a server that wants one.
+	run --separate-stderr "$KEYLOCK" run --redis \
+	    "redis://127.0.0.1:$AUTH_PORT" job -- touch "$TMP/ran"
+	assert_failure 69
+	[ ! -e "$TMP/ran" ]
+	[[ $stderr == *NOAUTH* ]]
+}
+
+@test "a password on the command line draws one warning" {
+	auth_server
+	run --separate-stderr "$KEYLOCK" run \
+	    --redis "redis://:topsecret@127.0.0.1:$AUTH_PORT" job -- true
+	assert_success
+	[ "$(printf '%s\n' "$stderr" | grep -c .)" -eq 1 ]
+	[[ $stderr == *password* ]]
+	[[ $stderr != *topsecret* ]]
+	KEYLOCK_REDIS_URL="redis://:topsecret@127.0.0.1:$AUTH_PORT" \
+	    run --separate-stderr "$KEYLOCK" run job -- true
+	assert_success
+	[ -z "$stderr" ]
+}
+
+@test "unreachable server: 69, one line naming it, command not run" {
+	local port
+	port=$(free_port)
+	run --separate-stderr "$KEYLOCK" run --redis "redis://127.0.0.1:$port" \
+	    job -- touch "$TMP/ran"
+	assert_failure 69
+	[ ! -e "$TMP/ran" ]
+	[[ $stderr == *"127.0.0.1:$port"* ]]
+	[ "$(printf '%s\n' "$stderr" | wc -l)" -eq 1 ]
+	run "$KEYLOCK" run --redis "unix://$TMP/nothing.sock" job -- true
+	assert_failure 69
+	run "$KEYLOCK" status --redis "redis://127.0.0.1:$port" job
+	assert_failure 69
+}
+
+@test "a server that does not answer times out with 69" {
+	# A listening socket nobody accepts on: connect succeeds, no reply.
+	python3 -c '
+import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)
+print(s.getsockname()[1], flush=True); time.sleep(30)' > "$TMP/port" &
+	echo $! > "$TMP/mute.pid"
+	for _ in $(seq 1 100); do [ -s "$TMP/port" ] && break; sleep 0.05; done
+	local t0=$(date +%s%N)
+	run "$KEYLOCK" run --connect-timeout 300ms \
+	    --redis "redis://127.0.0.1:$(cat "$TMP/port")" job -- touch "$TMP/ran"
+	assert_failure 69
+	[ ! -e "$TMP/ran" ]
+	[ $(( ($(date +%s%N) - t0) / 1000000 )) -lt 3000 ]
+}
+
+@test "bad URL, port or db: 64 with the reason" {
+	run "$KEYLOCK" run --redis "http://127.0.0.1" job -- true
+	assert_failure 64
+	run "$KEYLOCK" run --redis "redis://127.0.0.1:99999" job -- true
+	assert_failure 64
+	assert_output --partial port
+	run "$KEYLOCK" run --redis "redis://127.0.0.1:6379/x" job -- true
+	assert_failure 64
+	assert_output --partial database
+	run "$KEYLOCK" run --redis "unix://relative.sock" job -- true
+	assert_failure 64
+	KEYLOCK_REDIS_URL="redis://u:se%zzcret@h" run "$KEYLOCK" run job -- true
+	assert_failure 64
+	refute_output --partial 'se%zzcret'
+}
+
+@test "status and list over Redis" {
+	hold job
+	run "$KEYLOCK" status --redis "$REDIS_URL" job
+	assert_success
+	assert_output --partial "pid"
+	run "$KEYLOCK" status --redis "$REDIS_URL" --json job
+	assert_success
+	assert_output --regexp '"backend": *"redis"'
+	assert_output --regexp '"held": *true'
+	assert_output --regexp '"fence": *1'
+	assert_output --regexp '"ttl_ms": *[1-9][0-9]*'
+	run "$KEYLOCK" list --redis "$REDIS_URL"
+	assert_success
+	assert_output --partial job
+	run "$KEYLOCK" list --redis "$REDIS_URL" --json
+	assert_output --partial '"job"'
+	# Another namespace sees nothing.
+	run "$KEYLOCK" list --redis "$REDIS_URL" -N other
+	refute_output --partial job
+	unhold job
+	wait_gone "$(cat "$TMP/job.pid")"
+	run "$KEYLOCK" status --redis "$REDIS_URL" job
+	assert_failure 1
+	run "$KEYLOCK" list --redis "$REDIS_URL"
+	refute_output --partial job
+}
+
+@test "list walks many keys with SCAN" {
+	for i in $(seq 1 30); do
+		rcli SET "keylock:{k$i}:lock" \
+		    "0123456789abcdef0123456789abcdef h $i 1700000000000 $i" \
+		    PX 60000 >/dev/null
+	done
+	rcli SET 'keylock:{k1}:memo:x' y >/dev/null
+	run "$KEYLOCK" list --redis "$REDIS_URL"
+	assert_success
+	[ "$(printf '%s\n' "$output" | grep -c '^k[0-9]')" -eq 30 ]
+}
+
+@test "release --force deletes a stuck lease and the holder stops" {
+	hold job -t 600ms -k 1s
+	run "$KEYLOCK" release --redis "$REDIS_URL" job
+	assert_failure
+	run rcli EXISTS 'keylock:{job}:lock'
+	assert_output 1
+	run "$KEYLOCK" release --force --redis "$REDIS_URL" job
+	assert_success
+	run rcli EXISTS 'keylock:{job}:lock'
+	assert_output 0
+	# The holder notices at its next renewal and ends with 76.
+	local rc=0
+	wait "$(cat "$TMP/job.pid")" || rc=$?
+	[ "$rc" -eq 76 ]
+	grep -q 'lost the lock on job' "$TMP/job.err"
+}
+
+@test "a waiter starts as soon as the holder releases, not after a TTL" {
+	hold job
+	"$KEYLOCK" run --redis "$REDIS_URL" job -- sh -c 'date +%s%N > "$0"' \
+	    "$TMP/started" &
+	local waiter=$!
+	# The waiter is subscribed once it retried and went to sleep.
+	for _ in $(seq 1 100); do
+		[ "$(rcli PUBSUB NUMSUB 'keylock:{job}:ch' | tail -1)" = 1 ] &&
+		    break
+		sleep 0.02
+	done
+	local t0=$(date +%s%N)
+	unhold job
+	wait "$waiter"
+	[ $(( ($(cat "$TMP/started") - t0) / 1000000 )) -lt 1000 ]
+}
+
+@test "-n and -w over Redis give the conflict code" {
+	hold job
+	run "$KEYLOCK" run --redis "$REDIS_URL" -n job -- touch "$TMP/ran"
+	assert_failure 75
+	run "$KEYLOCK" run --redis "$REDIS_URL" -w 200ms -E 9 job -- \
+	    touch "$TMP/ran"
+	assert_failure 9
+	[ ! -e "$TMP/ran" ]
+	unhold job
+}
+
+@test "cross-machine stress: no increment is lost" {
+	echo 0 > "$TMP/count"
+	local w pids=()
+	for w in 1 2 3 4; do
+		(
+			export KEYLOCK_DIR="$TMP/machine$w"
+			for _ in $(seq 1 20); do
+				"$KEYLOCK" run --redis "$REDIS_URL" counter -- \
+				    sh -c 'n=$(cat "$0"); echo $((n + 1)) > "$0"' \
+				    "$TMP/count" || exit 1
+			done
+		) &
+		pids+=($!)
+	done
+	for w in "${pids[@]}"; do
+		wait "$w"
+	done
+	run cat "$TMP/count"
+	assert_output 80
+	run rcli GET 'keylock:{counter}:fence'
+	assert_output 80
+}
+
+@test "memo over Redis: a second machine is served from the shared cache" {
+	run "$KEYLOCK" run --redis "$REDIS_URL" --memo 1m job -- \
+	    sh -c 'echo computed; echo x >> "$0"' "$TMP/runs"
+	assert_success
+	assert_output computed
+	KEYLOCK_DIR="$TMP/other" XDG_CACHE_HOME="$TMP/othercache" \
+	    run "$KEYLOCK" run --redis "$REDIS_URL" --memo 1m job -- \
+	    sh -c 'echo computed; echo x >> "$0"' "$TMP/runs"
+	assert_success
+	assert_output computed
+	[ "$(wc -l < "$TMP/runs")" -eq 1 ]
+	run "$KEYLOCK" forget --redis "$REDIS_URL" job
+	assert_success
+	run rcli --scan --pattern 'keylock:{job}:memo:*'
+	assert_output ''
+}
+
+@test "memo over Redis: binary output is byte-identical and streamed" {
+	head -c 1500000 /dev/urandom > "$TMP/blob"
+	printf 'a\0b' >> "$TMP/blob"
+	"$KEYLOCK" run --redis "$REDIS_URL" --memo 1m job -- cat "$TMP/blob" \
+	    > "$TMP/miss"
+	"$KEYLOCK" run --redis "$REDIS_URL" --memo 1m job -- cat "$TMP/blob" \
+	    > "$TMP/hit"
+	cmp "$TMP/blob" "$TMP/miss"
+	cmp "$TMP/blob" "$TMP/hit"
+	# No temp key is left behind.
+	run rcli --scan --pattern 'keylock:{job}:memo:*:tmp:*'
+	assert_output ''
+}
