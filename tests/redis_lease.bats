@@ -1,0 +1,206 @@
+#!/usr/bin/env bats
+# Redis leases: renewal by the heartbeat, expiry of a crashed holder, and
+# a lost lease (deleted key, frozen server) stopping the command.
+
+bats_require_minimum_version 1.5.0
+load helper
+
+setup_file() {
+	redis_start
+}
+
+teardown_file() {
+	redis_stop
+}
+
+setup() {
+	common_setup
+	kill -CONT "$REDIS_PID" 2>/dev/null
+	rcli FLUSHALL >/dev/null
+}
+
+teardown() {
+	kill -CONT "$REDIS_PID" 2>/dev/null
+	common_teardown
+}
+
+# Milliseconds on the monotonic-ish clock the shell has.
+now_ms() {
+	echo $(( $(date +%s%N) / 1000000 ))
+}
+
+# Starts keylock on key $1 with options $2...; its command writes its
+# pid to $TMP/cmd.pid, touches $TMP/up and sleeps.  Sets KL to keylock's
+# pid; its stderr goes to $TMP/err, its status to $TMP/status (the
+# subshell inherits set -e, hence the || rc=$?).  SETSID=setsid puts
+# keylock in a process group of its own.
+start_holder() {
+	local key=$1
+	shift
+	(
+		rc=0
+		${SETSID:-} "$KEYLOCK" run --redis "$REDIS_URL" "$@" "$key" -- \
+		    sh -c 'echo $$ > "$0/cmd.pid"; touch "$0/up"; exec sleep 30' \
+		    "$TMP" 2>"$TMP/err" || rc=$?
+		echo $rc > "$TMP/status"
+	) &
+	wait_for_file "$TMP/up"
+	KL=$(pgrep -P $! -x keylock)
+	echo "$KL" > "$TMP/kl.pid"
+}
+
+@test "the heartbeat keeps the lock past its TTL" {
+	run "$KEYLOCK" run --redis "$REDIS_URL" -t 300ms job -- sh -c '
+		sleep 1
+		redis-cli -s "$0" PTTL "keylock:{job}:lock"
+		"$1" run --redis "$2" -n job -- echo stolen
+		echo "other: $?"' "$REDIS_SOCK" "$KEYLOCK" "$REDIS_URL"
+	assert_success
+	assert_line --regexp '^[1-9][0-9]*$'
+	assert_line 'other: 75'
+	refute_output --partial stolen
+}
+
+@test "holder SIGKILLed: a waiter gets the lock within the TTL" {
+	start_holder job -t 1s
+	local cmd
+	cmd=$(cat "$TMP/cmd.pid")
+	kill -9 "$KL"
+	local t0
+	t0=$(now_ms)
+	run "$KEYLOCK" run --redis "$REDIS_URL" job -- echo got it
+	assert_success
+	assert_output --partial 'got it'
+	[ $(( $(now_ms) - t0 )) -lt 1500 ]
+	# The command died with keylock, and so did the heartbeat.
+	wait_gone "$cmd"
+	run pgrep -f "keylock run --redis $REDIS_URL -t 1s job"
+	assert_failure
+}
+
+@test "the heartbeat never outlives keylock" {
+	start_holder job -t 600ms
+	local kids
+	kids=$(pgrep -P "$KL" | tr '\n' ' ')
+	[ -n "$kids" ]
+	kill -9 "$KL"
+	for p in $kids; do
+		wait_gone "$p"
+	done
+	# No renewal after keylock died: the lease runs out.
+	sleep 0.7
+	run rcli EXISTS 'keylock:{job}:lock'
+	assert_output 0
+}
+
+@test "a group-wide SIGTERM does not kill the heartbeat first" {
+	SETSID=setsid start_holder job -t 300ms
+	# keylock forwards SIGTERM to the command; the heartbeat ignores it
+	# and is stopped through its pipe before the release.  A heartbeat
+	# killed by the signal would read as a lost lease.
+	kill -TERM -- "-$KL"
+	wait_for_file "$TMP/status"
+	run cat "$TMP/status"
+	assert_output 143
+	run grep -c 'lost the lock' "$TMP/err"
+	assert_output 0
+	run rcli EXISTS 'keylock:{job}:lock'
+	assert_output 0
+}
+
+@test "deleting the lease stops the command with the lost code" {
+	start_holder job -t 600ms -k 1s
+	rcli DEL 'keylock:{job}:lock' >/dev/null
+	wait_for_file "$TMP/status"
+	run cat "$TMP/status"
+	assert_output 76
+	grep -q 'lost the lock on job' "$TMP/err"
+	wait_gone "$(cat "$TMP/cmd.pid")"
+}
+
+@test "a lease taken over by another holder is lost" {
+	start_holder job -t 600ms -k 1s
+	rcli SET 'keylock:{job}:lock' \
+	    '0123456789abcdef0123456789abcdef other 1 1700000000000 99' \
+	    PX 60000 >/dev/null
+	wait_for_file "$TMP/status"
+	run cat "$TMP/status"
+	assert_output 76
+	# The release did not touch the other holder's lease.
+	run rcli GET 'keylock:{job}:lock'
+	assert_output --partial ' other '
+}
+
+@test "--on-lost=warn keeps the command running" {
+	run "$KEYLOCK" run --redis "$REDIS_URL" -t 300ms --on-lost=warn job \
+	    -- sh -c 'redis-cli -s "$0" DEL "keylock:{job}:lock" >/dev/null
+		sleep 0.5; echo survived; exit 3' "$REDIS_SOCK"
+	assert_failure 3
+	assert_output --partial survived
+	assert_output --partial 'lost the lock on job'
+}
+
+@test "redis-server frozen past the TTL: the command is stopped" {
+	start_holder job -t 500ms -k 1s --connect-timeout 300ms
+	local t0
+	t0=$(now_ms)
+	kill -STOP "$REDIS_PID"
+	wait_for_file "$TMP/status"
+	kill -CONT "$REDIS_PID"
+	run cat "$TMP/status"
+	assert_output 76
+	grep -q 'lost the lock on job' "$TMP/err"
+	# Lost at the validity deadline, not much later.
+	[ $(( $(now_ms) - t0 )) -lt 2500 ]
+}
+
+@test "Redis gone at release time: the command's status, one warning" {
+	mkfifo "$TMP/go"
+	(
+		rc=0
+		"$KEYLOCK" run --redis "$REDIS_URL" --connect-timeout 300ms job \
+		    -- sh -c 'touch "$0/up"; read x < "$0/go"; exit 5' "$TMP" \
+		    2>"$TMP/err" || rc=$?
+		echo $rc > "$TMP/status"
+	) &
+	wait_for_file "$TMP/up"
+	kill -STOP "$REDIS_PID"
+	local t0
+	t0=$(now_ms)
+	echo > "$TMP/go"
+	wait_for_file "$TMP/status"
+	kill -CONT "$REDIS_PID"
+	[ $(( $(now_ms) - t0 )) -lt 2000 ]
+	run cat "$TMP/status"
+	assert_output 5
+	[ "$(grep -c . "$TMP/err")" -eq 1 ]
+}
+
+@test "fences strictly increase across holders and machines" {
+	local a b c
+	a=$("$KEYLOCK" run --redis "$REDIS_URL" job -- sh -c 'echo $KEYLOCK_FENCE')
+	b=$(KEYLOCK_DIR="$TMP/m2" "$KEYLOCK" run --redis "$REDIS_URL" job -- \
+	    sh -c 'echo $KEYLOCK_FENCE')
+	rcli DEL 'keylock:{job}:lock' >/dev/null
+	c=$("$KEYLOCK" run --redis "unix://$REDIS_SOCK" job -- \
+	    sh -c 'echo $KEYLOCK_FENCE')
+	[ "$a" -lt "$b" ] && [ "$b" -lt "$c" ]
+}
+
+@test "a waiter survives a dropped subscription" {
+	mkfifo "$TMP/go"
+	"$KEYLOCK" run --redis "$REDIS_URL" job -- \
+	    sh -c 'touch "$0/up"; read x < "$0/go"' "$TMP" &
+	wait_for_file "$TMP/up"
+	"$KEYLOCK" run --redis "$REDIS_URL" job -- touch "$TMP/second" &
+	local waiter=$!
+	for _ in $(seq 1 100); do
+		[ "$(rcli PUBSUB NUMSUB 'keylock:{job}:ch' | tail -1)" = 1 ] &&
+		    break
+		sleep 0.02
+	done
+	rcli CLIENT KILL TYPE pubsub >/dev/null
+	echo > "$TMP/go"
+	wait "$waiter"
+	[ -e "$TMP/second" ]
+}
