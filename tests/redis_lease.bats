@@ -204,3 +204,25 @@ start_holder() {
 	wait "$waiter"
 	[ -e "$TMP/second" ]
 }
+
+@test "a memo capture outlives the TTL: its temp key is renewed too" {
+	run "$KEYLOCK" run --redis "$REDIS_URL" -t 300ms --memo 1m job -- \
+	    sh -c 'echo early; sleep 1; echo late'
+	assert_success
+	run "$KEYLOCK" run --redis "$REDIS_URL" --memo 1m job -- \
+	    sh -c 'echo early; sleep 1; echo late'
+	assert_success
+	assert_output "early
+late"
+	run rcli --scan --pattern 'keylock:{job}:memo:*:tmp:*'
+	assert_output ''
+}
+
+@test "a memo producer that loses its lease stores nothing" {
+	run "$KEYLOCK" run --redis "$REDIS_URL" -t 300ms -k 1s --memo 1m job \
+	    -- sh -c 'echo out; redis-cli -s "$0" DEL "keylock:{job}:lock" \
+		>/dev/null; sleep 2' "$REDIS_SOCK"
+	assert_failure 76
+	run rcli --scan --pattern 'keylock:{job}:memo:*'
+	assert_output ''
+}
