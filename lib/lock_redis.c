@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "fdio.h"
 #include "heartbeat.h"
 #include "holder.h"
 #include "keyname.h"
@@ -822,27 +823,6 @@ redis_force_release(struct lock *l, const char *key)
 	return rc == -1 ? -1 : v > 0;
 }
 
-/* Writes len bytes to fd (maybe non-blocking); 0, or -1 with errno. */
-static int
-rd_write_fd(int fd, const char *p, size_t len)
-{
-	struct pollfd pfd;
-	ssize_t n;
-
-	while (len > 0) {
-		if ((n = write(fd, p, len)) >= 0) {
-			p += n;
-			len -= (size_t)n;
-		} else if (errno == EAGAIN) {
-			pfd.fd = fd;
-			pfd.events = POLLOUT;
-			poll(&pfd, 1, -1);
-		} else if (errno != EINTR)
-			return -1;
-	}
-	return 0;
-}
-
 /* Records a failed write to the output fd, keeping errno; -1. */
 static int
 rd_write_err(struct lock_redis *lr)
@@ -887,7 +867,7 @@ rd_memo_stream(struct lock_redis *lr, const char **keys,
 			return lock_seterr(&lr->base, LOCK_EINTERNAL,
 			    "the cached result changed while it was read");
 		}
-		if (rd_write_fd(fd, r->str, r->len) == -1) {
+		if (fdio_write_all(fd, r->str, r->len) == -1) {
 			freeReplyObject(r);
 			return rd_write_err(lr);
 		}
@@ -931,7 +911,7 @@ redis_memo_get(struct lock *l, const struct memo_id *id, int64_t max_age_ms,
 		goto out;
 	}
 	if (r->elements > 3 && r->element[3]->type == REDIS_REPLY_STRING)
-		rc = rd_write_fd(fd, r->element[3]->str,
+		rc = fdio_write_all(fd, r->element[3]->str,
 		    r->element[3]->len) == -1 ? rd_write_err(lr) : 1;
 	else
 		rc = rd_memo_stream(lr, argv, r->element[0],
@@ -1153,28 +1133,44 @@ rd_memo_pattern(const struct rd_keys *k, const char *suffix)
 	return p;
 }
 
-/* Drops every entry of key; number dropped, or -1. */
-static long
-redis_memo_forget(struct lock *l, const char *key)
+/*
+ * Walks KEY's memo keys matching "NS:{E}:memo:" + suffix with fn,
+ * after setting *plen to the length of that prefix; 0 or -1.
+ */
+static int
+rd_memo_scan(struct lock_redis *lr, const char *key, const char *suffix,
+    int (*fn)(struct lock_redis *, const redisReply *, void *), void *arg,
+    size_t *plen)
 {
-	struct lock_redis *lr = (struct lock_redis *)l;
-	struct rd_forget_arg a;
 	struct rd_keys k;
 	char *pattern;
 	int rc;
 
 	if (rd_keys_init(lr, key, &k) == -1)
 		return -1;
-	if ((pattern = rd_memo_pattern(&k, "*")) == NULL) {
+	if ((pattern = rd_memo_pattern(&k, suffix)) == NULL) {
 		rd_keys_free(&k);
-		return lock_seterr(l, LOCK_EINTERNAL, "out of memory");
+		return lock_seterr(&lr->base, LOCK_EINTERNAL,
+		    "out of memory");
 	}
-	a.plen = strlen(k.memo);
-	a.entries = 0;
-	rc = rd_scan(lr, pattern, rd_forget_one, &a);
+	*plen = strlen(k.memo);
+	rc = rd_scan(lr, pattern, fn, arg);
 	free(pattern);
 	rd_keys_free(&k);
-	return rc == -1 ? -1 : a.entries;
+	return rc;
+}
+
+/* Drops every entry of key; number dropped, or -1. */
+static long
+redis_memo_forget(struct lock *l, const char *key)
+{
+	struct rd_forget_arg a;
+
+	a.entries = 0;
+	if (rd_memo_scan((struct lock_redis *)l, key, "*", rd_forget_one, &a,
+	    &a.plen) == -1)
+		return -1;
+	return a.entries;
 }
 
 struct rd_mlist_arg {
@@ -1222,25 +1218,12 @@ rd_mlist_one(struct lock_redis *lr, const redisReply *key, void *arg)
 static int
 redis_memo_list(struct lock *l, const char *key, memo_list_cb cb, void *arg)
 {
-	struct lock_redis *lr = (struct lock_redis *)l;
 	struct rd_mlist_arg a;
-	struct rd_keys k;
-	char *pattern;
-	int rc;
 
-	if (rd_keys_init(lr, key, &k) == -1)
-		return -1;
-	if ((pattern = rd_memo_pattern(&k, "*:meta")) == NULL) {
-		rd_keys_free(&k);
-		return lock_seterr(l, LOCK_EINTERNAL, "out of memory");
-	}
-	a.plen = strlen(k.memo);
 	a.cb = cb;
 	a.arg = arg;
-	rc = rd_scan(lr, pattern, rd_mlist_one, &a);
-	free(pattern);
-	rd_keys_free(&k);
-	return rc;
+	return rd_memo_scan((struct lock_redis *)l, key, "*:meta",
+	    rd_mlist_one, &a, &a.plen);
 }
 
 /* Releases what is held (best effort) and frees the context. */

@@ -6,7 +6,8 @@
  *	redis+unix://... (an alias of unix://)
  *
  * The parser is strict: anything it does not understand is an error with
- * a reason, never a silent default.  The password never reaches display
+ * a reason, never a silent default.  User and password are %-decoded
+ * like Redis key parts (keyname_unredis(): no %00, no bad escapes).  The password never reaches display
  * or an error message.
  */
 #include "config.h"
@@ -17,53 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "keyname.h"
 #include "redis_url.h"
 
 #define REDIS_URL_DEFAULT_PORT	6379
-
-/* Value of hex digit c, or -1. */
-static int
-url_hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Percent-decodes s[0..len) into a malloc'd string; NULL if malformed. */
-static char *
-url_decode(const char *s, size_t len)
-{
-	char *out, *q;
-	size_t i;
-	int hi, lo;
-
-	if ((out = q = malloc(len + 1)) == NULL)
-		return NULL;
-	for (i = 0; i < len; i++) {
-		if (s[i] != '%') {
-			*q++ = s[i];
-			continue;
-		}
-		if (i + 2 >= len)
-			goto bad;
-		if ((hi = url_hexval((unsigned char)s[i + 1])) == -1 ||
-		    (lo = url_hexval((unsigned char)s[i + 2])) == -1 ||
-		    (hi == 0 && lo == 0))
-			goto bad;
-		*q++ = (char)(hi << 4 | lo);
-		i += 2;
-	}
-	*q = '\0';
-	return out;
-bad:
-	free(out);
-	return NULL;
-}
 
 /* Parses a whole decimal number of len bytes in [min, max]; 0 or -1. */
 static int
@@ -102,13 +60,13 @@ url_userinfo(const char **s, const char *at, struct redis_url *u, char *err,
 		    "password (write user:password@)");
 		return -1;
 	}
-	if (colon > p && (u->user = url_decode(p, (size_t)(colon - p))) ==
+	if (colon > p && (u->user = keyname_unredis(p, (size_t)(colon - p))) ==
 	    NULL) {
 		snprintf(err, errlen, "bad Redis URL: bad %%-escape in the "
 		    "user name");
 		return -1;
 	}
-	if (at > colon + 1 && (u->password = url_decode(colon + 1,
+	if (at > colon + 1 && (u->password = keyname_unredis(colon + 1,
 	    (size_t)(at - colon - 1))) == NULL) {
 		snprintf(err, errlen, "bad Redis URL: bad %%-escape in the "
 		    "password");
