@@ -189,9 +189,15 @@ finish(struct run *r, struct supervise *s)
 	int code = supervise_exit_code(s->status), rc;
 
 	if (r->capturing && code == 0 && !s->sink_failed && !s->out_broken &&
-	    !s->lost)
+	    !s->lost) {
 		rc = r->l->be->memo_commit(r->l, r->o.memo_ms);
-	else {
+		if (rc == -1 && r->l->errclass != LOCK_ELOST) {
+			if (!r->o.quiet)
+				warnx("%s: not cached: %s", r->pkey,
+				    lock_error(r->l));
+			rc = r->l->be->release(r->l);
+		}
+	} else {
 		if (r->capturing)
 			r->l->be->memo_abort(r->l);
 		rc = r->l->be->release(r->l);
