@@ -1,0 +1,279 @@
+#!/usr/bin/env bats
+# The local flock backend: mutual exclusion under stress, conflicts and
+# timeouts, the waiting line, fencing tokens, the environment the
+# command gets, the default directory's safety checks, and status/list
+# never touching the lock.
+
+load helper
+bats_require_minimum_version 1.5.0
+
+setup() { common_setup; }
+teardown() { common_teardown; }
+
+# Holds KEY in the background until release NAME; returns once held.
+# Extra arguments go to keylock before KEY.
+hold() {
+	local key=$1 name=$2
+	shift 2
+	"$KEYLOCK" run "$@" -- "$key" sh -c 'echo "$KEYLOCK_FENCE" >"$1.fence"
+	    touch "$1.started"
+	    while [ ! -e "$1.release" ]; do sleep 0.1; done' x "$TMP/$name" \
+	    >/dev/null 2>&1 3>&- &
+	echo $! >"$TMP/$name.pid"
+	wait_for_file "$TMP/$name.started"
+}
+
+# Lets the holder NAME finish and waits for it.
+release() {
+	touch "$TMP/$1.release"
+	wait "$(cat "$TMP/$1.pid")"
+}
+
+# Runs keylock with the default directory: no KEYLOCK_DIR.
+kl_default() {
+	env -u KEYLOCK_DIR "$KEYLOCK" "$@"
+}
+
+@test "30 concurrent read-modify-write runs lose no increment" {
+	local i pids=()
+	echo 0 >"$TMP/counter"
+	for i in $(seq 1 30); do
+		"$KEYLOCK" run counter sh -c '
+		    n=$(cat "$1/counter")
+		    echo "$KEYLOCK_FENCE" >>"$1/fences"
+		    sleep 0.01
+		    echo $((n + 1)) >"$1/counter"' x "$TMP" 3>&- &
+		pids+=($!)
+		echo $! >"$TMP/w$i.pid"
+	done
+	for i in "${pids[@]}"; do
+		wait "$i"
+	done
+	run cat "$TMP/counter"
+	assert_output 30
+	# Fences, logged under the lock, strictly increase in lock order.
+	run sort -n -c -u "$TMP/fences"
+	assert_success
+	assert_equal "$(wc -l <"$TMP/fences")" 30
+}
+
+@test "--no-wait gives up at once while the key is held, holder unaffected" {
+	hold k h
+	run --separate-stderr "$KEYLOCK" run --no-wait k touch "$TMP/ran"
+	assert_failure 75
+	[[ "$stderr" == *"k is held by pid $(cat "$TMP/h.pid")"* ]] ||
+	    fail "stderr: $stderr"
+	[ ! -e "$TMP/ran" ]
+	kill -0 "$(cat "$TMP/h.pid")"
+	release h
+	run "$KEYLOCK" run -n k touch "$TMP/ran"
+	assert_success
+	[ -e "$TMP/ran" ]
+}
+
+@test "--wait times out with a message naming key and holder" {
+	hold k h
+	run --separate-stderr "$KEYLOCK" run --wait 0.5 k touch "$TMP/ran"
+	assert_failure 75
+	assert_output ""
+	[[ "$stderr" == *"timed out"*k*"pid $(cat "$TMP/h.pid")"* ]] ||
+	    fail "stderr: $stderr"
+	[ ! -e "$TMP/ran" ]
+	release h
+}
+
+@test "a waiter runs after the holder's command has finished" {
+	hold k h
+	"$KEYLOCK" run k sh -c 'echo waiter >>"$1/order"' x "$TMP" 3>&- &
+	echo $! >"$TMP/waiter.pid"
+	echo holder >>"$TMP/order"
+	release h
+	wait "$(cat "$TMP/waiter.pid")"
+	run cat "$TMP/order"
+	assert_output "holder
+waiter"
+}
+
+@test "-v prints one waiting line naming the holder's pid and host" {
+	hold k h
+	run --separate-stderr "$KEYLOCK" run -v -w 0.5 k true
+	assert_failure 75
+	assert_output ""
+	run grep -c "^keylock: waiting for k, held by pid $(cat "$TMP/h.pid") on $(hostname) since" <<<"$stderr"
+	assert_output 1
+	release h
+}
+
+@test "without -v and without a terminal there is no waiting line" {
+	hold k h
+	run --separate-stderr "$KEYLOCK" run -w 1.5 k true
+	assert_failure 75
+	run grep -c "^keylock: waiting for" <<<"$stderr"
+	assert_output 0
+	release h
+}
+
+@test "on a terminal the waiting line appears after a second" {
+	command -v script >/dev/null || skip "script(1) not installed"
+	hold k h
+	run script -qec "$KEYLOCK run -w 1.8 k true" /dev/null
+	assert_failure 75
+	assert_output --partial "waiting for k, held by pid $(cat "$TMP/h.pid")"
+	release h
+}
+
+@test "KEYLOCK_KEY, KEYLOCK_BACKEND and KEYLOCK_FENCE reach the command" {
+	run "$KEYLOCK" run "my key" sh -c \
+	    'printf "%s|%s|%s" "$KEYLOCK_KEY" "$KEYLOCK_BACKEND" "$KEYLOCK_FENCE"'
+	assert_success
+	assert_output "my key|local|1"
+}
+
+@test "KEYLOCK_FENCE strictly increases per key and survives a killed holder" {
+	local a b c d
+	a=$("$KEYLOCK" run k sh -c 'echo $KEYLOCK_FENCE')
+	b=$("$KEYLOCK" run k sh -c 'echo $KEYLOCK_FENCE')
+	"$KEYLOCK" run other true
+	c=$("$KEYLOCK" run k sh -c 'echo $KEYLOCK_FENCE')
+	[ "$a" -ge 1 ] && [ "$b" -gt "$a" ] && [ "$c" -gt "$b" ] ||
+	    fail "fences $a $b $c"
+	hold k h
+	d=$(cat "$TMP/h.fence")
+	[ "$d" -gt "$c" ] || fail "fence $d after $c"
+	kill -9 "$(cat "$TMP/h.pid")"
+	wait "$(cat "$TMP/h.pid")" || true
+	run "$KEYLOCK" run -w 5 k sh -c 'echo $KEYLOCK_FENCE'
+	assert_success
+	[ "$output" -gt "$d" ] || fail "fence $output after $d"
+}
+
+@test "a waiter killed with SIGKILL leaves nothing that takes the lock later" {
+	hold k h
+	"$KEYLOCK" run k touch "$TMP/ran" 3>&- &
+	echo $! >"$TMP/waiter.pid"
+	# Once its waiting helper exists it is blocked in flock(): kill it.
+	for _ in $(seq 1 100); do
+		pgrep -P "$(cat "$TMP/waiter.pid")" >/dev/null && break
+		sleep 0.05
+	done
+	pgrep -P "$(cat "$TMP/waiter.pid")" >/dev/null
+	kill -9 "$(cat "$TMP/waiter.pid")"
+	wait_gone "$(cat "$TMP/waiter.pid")"
+	release h
+	# No orphaned helper of the dead waiter may hold k now.
+	run --separate-stderr "$KEYLOCK" run -w 2 k true
+	assert_success
+	run "$KEYLOCK" run -n k true
+	assert_success
+	[ ! -e "$TMP/ran" ]
+}
+
+@test "default directory under XDG_RUNTIME_DIR is created 0700" {
+	mkdir -m 700 "$TMP/run"
+	XDG_RUNTIME_DIR="$TMP/run" kl_default run k true
+	[ -d "$TMP/run/keylock" ]
+	run stat -c %a "$TMP/run/keylock"
+	assert_output 700
+	[ -f "$TMP/run/keylock/k" ]
+	[ ! -e "$KEYLOCK_DIR" ]
+}
+
+@test "default directory without XDG_RUNTIME_DIR is \$TMPDIR/keylock-UID, 0700" {
+	mkdir -m 700 "$TMP/tmp"
+	run env -u XDG_RUNTIME_DIR -u KEYLOCK_DIR TMPDIR="$TMP/tmp" \
+	    "$KEYLOCK" run k true
+	assert_success
+	run stat -c %a "$TMP/tmp/keylock-$(id -u)"
+	assert_output 700
+	[ -f "$TMP/tmp/keylock-$(id -u)/k" ]
+}
+
+@test "a default directory that is a symlink is refused, command not run" {
+	mkdir -m 700 "$TMP/run" "$TMP/real"
+	ln -s "$TMP/real" "$TMP/run/keylock"
+	run --separate-stderr env -u KEYLOCK_DIR XDG_RUNTIME_DIR="$TMP/run" \
+	    "$KEYLOCK" run k touch "$TMP/ran"
+	assert_failure
+	[ "$status" -ne 75 ]
+	[[ "$stderr" == keylock:*"$TMP/run/keylock"*symlink* ]] ||
+	    fail "stderr: $stderr"
+	[ ! -e "$TMP/ran" ]
+	[ -z "$(ls -A "$TMP/real")" ]
+	# A dangling symlink is refused too (and not created through).
+	rm "$TMP/run/keylock"
+	ln -s "$TMP/nowhere" "$TMP/run/keylock"
+	run --separate-stderr env -u KEYLOCK_DIR XDG_RUNTIME_DIR="$TMP/run" \
+	    "$KEYLOCK" run k touch "$TMP/ran"
+	assert_failure
+	[ ! -e "$TMP/ran" ]
+	[ ! -e "$TMP/nowhere" ]
+}
+
+@test "a group- or world-writable default directory is refused" {
+	local mode
+	mkdir -m 700 "$TMP/run"
+	for mode in 770 720 703 777 1777; do
+		rm -rf "$TMP/run/keylock"
+		mkdir "$TMP/run/keylock"
+		chmod "$mode" "$TMP/run/keylock"
+		run --separate-stderr env -u KEYLOCK_DIR \
+		    XDG_RUNTIME_DIR="$TMP/run" "$KEYLOCK" run k touch "$TMP/ran"
+		assert_failure
+		[[ "$stderr" == keylock:*"$TMP/run/keylock"*writable* ]] ||
+		    fail "mode $mode: stderr: $stderr"
+		[ ! -e "$TMP/ran" ]
+	done
+}
+
+@test "a default directory owned by someone else is refused" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to chown"
+	mkdir -m 700 "$TMP/run" "$TMP/run/keylock"
+	chown 4242:4242 "$TMP/run/keylock"
+	run --separate-stderr env -u KEYLOCK_DIR XDG_RUNTIME_DIR="$TMP/run" \
+	    "$KEYLOCK" run k touch "$TMP/ran"
+	assert_failure
+	[[ "$stderr" == keylock:*"$TMP/run/keylock"*owned* ]] ||
+	    fail "stderr: $stderr"
+	[ ! -e "$TMP/ran" ]
+}
+
+@test "the TMPDIR default is vetted the same way" {
+	mkdir -m 700 "$TMP/tmp"
+	mkdir -m 777 "$TMP/tmp/keylock-$(id -u)"
+	run --separate-stderr env -u XDG_RUNTIME_DIR -u KEYLOCK_DIR \
+	    TMPDIR="$TMP/tmp" "$KEYLOCK" run k touch "$TMP/ran"
+	assert_failure
+	[[ "$stderr" == *writable* ]] || fail "stderr: $stderr"
+	[ ! -e "$TMP/ran" ]
+}
+
+@test "status and list racing with run -n never cause a false conflict" {
+	local i fails=0
+	"$KEYLOCK" run k true
+	(
+		while [ ! -e "$TMP/stop" ]; do
+			"$KEYLOCK" status k >/dev/null || true
+			"$KEYLOCK" list >/dev/null
+			"$KEYLOCK" status --json k >/dev/null || true
+			echo >>"$TMP/rounds"
+		done
+		exit 0
+	) 3>&- &
+	echo $! >"$TMP/racer.pid"
+	for i in $(seq 1 100); do
+		"$KEYLOCK" run -n -q k true || fails=$((fails + 1))
+	done
+	touch "$TMP/stop"
+	wait "$(cat "$TMP/racer.pid")"
+	assert_equal "$fails" 0
+	# The race really happened.
+	[ "$(wc -l <"$TMP/rounds")" -ge 20 ]
+}
+
+@test "status and list do not create lock files" {
+	"$KEYLOCK" run seen true
+	"$KEYLOCK" status never >/dev/null || true
+	"$KEYLOCK" list >/dev/null
+	run ls -A "$KEYLOCK_DIR"
+	assert_output seen
+}

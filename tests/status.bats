@@ -1,0 +1,195 @@
+#!/usr/bin/env bats
+# keylock status and list on the local backend: human and JSON output,
+# exit 0 held / 1 free, and what list shows.
+
+load helper
+bats_require_minimum_version 1.5.0
+
+setup() { common_setup; }
+teardown() { common_teardown; }
+
+# Holds KEY in the background until release NAME; returns once held.
+# The command records its KEYLOCK_FENCE in $TMP/NAME.fence.
+hold() {
+	local key=$1 name=$2
+	"$KEYLOCK" run -- "$key" sh -c 'echo "$KEYLOCK_FENCE" >"$1.fence"
+	    touch "$1.started"
+	    while [ ! -e "$1.release" ]; do sleep 0.1; done' x "$TMP/$name" \
+	    >/dev/null 2>&1 3>&- &
+	echo $! >"$TMP/$name.pid"
+	wait_for_file "$TMP/$name.started"
+}
+
+# Lets the holder NAME finish and waits for it.
+release() {
+	touch "$TMP/$1.release"
+	wait "$(cat "$TMP/$1.pid")"
+}
+
+# Checks that $output is valid JSON, when jq is there to tell.
+assert_json() {
+	if command -v jq >/dev/null; then
+		jq -e . >/dev/null <<<"$output" || fail "not JSON: $output"
+	fi
+}
+
+RFC3339='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})'
+
+@test "status of a free key: exit 1, 'KEY: free' on stdout" {
+	run --separate-stderr "$KEYLOCK" status k
+	assert_failure 1
+	assert_output "k: free"
+	assert_equal "$stderr" ""
+	"$KEYLOCK" run k true
+	run --separate-stderr "$KEYLOCK" status k
+	assert_failure 1
+	assert_output "k: free"
+}
+
+@test "status of a held key: exit 0, pid, host and fence" {
+	hold k h
+	run --separate-stderr "$KEYLOCK" status k
+	assert_success
+	assert_equal "$stderr" ""
+	assert_output --regexp "^k: held by pid $(cat "$TMP/h.pid") on $(hostname) since $RFC3339, fence $(cat "$TMP/h.fence")\$"
+	release h
+	run "$KEYLOCK" status k
+	assert_failure 1
+}
+
+@test "status --json of a free key" {
+	run --separate-stderr "$KEYLOCK" status --json k
+	assert_failure 1
+	assert_equal "$stderr" ""
+	assert_json
+	assert_output --regexp '^\{"key":"k","backend":"local","held":false[,}]'
+	refute_output --partial '"pid"'
+}
+
+@test "status --json of a held key has key, backend, held, pid, host, since, fence" {
+	local pid fence
+	hold k h
+	pid=$(cat "$TMP/h.pid")
+	fence=$(cat "$TMP/h.fence")
+	run --separate-stderr "$KEYLOCK" status --json k
+	assert_success
+	assert_json
+	assert_output --partial '"key":"k"'
+	assert_output --partial '"backend":"local"'
+	assert_output --partial '"held":true'
+	assert_output --partial "\"pid\":$pid,"
+	assert_output --partial "\"host\":\"$(hostname)\""
+	assert_output --regexp "\"since\":\"$RFC3339\""
+	assert_output --regexp "\"fence\":$fence[,}]"
+	if command -v jq >/dev/null; then
+		assert_equal "$(jq -r '.pid' <<<"$output")" "$pid"
+		assert_equal "$(jq -r '.fence' <<<"$output")" "$fence"
+	fi
+	release h
+}
+
+@test "status --json since is the time the lock was taken" {
+	local before after since
+	command -v jq >/dev/null || skip "jq not installed"
+	before=$(date -u +%s)
+	hold k h
+	after=$(date -u +%s)
+	run "$KEYLOCK" status --json k
+	since=$(jq -r .since <<<"$output")
+	since=$(date -u -d "$since" +%s)
+	[ "$since" -ge "$before" ] && [ "$since" -le "$after" ] ||
+	    fail "since $since not in [$before, $after]"
+	release h
+}
+
+@test "status --json escapes awkward keys" {
+	local key='a "quoted" \ key/ключ'
+	command -v jq >/dev/null || skip "jq not installed"
+	hold "$key" h
+	run "$KEYLOCK" status --json -- "$key"
+	assert_success
+	assert_json
+	assert_equal "$(jq -r .key <<<"$output")" "$key"
+	run "$KEYLOCK" list --json
+	assert_json
+	assert_equal "$(jq -r '.[0].key' <<<"$output")" "$key"
+	release h
+}
+
+@test "status shows the holder that took over after a SIGKILLed holder" {
+	hold k h1
+	kill -9 "$(cat "$TMP/h1.pid")"
+	wait "$(cat "$TMP/h1.pid")" || true
+	run "$KEYLOCK" status k
+	assert_failure 1
+	hold k h2
+	run "$KEYLOCK" status k
+	assert_success
+	assert_output --partial "pid $(cat "$TMP/h2.pid") "
+	release h2
+}
+
+@test "list: nothing held prints nothing and exits 0" {
+	run --separate-stderr "$KEYLOCK" list
+	assert_success
+	assert_output ""
+	"$KEYLOCK" run used true
+	run --separate-stderr "$KEYLOCK" list
+	assert_success
+	assert_output ""
+}
+
+@test "list prints each held key on its own line, free keys not at all" {
+	"$KEYLOCK" run freed true
+	hold one h1
+	hold "two words" h2
+	hold "../three" h3
+	run --separate-stderr "$KEYLOCK" list
+	assert_success
+	assert_equal "$(sort <<<"$output")" "$(printf '%s\n' ../three one "two words")"
+	release h2
+	run "$KEYLOCK" list
+	assert_equal "$(sort <<<"$output")" "$(printf '%s\n' ../three one)"
+	release h1
+	release h3
+}
+
+@test "list --json: an array of held keys with holder fields" {
+	run --separate-stderr "$KEYLOCK" list --json
+	assert_success
+	assert_output "[]"
+	hold a h1
+	hold b h2
+	run --separate-stderr "$KEYLOCK" list --json
+	assert_success
+	assert_json
+	assert_output --regexp '^\[\{.*\},\{.*\}\]$'
+	assert_output --partial "\"key\":\"a\""
+	assert_output --partial "\"key\":\"b\""
+	assert_output --partial "\"pid\":$(cat "$TMP/h1.pid"),"
+	assert_output --partial "\"pid\":$(cat "$TMP/h2.pid"),"
+	assert_output --regexp "\"since\":\"$RFC3339\""
+	if command -v jq >/dev/null; then
+		assert_equal "$(jq length <<<"$output")" 2
+		assert_equal "$(jq -r '.[] | select(.key == "a") | .fence' \
+		    <<<"$output")" "$(cat "$TMP/h1.fence")"
+	fi
+	release h1
+	release h2
+}
+
+@test "status and list honour --dir" {
+	mkdir -m 700 "$TMP/other"
+	"$KEYLOCK" run --dir "$TMP/other" -- k sh -c ': >"$1/started"
+	    while [ ! -e "$1/go" ]; do sleep 0.1; done' x "$TMP" 3>&- &
+	echo $! >"$TMP/h.pid"
+	wait_for_file "$TMP/started"
+	run "$KEYLOCK" status k
+	assert_failure 1
+	run "$KEYLOCK" status --dir "$TMP/other" k
+	assert_success
+	run "$KEYLOCK" list -d "$TMP/other"
+	assert_output k
+	touch "$TMP/go"
+	wait "$(cat "$TMP/h.pid")"
+}
