@@ -78,22 +78,26 @@ conflict(struct run *r)
 	return r->o.conflict_code;
 }
 
-/* Prints a fresh cached result: 1 done, 0 miss; exits on errors. */
+/* Prints a fresh cached result: 1 done, 0 miss.  On errors it releases
+   what is held and exits. */
 static int
 memo_serve(struct run *r, int64_t max_age)
 {
-	int rc;
+	int rc, code;
 
 	rc = r->l->be->memo_get(r->l, &r->memo, max_age, STDOUT_FILENO);
-	if (rc == -1 && errno == EPIPE) {
-		/* End the way the command would have: by SIGPIPE. */
-		signal(SIGPIPE, SIG_DFL);
-		raise(SIGPIPE);
-		exit(EXIT_SIGNAL + SIGPIPE);
-	}
 	if (rc == -1) {
-		warnx("%s: %s", r->pkey, lock_error(r->l));
-		exit(options_exit_code(r->l));
+		code = errno == EPIPE ? -1 : options_exit_code(r->l);
+		if (code != -1)
+			warnx("%s: %s", r->pkey, lock_error(r->l));
+		r->l->be->release(r->l);
+		if (code == -1) {
+			/* End the way the command would have: by SIGPIPE. */
+			signal(SIGPIPE, SIG_DFL);
+			raise(SIGPIPE);
+			code = EXIT_SIGNAL + SIGPIPE;
+		}
+		exit(code);
 	}
 	if (rc == 1 && r->o.verbose)
 		warnx("%s: served from the cache", r->pkey);

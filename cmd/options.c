@@ -147,7 +147,8 @@ int
 options_parse(struct options *o, int argc, char **argv)
 {
 	const char *env;
-	int c;
+	char name[64];
+	int c, idx;
 
 	memset(o, 0, sizeof(*o));
 	o->cmd = argv[0];
@@ -162,8 +163,8 @@ options_parse(struct options *o, int argc, char **argv)
 		o->redis = env;
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+:E:d:hk:N:nqt:vw:", longopts,
-	    NULL)) != -1) {
+	while ((idx = -1, c = getopt_long(argc, argv, "+:E:d:hk:N:nqt:vw:",
+	    longopts, &idx)) != -1) {
 		if (c == ':')
 			usage_error("%s: option '%s' needs a value", o->cmd,
 			    argv[optind - 1]);
@@ -177,9 +178,15 @@ options_parse(struct options *o, int argc, char **argv)
 			usage(stdout);
 			exit(0);
 		}
-		if (!allowed(o->cmd, c))
+		if (!allowed(o->cmd, c)) {
+			if (idx >= 0)
+				snprintf(name, sizeof(name), "--%s",
+				    longopts[idx].name);
+			else
+				snprintf(name, sizeof(name), "-%c", c);
 			usage_error("%s: option '%s' does not apply here",
-			    o->cmd, argv[optind - 1]);
+			    o->cmd, name);
+		}
 		apply(o, c, optarg);
 	}
 	return optind;

@@ -406,7 +406,8 @@ local_status(struct lock *l, const char *key, struct holder *h)
 static char *
 local_key_of(struct lock_local *ll, const char *name)
 {
-	char buf[FENCE_LEN + 4096 + 1];
+	struct stat st;
+	char *buf = NULL;
 	ssize_t n;
 	int fd;
 
@@ -415,12 +416,19 @@ local_key_of(struct lock_local *ll, const char *name)
 	fd = openat(ll->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd == -1)
 		return NULL;
-	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	if (fstat(fd, &st) == 0 && st.st_size > FENCE_LEN &&
+	    (buf = malloc((size_t)st.st_size + 1)) != NULL) {
+		n = pread(fd, buf, (size_t)st.st_size, 0);
+		if (n > FENCE_LEN) {
+			buf[n] = '\0';
+			memmove(buf, buf + FENCE_LEN, (size_t)n - FENCE_LEN + 1);
+		} else {
+			free(buf);
+			buf = NULL;
+		}
+	}
 	close(fd);
-	if (n <= FENCE_LEN)
-		return NULL;
-	buf[n] = '\0';
-	return strdup(buf + FENCE_LEN);
+	return buf;
 }
 
 /* Calls cb for every held key in the directory; 0 or -1. */
