@@ -215,6 +215,9 @@ finish(struct run *r, struct supervise *s)
 	}
 	if (rc == -1 && !r->o.quiet)
 		warnx("%s: could not release: %s", r->pkey, lock_error(r->l));
+	if (s->leftovers > 0 && !r->o.quiet)
+		warnx("%s: stopped %d process%s the command left running",
+		    r->pkey, s->leftovers, s->leftovers == 1 ? "" : "es");
 	return code;
 }
 
@@ -279,14 +282,15 @@ cmd_run(int argc, char **argv)
 
 	memset(&r, 0, sizeof(r));
 	run_operands(&r, argc, argv, options_parse(&r.o, argc, argv));
-	if (supervise_signals(&r.sig) == -1)
-		err(EXIT_INTERNAL, "signals");
 	r.l = options_backend(&r.o);
+	/* Nothing is held yet: a signal may end a cache hit the default way. */
 	if (r.o.memo_ms > 0) {
 		memo_id_init(&r.memo, r.key, r.argv);
 		if (memo_serve(&r, r.o.memo_ms) == 1)
 			goto out0;
 	}
+	if (supervise_signals(&r.sig) == -1)
+		err(EXIT_INTERNAL, "signals");
 	if ((code = take(&r)) != -1)
 		goto out;
 	/* Someone may have stored it while we waited: a caller that

@@ -4,9 +4,11 @@
  */
 #include "config.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "exits.h"
@@ -26,7 +28,15 @@ int
 main(int argc, char **argv)
 {
 	size_t i;
+	int fd;
 
+	/* With 0, 1 or 2 closed, our own descriptors would take their
+	   numbers and the command would write into them. */
+	do
+		fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	while (fd >= 0 && fd <= STDERR_FILENO && fcntl(fd, F_SETFD, 0) == 0);
+	if (fd > STDERR_FILENO)
+		close(fd);
 	if (argc < 2)
 		usage_error("missing command");
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {

@@ -26,8 +26,9 @@ parse_scaled(const char *s, const struct unit *units, double dflt,
 	char *end;
 	double v;
 
-	if (s == NULL || *s == '\0' || *s == '-' || *s == '+' ||
-	    (*s != '.' && (*s < '0' || *s > '9')))
+	if (s == NULL || strspn(s, "0123456789.") == 0 ||
+	    strchr(s, 'x') != NULL || strchr(s, 'X') != NULL ||
+	    strpbrk(s + strspn(s, "0123456789."), "0123456789.eE+-") != NULL)
 		return -1;
 	errno = 0;
 	v = strtod(s, &end);

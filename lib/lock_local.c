@@ -62,6 +62,8 @@ struct locked {
 	unsigned long	ino;
 };
 
+static int	local_release(struct lock *);
+
 /* Allocates a local context from opts. */
 static struct lock *
 local_open(const struct lock_opts *o)
@@ -141,18 +143,24 @@ local_write_holder(struct lock_local *ll, const struct holder *self)
 	return rc;
 }
 
-/* Bumps the fence counter of the held lock file; the new value, or 0. */
+/* Bumps the fence counter of the held lock file; the new value, or 0
+   (errno) when it cannot be read or written: a fence that could go
+   backwards is worse than no run. */
 static uint64_t
 local_next_fence(struct lock_local *ll, const char *key)
 {
-	char buf[FENCE_LEN + 1];
+	char buf[FENCE_LEN + 1], *end;
 	unsigned long long fence = 0;
 	ssize_t n;
 
 	n = pread(ll->lockfd, buf, FENCE_LEN, 0);
+	if (n == -1 || (n > 0 && n < FENCE_LEN))
+		return 0;
 	if (n == FENCE_LEN) {
 		buf[FENCE_LEN] = '\0';
-		fence = strtoull(buf, NULL, 10);
+		fence = strtoull(buf, &end, 10);
+		if (*end != '\n')
+			return errno = EINVAL, 0;	/* not ours: keep out */
 	}
 	fence++;
 	snprintf(buf, sizeof(buf), "%020llu\n", fence);
@@ -284,7 +292,13 @@ local_acquire(struct lock *l, const char *key, struct lock_wait *w,
 		return rc;
 	}
 	ll->lockfd = fd;
-	self->fence = local_next_fence(ll, key);
+	if ((self->fence = local_next_fence(ll, key)) == 0) {
+		lock_seterr(l, LOCK_EINTERNAL, "%s/%s: cannot update the "
+		    "fence: %s", ll->dir, ll->name, strerror(errno));
+		local_release(l);
+		return LOCK_ERROR;
+	}
+	self->since_ms = clock_wall_ms();
 	local_write_holder(ll, self);
 	return LOCK_ACQUIRED;
 }

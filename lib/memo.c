@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,12 +158,20 @@ bad:
 static int
 copy_out(int in, int out, uint64_t len)
 {
+	struct pollfd pfd;
 	char buf[65536];
 	ssize_t n;
 
 	while (len > 0) {
 		n = sendfile(out, in, NULL, len > 1 << 30 ? 1 << 30 : len);
-		if (n == -1 && (errno == EINTR || errno == EAGAIN))
+		if (n == -1 && errno == EAGAIN) {
+			/* A non-blocking stdout we were handed. */
+			pfd.fd = out;
+			pfd.events = POLLOUT;
+			(void)poll(&pfd, 1, -1);
+			continue;
+		}
+		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1 && (errno == EINVAL || errno == ENOSYS)) {
 			/* Not every output takes sendfile(2). */

@@ -6,18 +6,23 @@
  * inherits no descriptor of ours (everything we open is close-on-exec)
  * and our signal mask and SIGPIPE disposition are restored for it;
  * signals sent to keylock are forwarded, except those the terminal sent
- * to the whole foreground group, which the command already has.  The
- * lock is released by the caller only after the command was reaped.
+ * to the whole foreground group, which the command already has.  When
+ * the command ends, descendants it left running (reparented to keylock,
+ * a child subreaper) are stopped too.  The lock is released by the
+ * caller only after all of them were reaped.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 
@@ -46,6 +51,9 @@ supervise_signals(struct supervise_sig *sig)
 	all = fwd;
 	sigaddset(&all, SIGCHLD);
 	if (sigprocmask(SIG_BLOCK, &all, &sig->oldmask) == -1)
+		return -1;
+	/* Orphans of the command come to us, so none outlives the lock. */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
 		return -1;
 	signal(SIGPIPE, SIG_IGN);
 	sig->sigfd = signalfd(-1, &fwd, SFD_CLOEXEC | SFD_NONBLOCK);
@@ -135,28 +143,83 @@ fail:
 	return -1;
 }
 
-/* Copies a chunk of the command's stdout to ours and to the sink.
-   Returns 0 to keep reading, -1 when the pipe is done with. */
-static int
-tee_chunk(struct supervise *s, int capfd)
+/* The command's stdout on its way to ours: one chunk at a time. */
+struct tee {
+	int	 capfd;		/* read end of the command's stdout, or -1 */
+	int	 out_pipe;	/* our stdout is a pipe or socket */
+	char	 buf[CHUNK];
+	size_t	 off, len;	/* bytes of buf not yet written */
+};
+
+/* Reads a chunk of the command's stdout and hands it to the sink. */
+static void
+tee_read(struct supervise *s, struct tee *t)
 {
-	char buf[CHUNK];
 	ssize_t n;
 
-	n = read(capfd, buf, sizeof(buf));
+	n = read(t->capfd, t->buf, sizeof(t->buf));
+	if (n == -1 && errno == EINTR)
+		return;
+	if (n <= 0) {
+		close(t->capfd);
+		t->capfd = -1;
+		return;
+	}
+	t->off = 0;
+	t->len = (size_t)n;
+	if (!s->sink_failed && s->sink(s->arg, t->buf, t->len) == -1)
+		s->sink_failed = 1;
+}
+
+/* Writes what poll(2) said fits of the pending chunk to our stdout.
+   Into a pipe only PIPE_BUF is sure to fit, so a reader that stalls
+   never blocks keylock: signals and a lost lease are still seen. */
+static void
+tee_write(struct supervise *s, struct tee *t)
+{
+	size_t want = t->len - t->off;
+	ssize_t n;
+
+	if (t->out_pipe && want > PIPE_BUF)
+		want = PIPE_BUF;
+	n = write(STDOUT_FILENO, t->buf + t->off, want);
 	if (n == -1 && (errno == EINTR || errno == EAGAIN))
-		return errno == EAGAIN ? -1 : 0;
-	if (n <= 0)
-		return -1;
-	if (fdio_write_all(STDOUT_FILENO, buf, (size_t)n) == -1) {
+		return;
+	if (n == -1) {
 		/* Like a reader that went away under the command itself:
 		   closing the pipe gives it EPIPE/SIGPIPE on its next write. */
 		s->out_broken = 1;
-		return -1;
+		close(t->capfd);
+		t->capfd = -1;
+		t->off = t->len = 0;
+		return;
 	}
-	if (!s->sink_failed && s->sink(s->arg, buf, (size_t)n) == -1)
-		s->sink_failed = 1;
-	return 0;
+	t->off += (size_t)n;
+	if (t->off == t->len)
+		t->off = t->len = 0;
+}
+
+/* After the command exited: what it wrote is still in the pipe. */
+static void
+tee_drain(struct supervise *s, struct tee *t)
+{
+	if (t->capfd == -1)
+		return;
+	fcntl(t->capfd, F_SETFL, fcntl(t->capfd, F_GETFL) | O_NONBLOCK);
+	for (;;) {
+		if (t->len > 0 && fdio_write_all(STDOUT_FILENO, t->buf + t->off,
+		    t->len - t->off) == -1) {
+			s->out_broken = 1;
+			break;
+		}
+		t->off = t->len = 0;
+		tee_read(s, t);
+		if (t->capfd == -1 || t->len == 0)
+			break;
+	}
+	if (t->capfd != -1)
+		close(t->capfd);
+	t->capfd = -1;
 }
 
 /* Handles the lease being lost: once, TERM now and KILL later. */
@@ -183,35 +246,116 @@ forward_signals(struct supervise *s)
 			kill(s->pid, signo);
 }
 
+/* Lists our children (ours as subreaper too) except the spared ones;
+   returns how many, at most max. */
+static int
+children(pid_t *out, int max, const pid_t *spare, int nspare)
+{
+	char path[64];
+	long pid;
+	FILE *f;
+	int n = 0, i;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%ld/children",
+	    (long)getpid());
+	if ((f = fopen(path, "re")) == NULL)
+		return 0;
+	while (n < max && fscanf(f, "%ld", &pid) == 1) {
+		for (i = 0; i < nspare && spare[i] != (pid_t)pid; i++)
+			;
+		if (i == nspare)
+			out[n++] = (pid_t)pid;
+	}
+	fclose(f);
+	return n;
+}
+
+/*
+ * Stops what the command left running: descendants that outlived it
+ * were reparented to us (we are a subreaper).  They get SIGTERM, then
+ * SIGKILL after the grace, so nothing runs on once the lock is gone.
+ */
+static void
+reap_leftovers(struct supervise *s, const pid_t *spare, int nspare)
+{
+	struct signalfd_siginfo si;
+	struct pollfd pfd;
+	pid_t left[256];
+	int64_t kill_at = CLOCK_FOREVER;
+	int n, i, alive;
+
+	for (;;) {
+		n = children(left, 256, spare, nspare);
+		for (i = alive = 0; i < n; i++)
+			if (waitpid(left[i], NULL, WNOHANG) == 0)
+				left[alive++] = left[i];
+		if (alive == 0)
+			return;
+		if (kill_at == CLOCK_FOREVER) {
+			s->leftovers = alive;
+			kill_at = clock_mono_ms() + s->kill_after_ms;
+		}
+		for (i = 0; i < alive; i++)
+			kill(left[i], clock_mono_ms() >= kill_at ?
+			    SIGKILL : SIGTERM);
+		pfd = (struct pollfd){ s->sig->chldfd, POLLIN, 0 };
+		if (poll(&pfd, 1, clock_mono_ms() >= kill_at ? 100 :
+		    clock_poll_timeout(kill_at)) > 0)
+			while (read(s->sig->chldfd, &si, sizeof(si)) > 0)
+				;
+	}
+}
+
+/* Kills and reaps the command when supervision itself fails. */
+static int
+abandon(struct supervise *s)
+{
+	int e = errno;
+
+	kill(s->pid, SIGKILL);
+	waitpid(s->pid, &s->status, 0);
+	errno = e;
+	return -1;
+}
+
 /* Runs s->argv to completion; 0, or -1 (errno) if it could not fork. */
 int
 supervise_run(struct supervise *s)
 {
-	struct pollfd pfd[4];
+	struct pollfd pfd[5];
 	struct signalfd_siginfo si;
+	struct stat st;
+	struct tee t = { .capfd = -1 };
+	pid_t spare[8];
 	int64_t kill_at = CLOCK_FOREVER;
-	int capfd = -1, lostfd = s->lostfd, reaped = 0;
+	int lostfd = s->lostfd, reaped = 0, nspare;
 
-	if (spawn(s, &capfd) == -1)
+	/* Children we had before the command (a heartbeat) are not its. */
+	nspare = children(spare, 8, NULL, 0);
+	if (spawn(s, &t.capfd) == -1)
 		return -1;
+	t.out_pipe = fstat(STDOUT_FILENO, &st) == 0 &&
+	    (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
 	while (!reaped) {
 		pfd[0] = (struct pollfd){ s->sig->sigfd, POLLIN, 0 };
 		pfd[1] = (struct pollfd){ s->sig->chldfd, POLLIN, 0 };
 		pfd[2] = (struct pollfd){ lostfd, POLLIN, 0 };
-		pfd[3] = (struct pollfd){ capfd, POLLIN, 0 };
-		if (poll(pfd, 4, clock_poll_timeout(kill_at)) == -1 &&
+		pfd[3] = (struct pollfd){ t.len ? -1 : t.capfd, POLLIN, 0 };
+		pfd[4] = (struct pollfd){ t.len ? STDOUT_FILENO : -1,
+		    POLLOUT, 0 };
+		if (poll(pfd, 5, clock_poll_timeout(kill_at)) == -1 &&
 		    errno != EINTR)
-			return -1;
+			return abandon(s);
 		if (pfd[0].revents)
 			forward_signals(s);
 		if (pfd[2].revents) {
 			lostfd = -1;
 			lease_lost(s, &kill_at);
 		}
-		if (pfd[3].revents && tee_chunk(s, capfd) == -1) {
-			close(capfd);
-			capfd = -1;
-		}
+		if (pfd[3].revents)
+			tee_read(s, &t);
+		if (pfd[4].revents)
+			tee_write(s, &t);
 		if (clock_mono_ms() >= kill_at) {
 			kill(s->pid, SIGKILL);
 			kill_at = CLOCK_FOREVER;
@@ -220,12 +364,7 @@ supervise_run(struct supervise *s)
 			;
 		reaped = waitpid(s->pid, &s->status, WNOHANG) == s->pid;
 	}
-	/* What the command wrote before it exited is still in the pipe. */
-	if (capfd != -1) {
-		fcntl(capfd, F_SETFL, fcntl(capfd, F_GETFL) | O_NONBLOCK);
-		while (tee_chunk(s, capfd) == 0)
-			;
-		close(capfd);
-	}
+	tee_drain(s, &t);
+	reap_leftovers(s, spare, nspare);
 	return 0;
 }

@@ -37,11 +37,13 @@ struct supervise {
 	int		 lost;		/* the lease was lost while it ran */
 	int		 out_broken;	/* our stdout went away (EPIPE) */
 	int		 sink_failed;	/* capture stopped early */
+	int		 leftovers;	/* descendants that had to be stopped */
 };
 
 /*
- * Blocks the signals keylock handles, ignores SIGPIPE and opens the
- * signal descriptors; 0 or -1 (errno).  Call before anything forks.
+ * Blocks the signals keylock handles, ignores SIGPIPE, makes keylock a
+ * child subreaper and opens the signal descriptors; 0 or -1 (errno).
+ * Call before anything forks.
  */
 int	supervise_signals(struct supervise_sig *sig);
 /* Reads one pending signal from fd; its number, 0 if none, and sets
