@@ -193,3 +193,13 @@ RFC3339='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-]
 	touch "$TMP/go"
 	wait "$(cat "$TMP/h.pid")"
 }
+
+@test "status and list of a key that starts with a dash" {
+	hold -dash h
+	run "$KEYLOCK" status -- -dash
+	assert_success
+	assert_output --partial -- "-dash: held by pid $(cat "$TMP/h.pid")"
+	run "$KEYLOCK" list
+	assert_equal "$output" "-dash"
+	release h
+}

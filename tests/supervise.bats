@@ -155,18 +155,31 @@ forward_check() {
 	assert_released
 }
 
-# Runs keylock with only fds 0, 1, 2 and 9 open, its command printing
-# its own descriptors; extra arguments go before KEY.
+# Starts keylock with only fds 0, 1, 2 and 9 open (extra arguments go
+# before KEY) running "sleep 30", prints the descriptors that sleep has
+# (seen from outside, so that nothing of the test's is among them) and
+# their targets into $TMP/fds.long, then stops keylock.
 fds_of_command() {
+	local kl cmd="" st=0
 	(
 		for fd in /proc/$BASHPID/fd/*; do
 			fd=${fd##*/}
 			[ "$fd" -gt 2 ] && [ "$fd" -ne 9 ] && eval "exec $fd>&-"
 		done
-		exec "$KEYLOCK" run "$@" k sh -c \
-		    'cd /proc/$$/fd && ls | sort -n | tr "\n" " "
-		     ls -l /proc/$$/fd >"$0/fds.long"' "$TMP"
-	) 9>"$TMP/nine"
+		exec "$KEYLOCK" run "$@" k sleep 30
+	) 9>"$TMP/nine" >/dev/null &
+	kl=$!
+	echo "$kl" >"$TMP/fdkl.pid"
+	for _ in $(seq 1 200); do
+		cmd=$(pgrep -P "$kl" -x sleep) && break
+		sleep 0.05
+	done
+	[ -n "$cmd" ] || { echo "no command"; return 1; }
+	ls -l "/proc/$cmd/fd" >"$TMP/fds.long"
+	(cd "/proc/$cmd/fd" && ls | sort -n | tr "\n" " ")
+	kill -TERM "$kl"
+	wait "$kl" || st=$?
+	[ "$st" -eq 143 ] || { echo "keylock exited $st"; return 1; }
 }
 
 @test "the command inherits 0, 1, 2 and the caller's fd 9, nothing else" {
