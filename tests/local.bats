@@ -288,3 +288,21 @@ waiter"
 	[ ! -e "$TMP/target" ]
 	[ ! -e "$TMP/ran" ]
 }
+
+@test "a signal while waiting ends the wait: 128+N, command not run" {
+	local st=0
+	hold k h
+	env --default-signal=TERM "$KEYLOCK" run k touch "$TMP/ran" 3>&- &
+	echo $! >"$TMP/waiter.pid"
+	for _ in $(seq 1 100); do
+		pgrep -P "$(cat "$TMP/waiter.pid")" >/dev/null && break
+		sleep 0.05
+	done
+	kill -TERM "$(cat "$TMP/waiter.pid")"
+	wait "$(cat "$TMP/waiter.pid")" || st=$?
+	assert_equal "$st" 143
+	release h
+	run "$KEYLOCK" run -n k true
+	assert_success
+	[ ! -e "$TMP/ran" ]
+}
