@@ -8,6 +8,8 @@
  *   renewal (or of the acquire) plus ttl minus a drift allowance, on
  *   CLOCK_MONOTONIC; a failed renewal is retried until then, and only
  *   then, or on a token mismatch, is the lease reported lost;
+ * - it never calls getaddrinfo(3), which has no deadline: it connects to
+ *   the addresses keylock resolved before the fork;
  * - it never outlives keylock: EOF on the stop channel (also when keylock
  *   is SIGKILLed) ends it, and PR_SET_PDEATHSIG backs that up;
  * - keylock waits for it to exit before releasing, so no renewal ever
@@ -177,11 +179,17 @@ static void __attribute__((noreturn))
 hb_loop(const struct heartbeat_conf *c)
 {
 	struct redis_conn rc;
+	struct redis_addr addr;
 	char digest[65], tmpkey[4096] = "";
 	int64_t ttl = c->ttl_ms, drift, valid, next, now, t_send, retry, cmdto;
 	int r;
 
-	redis_conn_init(&rc, c->url);
+	/* Connect to what keylock resolved; resolve only if it never did. */
+	if (c->addr != NULL)
+		addr = *c->addr;
+	else
+		memset(&addr, 0, sizeof(addr));
+	redis_conn_init(&rc, c->url, &addr);
 	drift = ttl / 100 + 2;
 	retry = ttl / 10 < 1000 ? ttl / 10 : 1000;
 	cmdto = ttl / 10 < 2000 ? ttl / 10 : 2000;

@@ -15,9 +15,12 @@
 #include <sys/types.h>
 
 struct redis_url;
+struct redis_addr;
 
 struct heartbeat_conf {
 	const struct redis_url	*url;
+	const struct redis_addr	*addr;		/* resolved by keylock: the
+						   heartbeat never resolves */
 	int64_t			 connect_timeout_ms;
 	int64_t			 ttl_ms;
 	const char		*lock_key;	/* NS:{E}:lock */

@@ -57,6 +57,7 @@ struct rd_keys {
 struct lock_redis {
 	struct lock		 base;
 	const struct redis_url	*url;
+	struct redis_addr	 addr;		/* url's, resolved once */
 	char			*ns;
 	int64_t			 connect_timeout_ms;
 	int64_t			 ttl_ms;
@@ -333,8 +334,8 @@ redis_open(const struct lock_opts *o)
 	lr->ttl_ms = o->ttl_ms > 0 ? o->ttl_ms : 30000;
 	lr->seed = (uint32_t)getpid() ^ (uint32_t)clock_mono_ms();
 	heartbeat_init(&lr->hb);
-	redis_conn_init(&lr->cmd, lr->url);
-	redis_conn_init(&lr->sub, lr->url);
+	redis_conn_init(&lr->cmd, lr->url, &lr->addr);
+	redis_conn_init(&lr->sub, lr->url, &lr->addr);
 	return &lr->base;
 }
 
@@ -592,6 +593,7 @@ redis_keepalive(struct lock *l)
 	heartbeat_close(&lr->hb);
 	memset(&c, 0, sizeof(c));
 	c.url = lr->url;
+	c.addr = &lr->addr;
 	c.connect_timeout_ms = lr->connect_timeout_ms;
 	c.ttl_ms = lr->ttl_ms;
 	c.lock_key = lr->k.lock;

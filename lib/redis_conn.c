@@ -7,6 +7,9 @@
  * out read never corrupts a context: the connection is simply closed and
  * the caller connects again.  Nothing here prints; the reason of the last
  * failure is in c->err and names the server, never the password.
+ * getaddrinfo(3) cannot be bounded by a deadline, so a host is resolved
+ * only while c->addr is still empty: by the first connect, in keylock
+ * itself; reconnects and the forked heartbeat reuse the addresses.
  */
 #include "config.h"
 
@@ -33,12 +36,14 @@
 #define CONN_READ_CHUNK		(64 * 1024)
 #define CONN_MAX_ARGS		16
 
-/* Sets up an unconnected c for url (which must outlive c). */
+/* Sets up an unconnected c for url, sharing the resolved addr. */
 void
-redis_conn_init(struct redis_conn *c, const struct redis_url *url)
+redis_conn_init(struct redis_conn *c, const struct redis_url *url,
+    struct redis_addr *addr)
 {
 	memset(c, 0, sizeof(*c));
 	c->url = url;
+	c->addr = addr;
 	c->fd = -1;
 }
 
@@ -155,33 +160,54 @@ fail:
 	return -1;
 }
 
-/* Connects to the TCP address of c->url; fd, or -1 with c->err. */
+/* Fills c->addr from c->url's host, once; 0, or -1 with c->err. */
 static int
-conn_tcp(struct redis_conn *c, int64_t deadline)
+conn_resolve(struct redis_conn *c)
 {
 	struct addrinfo hints, *res = NULL, *ai;
+	struct redis_addr *a = c->addr;
 	char port[16];
-	int fd = -1, gai, error = ECONNREFUSED;
+	int gai;
 
+	if (a->n > 0)
+		return 0;
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	snprintf(port, sizeof(port), "%d", c->url->port);
-	if ((gai = getaddrinfo(c->url->host, port, &hints, &res)) != 0) {
-		redis_conn_seterr(c, "%s", gai == EAI_SYSTEM ?
+	if ((gai = getaddrinfo(c->url->host, port, &hints, &res)) != 0)
+		return redis_conn_seterr(c, "%s", gai == EAI_SYSTEM ?
 		    strerror(errno) : gai_strerror(gai));
-		return -1;
+	for (ai = res; ai != NULL && a->n < REDIS_ADDR_MAX; ai = ai->ai_next) {
+		if (ai->ai_addrlen > sizeof(a->sa[0]))
+			continue;
+		memcpy(&a->sa[a->n], ai->ai_addr, ai->ai_addrlen);
+		a->len[a->n++] = ai->ai_addrlen;
 	}
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		fd = conn_socket(ai->ai_family, ai->ai_addr, ai->ai_addrlen,
-		    deadline);
+	freeaddrinfo(res);
+	if (a->n == 0)
+		return redis_conn_seterr(c, "no usable address");
+	return 0;
+}
+
+/* Connects to the TCP address of c->url; fd, or -1 with c->err. */
+static int
+conn_tcp(struct redis_conn *c, int64_t deadline)
+{
+	const struct redis_addr *a = c->addr;
+	int i, fd = -1, error = ECONNREFUSED;
+
+	if (conn_resolve(c) == -1)
+		return -1;
+	for (i = 0; i < a->n; i++) {
+		fd = conn_socket(a->sa[i].ss_family,
+		    (const struct sockaddr *)&a->sa[i], a->len[i], deadline);
 		if (fd != -1)
 			break;
 		error = errno;
 		if (clock_mono_ms() >= deadline)
 			break;
 	}
-	freeaddrinfo(res);
 	if (fd == -1)
 		redis_conn_seterr(c, "%s", error == ETIMEDOUT ?
 		    "connect timed out" : strerror(error));

@@ -6,7 +6,10 @@
  * Every call takes a monotonic deadline (clock.h).  An I/O error or a
  * missed deadline marks the connection dead: the caller closes it and
  * connects again.  Messages name the server by url->display, never the
- * password.
+ * password.  A TCP host name is resolved once, by the first connect, into
+ * a struct redis_addr that every later connect to the same server reuses
+ * (also in a forked process), so no reconnect ever waits on DNS, which has
+ * no deadline.
  */
 #ifndef KEYLOCK_REDIS_CONN_H
 #define KEYLOCK_REDIS_CONN_H
@@ -14,12 +17,25 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sys/socket.h>
+
 #include <hiredis/hiredis.h>
 
 struct redis_url;
 
+#define REDIS_ADDR_MAX	8
+
+/* The resolved TCP addresses of a server; n == 0: not resolved yet. */
+struct redis_addr {
+	int			 n;
+	struct sockaddr_storage	 sa[REDIS_ADDR_MAX];
+	socklen_t		 len[REDIS_ADDR_MAX];
+};
+
 struct redis_conn {
 	const struct redis_url	*url;
+	struct redis_addr	*addr;		/* shared; filled by the first
+						   TCP connect */
 	int			 fd;
 	redisReader		*reader;
 	char			 err[600];
@@ -31,9 +47,10 @@ struct redis_script {
 	char		 sha[41];	/* filled on first use */
 };
 
-/* Sets up an unconnected c for url (which must outlive c). */
+/* Sets up an unconnected c for url; url and addr (shared by all
+   connections to url, zeroed before the first) must outlive c. */
 void		 redis_conn_init(struct redis_conn *c,
-		    const struct redis_url *url);
+		    const struct redis_url *url, struct redis_addr *addr);
 /* Connects, AUTHs and SELECTs by deadline; 0, or -1 with c->err. */
 int		 redis_conn_connect(struct redis_conn *c, int64_t deadline);
 /* Nonzero if c is connected and not known to be dead. */
