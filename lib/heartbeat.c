@@ -6,7 +6,8 @@
  *   connection of its own, never the parent's socket;
  * - the lease counts as valid until the send time of the last successful
  *   renewal (or of the acquire) plus ttl minus a drift allowance, on
- *   CLOCK_MONOTONIC; a failed renewal is retried until then, and only
+ *   CLOCK_BOOTTIME, which keeps counting through a suspend (the server's
+ *   TTL does too); a failed renewal is retried until then, and only
  *   then, or on a token mismatch, is the lease reported lost;
  * - it never calls getaddrinfo(3), which has no deadline: it connects to
  *   the addresses keylock resolved before the fork;
@@ -21,11 +22,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -47,6 +50,28 @@ static struct redis_script hb_renew_script = {
 	"if KEYS[2] then redis.call('PEXPIRE', KEYS[2], ARGV[2]) end\n"
 	"return 1\n", ""
 };
+
+/* CLOCK_BOOTTIME milliseconds, the clock of heartbeat_conf.valid_from. */
+int64_t
+heartbeat_clock_ms(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_BOOTTIME, &ts) == -1)
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Milliseconds from now to deadline (heartbeat clock), for poll(2). */
+static int
+hb_timeout(int64_t deadline)
+{
+	int64_t left = deadline - heartbeat_clock_ms();
+
+	if (left <= 0)
+		return 0;
+	return left < INT_MAX ? (int)left : INT_MAX;
+}
 
 /* Sets up a heartbeat that is not running. */
 void
@@ -181,7 +206,7 @@ hb_loop(const struct heartbeat_conf *c)
 	struct redis_conn rc;
 	struct redis_addr addr;
 	char digest[65], tmpkey[4096] = "";
-	int64_t ttl = c->ttl_ms, drift, valid, next, now, t_send, retry, cmdto;
+	int64_t ttl = c->ttl_ms, drift, valid, next, now, retry, cmdto;
 	int r;
 
 	/* Connect to what keylock resolved; resolve only if it never did. */
@@ -201,30 +226,29 @@ hb_loop(const struct heartbeat_conf *c)
 		snprintf(tmpkey, sizeof(tmpkey), "%s%s:tmp:%s",
 		    c->memo_prefix, c->memo_digest, c->token);
 	for (;;) {
-		if (hb_stop_pending(clock_poll_timeout(next < valid ? next :
-		    valid))) {
+		if (hb_stop_pending(hb_timeout(next < valid ? next : valid))) {
 			if (!hb_read_stop(digest))
 				_exit(0);
 			snprintf(tmpkey, sizeof(tmpkey), "%s%s:tmp:%s",
 			    c->memo_prefix, digest, c->token);
 			continue;
 		}
-		now = clock_mono_ms();
+		now = heartbeat_clock_ms();
 		if (now >= valid)
 			break;
 		if (now < next)
 			continue;
-		t_send = now;
-		r = hb_renew(&rc, c, tmpkey, now + cmdto < valid ?
-		    now + cmdto : valid);
+		/* Connection deadlines are monotonic: convert the budget. */
+		r = hb_renew(&rc, c, tmpkey, clock_mono_ms() +
+		    (cmdto < valid - now ? cmdto : valid - now));
 		if (r == 0)
 			break;
 		if (r == 1) {
-			valid = t_send + ttl - drift;
-			next = t_send + ttl / 3;
+			valid = now + ttl - drift;
+			next = now + ttl / 3;
 		} else {
 			redis_conn_close(&rc);
-			next = clock_mono_ms() + retry;
+			next = heartbeat_clock_ms() + retry;
 		}
 	}
 	/* Lost: tell keylock, unless it already told us to stop. */

@@ -6,7 +6,10 @@
  * deadline, and reports a lost lease by writing one byte to the lost
  * pipe.  It stops, without releasing, when the stop pipe from keylock
  * reaches EOF or carries any byte other than a memo message, so it never
- * outlives keylock and never renews after being told to stop.
+ * outlives keylock and never renews after being told to stop.  The
+ * validity deadline is kept on CLOCK_BOOTTIME, which, unlike
+ * CLOCK_MONOTONIC, goes on counting while the machine is suspended: a
+ * lease that expired during a suspend is known lost on resume.
  */
 #ifndef KEYLOCK_HEARTBEAT_H
 #define KEYLOCK_HEARTBEAT_H
@@ -27,8 +30,9 @@ struct heartbeat_conf {
 	const char		*memo_prefix;	/* NS:{E}:memo: */
 	const char		*token;		/* 32 hex digits */
 	const char		*memo_digest;	/* being produced, or NULL */
-	int64_t			 valid_from;	/* monotonic send time of the
-						   acquire or last renewal */
+	int64_t			 valid_from;	/* heartbeat_clock_ms() send
+						   time of the acquire, or a
+						   safe earlier time */
 };
 
 struct heartbeat {
@@ -37,6 +41,8 @@ struct heartbeat {
 	int	lost_r;		/* readable: lease lost or heartbeat gone */
 };
 
+/* CLOCK_BOOTTIME milliseconds, the clock of heartbeat_conf.valid_from. */
+int64_t	heartbeat_clock_ms(void);
 /* Sets up a heartbeat that is not running. */
 void	heartbeat_init(struct heartbeat *hb);
 /* Forks the heartbeat; 0, or -1 with errno. */

@@ -68,7 +68,8 @@ struct lock_redis {
 	int			 held;
 	struct rd_keys		 k;		/* of the held key */
 	char			 token[HOLDER_TOKEN_LEN + 1];
-	int64_t			 valid_from;	/* send time of the acquire */
+	int64_t			 valid_from;	/* send time of the acquire,
+						   heartbeat_clock_ms() */
 	struct heartbeat	 hb;
 
 	int			 capturing;
@@ -380,7 +381,7 @@ rd_try(struct lock_redis *lr, const struct rd_keys *k, struct holder *self,
 	argv[1] = k->fence;
 	argv[2] = prefix;
 	argv[3] = ttl;
-	t_send = clock_mono_ms();
+	t_send = heartbeat_clock_ms();
 	if ((r = rd_eval(lr, &rd_acquire_script, 2, 4, argv, NULL)) == NULL)
 		return LOCK_ERROR;
 	if (r->type != REDIS_REPLY_ARRAY || r->elements < 2 ||
