@@ -11,6 +11,8 @@
  *   then, or on a token mismatch, is the lease reported lost;
  * - it never calls getaddrinfo(3), which has no deadline: it connects to
  *   the addresses keylock resolved before the fork;
+ * - the memo temp key's name is built in a buffer sized, before the
+ *   fork, for any digest, so a long KEY is never cut short;
  * - it never outlives keylock: EOF on the stop channel (also when keylock
  *   is SIGKILLed) ends it, and PR_SET_PDEATHSIG backs that up;
  * - keylock waits for it to exit before releasing, so no renewal ever
@@ -41,6 +43,7 @@
 #define HB_STOP_FD	3
 #define HB_LOST_FD	4
 #define HB_MEMO_MSG	65	/* 'M' and a 64-digit digest */
+#define HB_TMP_SEP	":tmp:"
 
 /* KEYS: lock [tmp].  ARGV: token, ttl_ms.  1 renewed, 0 not ours. */
 static struct redis_script hb_renew_script = {
@@ -199,13 +202,24 @@ hb_renew(struct redis_conn *rc, const struct heartbeat_conf *c,
 	return rv;
 }
 
+/* Names the memo temp key of digest in tmpkey (tmplen bytes, sized for
+   it by heartbeat_start()); no-op without a buffer. */
+static void
+hb_tmpkey(const struct heartbeat_conf *c, const char *digest, char *tmpkey,
+    size_t tmplen)
+{
+	if (tmpkey != NULL)
+		snprintf(tmpkey, tmplen, "%s%s" HB_TMP_SEP "%s", c->memo_prefix,
+		    digest, c->token);
+}
+
 /* The heartbeat loop; returns when the lease is lost or on stop. */
 static void __attribute__((noreturn))
-hb_loop(const struct heartbeat_conf *c)
+hb_loop(const struct heartbeat_conf *c, char *tmpkey, size_t tmplen)
 {
 	struct redis_conn rc;
 	struct redis_addr addr;
-	char digest[65], tmpkey[4096] = "";
+	char digest[65], none[1] = "";
 	int64_t ttl = c->ttl_ms, drift, valid, next, now, retry, cmdto;
 	int r;
 
@@ -222,15 +236,16 @@ hb_loop(const struct heartbeat_conf *c)
 		retry = cmdto = 1;
 	valid = c->valid_from + ttl - drift;
 	next = c->valid_from + ttl / 3;
-	if (c->memo_digest != NULL)
-		snprintf(tmpkey, sizeof(tmpkey), "%s%s:tmp:%s",
-		    c->memo_prefix, c->memo_digest, c->token);
+	if (tmpkey == NULL)
+		tmpkey = none;
+	else if (c->memo_digest != NULL)
+		hb_tmpkey(c, c->memo_digest, tmpkey, tmplen);
 	for (;;) {
 		if (hb_stop_pending(hb_timeout(next < valid ? next : valid))) {
 			if (!hb_read_stop(digest))
 				_exit(0);
-			snprintf(tmpkey, sizeof(tmpkey), "%s%s:tmp:%s",
-			    c->memo_prefix, digest, c->token);
+			if (tmpkey != none)
+				hb_tmpkey(c, digest, tmpkey, tmplen);
 			continue;
 		}
 		now = heartbeat_clock_ms();
@@ -257,14 +272,34 @@ hb_loop(const struct heartbeat_conf *c)
 	_exit(0);
 }
 
+/* Allocates the memo temp key buffer, sized for any digest; 0 or -1. */
+static int
+hb_tmpkey_alloc(const struct heartbeat_conf *c, char **tmpkey,
+    size_t *tmplen)
+{
+	*tmpkey = NULL;
+	*tmplen = 0;
+	if (c->memo_prefix == NULL)
+		return 0;
+	*tmplen = strlen(c->memo_prefix) + 64 + strlen(HB_TMP_SEP) +
+	    strlen(c->token) + 1;
+	if ((*tmpkey = calloc(1, *tmplen)) == NULL)
+		return -1;
+	return 0;
+}
+
 /* Forks the heartbeat; 0, or -1 with errno. */
 int
 heartbeat_start(struct heartbeat *hb, const struct heartbeat_conf *c)
 {
 	sigset_t all, old;
 	pid_t parent = getpid(), pid;
+	char *tmpkey = NULL;
+	size_t tmplen;
 	int sp[2] = { -1, -1 }, lp[2] = { -1, -1 }, error;
 
+	if (hb_tmpkey_alloc(c, &tmpkey, &tmplen) == -1)
+		goto fail;
 	/* A socket pair: the parent's memo message never raises SIGPIPE. */
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1 ||
 	    pipe2(lp, O_CLOEXEC) == -1)
@@ -273,7 +308,7 @@ heartbeat_start(struct heartbeat *hb, const struct heartbeat_conf *c)
 	sigprocmask(SIG_SETMASK, &all, &old);
 	if ((pid = fork()) == 0) {
 		hb_child_setup(sp[1], lp[1], parent);
-		hb_loop(c);
+		hb_loop(c, tmpkey, tmplen);
 	}
 	error = errno;
 	sigprocmask(SIG_SETMASK, &old, NULL);
@@ -281,6 +316,7 @@ heartbeat_start(struct heartbeat *hb, const struct heartbeat_conf *c)
 		errno = error;
 		goto fail;
 	}
+	free(tmpkey);
 	close(sp[1]);
 	close(lp[1]);
 	hb->pid = pid;
@@ -289,6 +325,7 @@ heartbeat_start(struct heartbeat *hb, const struct heartbeat_conf *c)
 	return 0;
 fail:
 	error = errno;
+	free(tmpkey);
 	if (sp[0] != -1) {
 		close(sp[0]);
 		close(sp[1]);

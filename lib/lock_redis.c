@@ -1189,19 +1189,21 @@ rd_mlist_one(struct lock_redis *lr, const redisReply *key, void *arg)
 	struct rd_mlist_arg *a = arg;
 	struct memo_info mi;
 	const char *keys[2];
-	char data[4096];
+	char *data;
 	redisReply *r;
 	int rc = 0;
 
 	/* PREFIX + 64 hex digits + ":meta" */
-	if (key->len != a->plen + 64 + 5 || key->len >= sizeof(data))
+	if (key->len != a->plen + 64 + 5)
 		return 0;
-	memcpy(data, key->str, a->plen + 64);
-	data[a->plen + 64] = '\0';
+	if ((data = strndup(key->str, a->plen + 64)) == NULL)
+		return lock_seterr(&lr->base, LOCK_EINTERNAL,
+		    "out of memory"), -2;
 	keys[0] = key->str;
 	keys[1] = data;
-	if ((r = rd_eval(lr, &rd_memo_info_script, 2, 2, keys, NULL)) ==
-	    NULL)
+	r = rd_eval(lr, &rd_memo_info_script, 2, 2, keys, NULL);
+	free(data);
+	if (r == NULL)
 		return -2;
 	if (r->type == REDIS_REPLY_ARRAY && r->elements == 4 &&
 	    r->element[2]->integer != -2) {

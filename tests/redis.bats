@@ -344,3 +344,25 @@ print(s.getsockname()[1], flush=True); time.sleep(30)' > "$TMP/port" &
 	run rcli --scan --pattern 'keylock:{job}:memo:*:tmp:*'
 	assert_output ''
 }
+
+@test "keys of 10 KB, mostly escaped characters, work with --memo and status" {
+	local key
+	key=$(printf '{}%%%.0s' $(seq 1 3400))
+	[ "${#key}" -eq 10200 ]
+	# The capture outlives the TTL: the heartbeat renews its temp key.
+	run "$KEYLOCK" run --redis "$REDIS_URL" -t 300ms --memo 1m "$key" -- \
+	    sh -c 'echo early; sleep 1; echo late; touch "$0/ran"' "$TMP"
+	assert_success
+	assert_output "early
+late"
+	rm "$TMP/ran"
+	run "$KEYLOCK" run --redis "$REDIS_URL" --memo 1m "$key" -- \
+	    sh -c 'echo early; sleep 1; echo late; touch "$0/ran"' "$TMP"
+	assert_success
+	assert_output "early
+late"
+	[ ! -e "$TMP/ran" ]
+	run "$KEYLOCK" status --redis "$REDIS_URL" "$key"
+	assert_failure 1
+	[ "$(printf '%s\n' "$output" | grep -c '^  cached ')" -eq 1 ]
+}
