@@ -17,7 +17,10 @@
  * release between its try and its sleep goes unnoticed, and it never
  * sleeps longer than the holder's PTTL, so a crashed holder is noticed
  * when its lease expires; the heartbeat is stopped before the release,
- * so no renewal lands after it; every command has a deadline.
+ * so no renewal lands after it; every command has a deadline.  A wait
+ * rides out a server that is unreachable for less than the connect
+ * timeout, and ends with EUNAVAIL, never a conflict, past that or past
+ * its deadline.
  */
 #include "config.h"
 
@@ -303,16 +306,22 @@ rd_int(struct lock_redis *lr, redisReply *r, long long *v)
 	return rc;
 }
 
+/* Makes h the placeholder of a holder not known. */
+static void
+rd_unknown(struct holder *h)
+{
+	memset(h, 0, sizeof(*h));
+	strcpy(h->token, "?");
+	strcpy(h->host, "?");
+}
+
 /* Fills h from a lock value reply (or leaves a placeholder). */
 static void
 rd_holder(const redisReply *v, int64_t pttl, struct holder *h)
 {
 	if (v == NULL || v->type != REDIS_REPLY_STRING ||
-	    holder_parse(v->str, v->len, h) == -1) {
-		memset(h, 0, sizeof(*h));
-		strcpy(h->token, "?");
-		strcpy(h->host, "?");
-	}
+	    holder_parse(v->str, v->len, h) == -1)
+		rd_unknown(h);
 	h->ttl_ms = pttl;
 }
 
@@ -358,7 +367,7 @@ redis_connect(struct lock *l)
 
 /*
  * One try: LOCK_ACQUIRED (self's fence set), LOCK_BUSY (h and *pttl
- * set), or LOCK_ERROR.
+ * set), or LOCK_ERROR.  The value carries the time of this try as since.
  */
 static int
 rd_try(struct lock_redis *lr, const struct rd_keys *k, struct holder *self,
@@ -402,7 +411,8 @@ rd_try(struct lock_redis *lr, const struct rd_keys *k, struct holder *self,
 	return rc;
 }
 
-/* Connects the sub connection and subscribes to k's channel; 0 or -1. */
+/* Connects the sub connection and subscribes to k's channel; 0, or -1
+   with the reason recorded (EUNAVAIL). */
 static int
 rd_subscribe(struct lock_redis *lr, const struct rd_keys *k)
 {
@@ -411,22 +421,25 @@ rd_subscribe(struct lock_redis *lr, const struct rd_keys *k)
 	int ok;
 
 	if (redis_conn_connect(&lr->sub, rd_deadline(lr)) == -1)
-		return -1;
+		goto fail;
 	argv[0] = "SUBSCRIBE";
 	argv[1] = k->chan;
 	/* The confirmation orders our next try after the subscription. */
 	r = redis_conn_command(&lr->sub, 2, argv, NULL, rd_deadline(lr));
 	if (r == NULL)
-		return -1;
+		goto fail;
 	ok = r->type == REDIS_REPLY_ARRAY && r->elements == 3 &&
 	    r->element[0]->type == REDIS_REPLY_STRING &&
 	    strcmp(r->element[0]->str, "subscribe") == 0;
 	freeReplyObject(r);
 	if (!ok) {
 		redis_conn_close(&lr->sub);
-		return -1;
+		redis_conn_seterr(&lr->sub, "SUBSCRIBE failed");
+		goto fail;
 	}
 	return 0;
+fail:
+	return lock_seterr(&lr->base, LOCK_EUNAVAIL, "%s", lr->sub.err);
 }
 
 /* Drops the messages that arrived; 0, or -1 if the connection died. */
@@ -454,7 +467,7 @@ rd_jitter(struct lock_redis *lr)
 /* The earliest of the wait's wake-up times. */
 static int64_t
 rd_wake(struct lock_redis *lr, const struct lock_wait *w, int notified,
-    int64_t pttl, int64_t retry_sub)
+    int64_t pttl, int64_t retry_sub, int64_t down_since)
 {
 	int64_t until, now = clock_mono_ms();
 
@@ -465,22 +478,70 @@ rd_wake(struct lock_redis *lr, const struct lock_wait *w, int notified,
 		until = w->notify_after;
 	if (!redis_conn_alive(&lr->sub) && retry_sub < until)
 		until = retry_sub;
+	/* One last try when an outage reaches the connect timeout. */
+	if (down_since >= 0 && down_since + lr->connect_timeout_ms < until)
+		until = down_since + lr->connect_timeout_ms;
 	return until;
 }
 
 /*
- * Waits for k after a busy try: sleeps in poll() on the subscription
- * and w->sigfd until a release message, the holder's PTTL or the
- * deadline, then tries again.  Connection trouble is retried with
- * back-off until the deadline.  Returns a lock_result.
+ * Notes a failed contact with the server (reason recorded) in
+ * *down_since, the start of the outage or -1.  Nonzero once the outage
+ * has lasted the connect timeout or reached the wait's deadline: the
+ * server counts as unreachable.
+ */
+static int
+rd_down(struct lock_redis *lr, const struct lock_wait *w,
+    int64_t *down_since)
+{
+	int64_t now = clock_mono_ms();
+
+	if (*down_since < 0)
+		*down_since = now;
+	return now - *down_since >= lr->connect_timeout_ms ||
+	    now >= w->deadline;
+}
+
+/* Sleeps in poll() on the subscription and w->sigfd until the next
+   wake-up; 1 interrupted by a signal, 0, or -1 (reason recorded). */
+static int
+rd_sleep(struct lock_redis *lr, const struct lock_wait *w, int64_t until,
+    int64_t *retry_sub)
+{
+	struct pollfd pfd[2];
+	int n = 0;
+
+	if (redis_conn_alive(&lr->sub))
+		pfd[n++] = (struct pollfd){ redis_conn_fd(&lr->sub), POLLIN, 0 };
+	if (w->sigfd >= 0)
+		pfd[n++] = (struct pollfd){ w->sigfd, POLLIN, 0 };
+	if (poll(pfd, n, clock_poll_timeout(until)) == -1) {
+		if (errno == EINTR)
+			return 0;
+		return lock_seterr(&lr->base, LOCK_EINTERNAL, "poll: %s",
+		    strerror(errno));
+	}
+	if (w->sigfd >= 0 && pfd[n - 1].revents != 0)
+		return 1;
+	if (redis_conn_alive(&lr->sub) && pfd[0].revents != 0 &&
+	    rd_drain(lr) == -1)
+		*retry_sub = 0;
+	return 0;
+}
+
+/*
+ * Waits for k after a busy try (or one that lost the server, when
+ * down_since >= 0): sleeps until a release message, the holder's PTTL
+ * or the deadline, then tries again.  A lost server is looked for again
+ * with back-off; once unreachable for the connect timeout, or at the
+ * deadline, the wait ends in LOCK_ERROR (EUNAVAIL).  A lock_result.
  */
 static int
 rd_wait(struct lock_redis *lr, const struct rd_keys *k, struct lock_wait *w,
-    struct holder *self, struct holder *h, int64_t pttl)
+    struct holder *self, struct holder *h, int64_t pttl, int64_t down_since)
 {
-	struct pollfd pfd[2];
 	int64_t now, retry_sub = 0, backoff = RD_BACKOFF_MIN;
-	int notified = w->notify == NULL, n, rc;
+	int notified = w->notify == NULL, rc;
 
 	for (;;) {
 		now = clock_mono_ms();
@@ -489,49 +550,37 @@ rd_wait(struct lock_redis *lr, const struct rd_keys *k, struct lock_wait *w,
 			w->notify(w->arg, h->token[0] != '?' ? h : NULL);
 		}
 		if (now >= w->deadline)
-			return LOCK_BUSY;
+			return down_since >= 0 ? LOCK_ERROR : LOCK_BUSY;
 		if (!redis_conn_alive(&lr->sub) && now >= retry_sub) {
 			if (rd_subscribe(lr, k) == 0)
 				backoff = RD_BACKOFF_MIN;
 			else {
+				if (rd_down(lr, w, &down_since))
+					return LOCK_ERROR;
 				retry_sub = now + backoff;
 				backoff = backoff * 2 < RD_BACKOFF_MAX ?
 				    backoff * 2 : RD_BACKOFF_MAX;
 			}
 		} else {
-			n = 0;
-			if (redis_conn_alive(&lr->sub))
-				pfd[n++] = (struct pollfd){
-				    redis_conn_fd(&lr->sub), POLLIN, 0 };
-			if (w->sigfd >= 0)
-				pfd[n++] = (struct pollfd){ w->sigfd, POLLIN,
-				    0 };
-			if (poll(pfd, n, clock_poll_timeout(rd_wake(lr, w,
-			    notified, pttl, retry_sub))) == -1) {
-				if (errno == EINTR)
-					continue;
-				lock_seterr(&lr->base, LOCK_EINTERNAL,
-				    "poll: %s", strerror(errno));
+			rc = rd_sleep(lr, w, rd_wake(lr, w, notified, pttl,
+			    retry_sub, down_since), &retry_sub);
+			if (rc == -1)
 				return LOCK_ERROR;
-			}
-			if (w->sigfd >= 0 && pfd[n - 1].revents != 0)
+			if (rc == 1)
 				return LOCK_INTERRUPTED;
-			if (redis_conn_alive(&lr->sub) && pfd[0].revents != 0 &&
-			    rd_drain(lr) == -1)
-				retry_sub = 0;
 		}
 		rc = rd_try(lr, k, self, h, &pttl);
-		if (rc == LOCK_ACQUIRED)
-			return rc;
-		if (rc == LOCK_ERROR) {
-			/* A refusal is final; a lost server is looked for
-			   again after a back-off. */
-			if (redis_conn_alive(&lr->cmd))
-				return LOCK_ERROR;
-			pttl = backoff;
-			memset(h, 0, sizeof(*h));
-			strcpy(h->token, "?");
+		if (rc != LOCK_ERROR) {
+			if (rc == LOCK_ACQUIRED)
+				return rc;
+			down_since = -1;
+			continue;
 		}
+		/* A refusal is final; a lost server is looked for again. */
+		if (redis_conn_alive(&lr->cmd) || rd_down(lr, w, &down_since))
+			return LOCK_ERROR;
+		pttl = backoff;
+		rd_unknown(h);
 	}
 }
 
@@ -558,14 +607,20 @@ redis_acquire(struct lock *l, const char *key, struct lock_wait *w,
 		goto out;
 	}
 	rc = rd_try(lr, &k, self, &h, &pttl);
-	if (rc == LOCK_BUSY) {
+	if (rc == LOCK_ERROR && !redis_conn_alive(&lr->cmd) &&
+	    w->deadline > clock_mono_ms()) {
+		/* Lost the server (or the reply) on the first try. */
+		rd_unknown(&h);
+		rc = rd_wait(lr, &k, w, self, &h, RD_BACKOFF_MIN,
+		    clock_mono_ms());
+	} else if (rc == LOCK_BUSY) {
 		if (w->deadline <= clock_mono_ms()) {
 			if (w->notify != NULL &&
 			    clock_mono_ms() >= w->notify_after)
 				w->notify(w->arg, h.token[0] != '?' ? &h :
 				    NULL);
 		} else
-			rc = rd_wait(lr, &k, w, self, &h, pttl);
+			rc = rd_wait(lr, &k, w, self, &h, pttl, -1);
 	}
 	redis_conn_close(&lr->sub);
 out:

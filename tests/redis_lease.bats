@@ -226,3 +226,77 @@ late"
 	run rcli --scan --pattern 'keylock:{job}:memo:*'
 	assert_output ''
 }
+
+# Starts a redis-server of the test's own on a free loopback port (it may
+# be killed and restarted on that port); sets OWN_PORT, OWN_PID, OWN_URL.
+own_server() {
+	OWN_PORT=${OWN_PORT:-$(free_port)}
+	redis-server --port "$OWN_PORT" --bind 127.0.0.1 --save '' \
+	    --appendonly no --daemonize yes --dir "$TMP" \
+	    --pidfile "$TMP/own.pid" --logfile "$TMP/own.log" >/dev/null
+	for _ in $(seq 1 100); do
+		redis-cli -p "$OWN_PORT" ping 2>/dev/null | grep -q PONG && break
+		sleep 0.05
+	done
+	OWN_PID=$(cat "$TMP/own.pid")
+	OWN_URL="redis://127.0.0.1:$OWN_PORT"
+}
+
+# Waits (bounded) until $2 clients of port $1 subscribe to job's channel.
+wait_subscribed() {
+	for _ in $(seq 1 200); do
+		[ "$(redis-cli -p "$1" PUBSUB NUMSUB 'keylock:{job}:ch' |
+		    tail -1)" = "$2" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# Starts a waiter named $1 on job with options $2...; its status goes to
+# $TMP/$1.status, its stderr to $TMP/$1.err; its command touches $TMP/$1.
+start_waiter() {
+	local name=$1
+	shift
+	(
+		rc=0
+		"$KEYLOCK" run --redis "$OWN_URL" "$@" job -- \
+		    touch "$TMP/$name" 2>"$TMP/$name.err" || rc=$?
+		echo $rc > "$TMP/$name.status"
+	) &
+}
+
+@test "Redis lost during a wait: 69 naming the server, not a conflict" {
+	own_server
+	REDIS_URL=$OWN_URL start_holder job -t 1s
+	start_waiter timed -w 30s --connect-timeout 300ms
+	start_waiter forever --connect-timeout 300ms
+	wait_subscribed "$OWN_PORT" 2
+	local t0
+	t0=$(now_ms)
+	kill "$OWN_PID"
+	wait_for_file "$TMP/timed.status"
+	wait_for_file "$TMP/forever.status"
+	[ $(( $(now_ms) - t0 )) -lt 3000 ]
+	for w in timed forever; do
+		[ "$(cat "$TMP/$w.status")" = 69 ]
+		[ ! -e "$TMP/$w" ]
+		[ "$(grep -c . "$TMP/$w.err")" -eq 1 ]
+		grep -q "127.0.0.1:$OWN_PORT" "$TMP/$w.err"
+		! grep -q 'timed out after' "$TMP/$w.err"
+	done
+}
+
+@test "a Redis restart shorter than the connect timeout: the wait goes on" {
+	own_server
+	REDIS_URL=$OWN_URL start_holder job -t 1s -k 100ms
+	start_waiter waiter -w 20s --connect-timeout 3s
+	wait_subscribed "$OWN_PORT" 1
+	kill -9 "$OWN_PID"
+	wait_gone "$OWN_PID"
+	sleep 0.3
+	own_server
+	wait_for_file "$TMP/waiter.status"
+	run cat "$TMP/waiter.status"
+	assert_output 0
+	[ -e "$TMP/waiter" ]
+}
