@@ -20,7 +20,8 @@
  * so no renewal lands after it; every command has a deadline.  A wait
  * rides out a server that is unreachable for less than the connect
  * timeout, and ends with EUNAVAIL, never a conflict, past that or past
- * its deadline.
+ * its deadline.  An acquire whose reply was lost is not a lock held
+ * against ourselves: a later try that finds our token takes the lease.
  */
 #include "config.h"
 
@@ -366,6 +367,24 @@ redis_connect(struct lock *l)
 }
 
 /*
+ * Takes as ours a lease that holds our token: an earlier try ran on the
+ * server but its reply was lost.  Fence and since are the stored ones;
+ * the server had pttl left after this try was sent at t_send, so the
+ * lease is valid until at least t_send + pttl.  LOCK_ACQUIRED.
+ */
+static int
+rd_adopt(struct lock_redis *lr, struct holder *self, const struct holder *h,
+    int64_t pttl, int64_t t_send)
+{
+	if (pttl < 0 || pttl > lr->ttl_ms)
+		pttl = pttl < 0 ? 0 : lr->ttl_ms;
+	self->fence = h->fence;
+	self->since_ms = h->since_ms;
+	lr->valid_from = t_send + pttl - lr->ttl_ms;
+	return LOCK_ACQUIRED;
+}
+
+/*
  * One try: LOCK_ACQUIRED (self's fence set), LOCK_BUSY (h and *pttl
  * set), or LOCK_ERROR.  The value carries the time of this try as since.
  */
@@ -405,7 +424,8 @@ rd_try(struct lock_redis *lr, const struct rd_keys *k, struct holder *self,
 	} else {
 		*pttl = r->element[1]->integer;
 		rd_holder(r->elements > 2 ? r->element[2] : NULL, *pttl, h);
-		rc = LOCK_BUSY;
+		rc = strcmp(h->token, self->token) == 0 ?
+		    rd_adopt(lr, self, h, *pttl, t_send) : LOCK_BUSY;
 	}
 	freeReplyObject(r);
 	return rc;

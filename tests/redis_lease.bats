@@ -300,3 +300,46 @@ start_waiter() {
 	assert_output 0
 	[ -e "$TMP/waiter" ]
 }
+
+@test "a lost acquire reply does not lock us out: our own lease is ours" {
+	# Load the scripts, then talk through a proxy that drops every reply
+	# on its first connection from the first EVALSHA on.
+	"$KEYLOCK" run --redis "$REDIS_URL" job -- true
+	python3 -c '
+import select, socket, sys, threading
+up = int(sys.argv[1])
+ls = socket.socket()
+ls.bind(("127.0.0.1", 0))
+ls.listen(16)
+print(ls.getsockname()[1], flush=True)
+def relay(c, lossy):
+    u = socket.create_connection(("127.0.0.1", up))
+    mute = False
+    while True:
+        for s in select.select([c, u], [], [])[0]:
+            d = s.recv(65536)
+            if not d:
+                return
+            if s is c:
+                mute = mute or (lossy and b"EVALSHA" in d)
+                u.sendall(d)
+            elif not mute:
+                c.sendall(d)
+n = 0
+while True:
+    c = ls.accept()[0]
+    threading.Thread(target=relay, args=(c, n == 0), daemon=True).start()
+    n += 1' "$REDIS_PORT" > "$TMP/port" &
+	echo $! > "$TMP/proxy.pid"
+	for _ in $(seq 1 100); do [ -s "$TMP/port" ] && break; sleep 0.05; done
+	local t0
+	t0=$(now_ms)
+	run --separate-stderr "$KEYLOCK" run --connect-timeout 500ms -w 10s \
+	    --redis "redis://127.0.0.1:$(cat "$TMP/port")" job -- \
+	    sh -c 'echo $KEYLOCK_FENCE'
+	assert_success
+	# Well before the 30 s TTL of the lease whose reply was lost.
+	[ $(( $(now_ms) - t0 )) -lt 5000 ]
+	[ "$output" = "$(rcli GET 'keylock:{job}:fence')" ]
+	[ "$(rcli EXISTS 'keylock:{job}:lock')" = 0 ]
+}
