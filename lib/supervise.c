@@ -199,23 +199,53 @@ tee_write(struct supervise *s, struct tee *t)
 		t->off = t->len = 0;
 }
 
-/* After the command exited: what it wrote is still in the pipe. */
+/* A signal that asks keylock to end, not just to pass something on. */
+static int
+terminating(int signo)
+{
+	return signo == SIGTERM || signo == SIGINT || signo == SIGHUP ||
+	    signo == SIGQUIT;
+}
+
+/*
+ * After the command exited: what it wrote is still in the pipe and in
+ * our chunk.  It is delivered whole, waiting for a slow reader, unless
+ * keylock was told to end: then only what fits without waiting goes,
+ * and the output counts as cut short.
+ */
 static void
 tee_drain(struct supervise *s, struct tee *t)
 {
-	if (t->capfd == -1)
-		return;
-	fcntl(t->capfd, F_SETFL, fcntl(t->capfd, F_GETFL) | O_NONBLOCK);
-	for (;;) {
-		if (t->len > 0 && fdio_write_all(STDOUT_FILENO, t->buf + t->off,
-		    t->len - t->off) == -1) {
-			s->out_broken = 1;
+	struct pollfd pfd[2];
+	int signo, from_tty;
+
+	if (t->capfd != -1)
+		fcntl(t->capfd, F_SETFL, fcntl(t->capfd, F_GETFL) | O_NONBLOCK);
+	while (!s->out_broken) {
+		if (t->len == 0 && t->capfd != -1)
+			tee_read(s, t);
+		if (t->len == 0)
 			break;
-		}
-		t->off = t->len = 0;
-		tee_read(s, t);
-		if (t->capfd == -1 || t->len == 0)
+		pfd[0] = (struct pollfd){ STDOUT_FILENO, POLLOUT, 0 };
+		pfd[1] = (struct pollfd){ s->sig->sigfd, POLLIN, 0 };
+		if (poll(pfd, 2, s->term_signal ? 0 : -1) == -1 &&
+		    errno != EINTR)
 			break;
+		while ((signo = supervise_next_signal(s->sig->sigfd,
+		    &from_tty)) > 0)
+			if (terminating(signo))
+				s->term_signal = signo;
+		if (pfd[0].revents)
+			tee_write(s, t);
+		else if (s->term_signal)
+			break;
+	}
+	if (t->len > 0 || t->capfd != -1) {
+		/* Cut short: nothing of it may be stored, nor pass for 0. */
+		s->out_broken = 1;
+		if (s->term_signal && WIFEXITED(s->status) &&
+		    WEXITSTATUS(s->status) == 0)
+			s->status = s->term_signal;
 	}
 	if (t->capfd != -1)
 		close(t->capfd);
@@ -241,9 +271,12 @@ forward_signals(struct supervise *s)
 {
 	int signo, from_tty;
 
-	while ((signo = supervise_next_signal(s->sig->sigfd, &from_tty)) > 0)
+	while ((signo = supervise_next_signal(s->sig->sigfd, &from_tty)) > 0) {
+		if (terminating(signo))
+			s->term_signal = signo;
 		if (!from_tty)
 			kill(s->pid, signo);
+	}
 }
 
 /* Lists our children (ours as subreaper too) except the spared ones;

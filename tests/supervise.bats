@@ -267,3 +267,54 @@ line2"
 	run ls -A "$KEYLOCK_DIR"
 	assert_output k
 }
+
+@test "background processes the command leaves behind are stopped, then the lock is free" {
+	run --separate-stderr "$KEYLOCK" run k sh -c \
+	    '(trap "" HUP; exec sleep 30) & echo $! >"$1/bg.pid"' x "$TMP"
+	assert_success
+	[[ "$stderr" == *"stopped 1 process the command left running"* ]]
+	run kill -0 "$(cat "$TMP/bg.pid")"
+	assert_failure
+	assert_released
+}
+
+@test "a leftover that ignores TERM is killed after --kill-after" {
+	run --separate-stderr "$KEYLOCK" run -k 300ms k sh -c \
+	    '(trap "" TERM; : >"$1/bg.ready"; exec sleep 30) &
+	     echo $! >"$1/bg.pid"
+	     while [ ! -e "$1/bg.ready" ]; do sleep 0.02; done' x "$TMP"
+	assert_success
+	run kill -0 "$(cat "$TMP/bg.pid")"
+	assert_failure
+	assert_released
+}
+
+@test "a stalled stdout reader under --memo does not stop signal forwarding" {
+	mkfifo "$TMP/out"
+	# Nobody reads the fifo after the first byte: the pipe fills up.
+	exec 5<>"$TMP/out"
+	env --default-signal=TERM "$KEYLOCK" run --memo 1m k sh -c \
+	    'head -c 1000000 /dev/zero; : >"$1/started"; exec sleep 30' \
+	    x "$TMP" >"$TMP/out" 3>&- 5>&- &
+	echo $! >"$TMP/keylock.pid"
+	# The writer blocks before "started" exists; wait for the pipe to fill.
+	for _ in $(seq 1 100); do
+		[ "$(awk '/^State/ {print $2}' \
+		    /proc/"$(cat "$TMP/keylock.pid")"/status)" = S ] && break
+		sleep 0.05
+	done
+	kill -TERM "$(cat "$TMP/keylock.pid")"
+	wait_gone "$(cat "$TMP/keylock.pid")"
+	st=0
+	wait "$(cat "$TMP/keylock.pid")" || st=$?
+	exec 5>&-
+	assert_equal "$st" 143
+	assert_released
+}
+
+@test "closed stdin and stdout at start: the command gets /dev/null, not our files" {
+	"$KEYLOCK" run k sh -c 'echo "$(readlink /proc/$$/fd/0)" \
+	    "$(readlink /proc/$$/fd/1)" >"$1/fds"' x "$TMP" <&- >&-
+	run cat "$TMP/fds"
+	assert_output '/dev/null /dev/null'
+}
