@@ -85,7 +85,11 @@ supervise_exit_code(int status)
 	return WEXITSTATUS(status);
 }
 
-/* In the child: restores what the command expects and execs it. */
+/*
+ * In the child, which shares our memory until it execs (vfork): restores
+ * what the command expects and execs it.  It touches nothing of ours but
+ * its own descriptors, signal mask and dispositions.
+ */
 static void __attribute__((noreturn))
 child_exec(struct supervise *s, pid_t parent, int errfd, int outfd)
 {
@@ -105,7 +109,8 @@ fail:
 	_exit(e == ENOENT ? 127 : 126);
 }
 
-/* Forks and execs the command; 0, or -1 (errno) if it could not. */
+/* Starts the command; 0, or -1 (errno) if it could not.  vfork(2):
+   copying our page tables would cost more than the rest of a run. */
 static int
 spawn(struct supervise *s, int *capfd)
 {
@@ -117,7 +122,7 @@ spawn(struct supervise *s, int *capfd)
 		return -1;
 	if (s->capture && pipe2(cp, O_CLOEXEC) == -1)
 		goto fail;
-	if ((s->pid = fork()) == -1)
+	if ((s->pid = vfork()) == -1)
 		goto fail;
 	if (s->pid == 0)
 		child_exec(s, parent, ep[1], cp[1]);
@@ -358,13 +363,14 @@ supervise_run(struct supervise *s)
 	struct pollfd pfd[5];
 	struct signalfd_siginfo si;
 	struct stat st;
-	struct tee t = { .capfd = -1 };
+	struct tee t;	/* not zeroed: its buffer is 64 KiB */
 	pid_t spare[8];
 	int64_t kill_at = CLOCK_FOREVER;
 	int lostfd = s->lostfd, reaped = 0, nspare;
 
 	/* Children we had before the command (a heartbeat) are not its. */
 	nspare = children(spare, 8, NULL, 0);
+	t.off = t.len = 0;
 	if (spawn(s, &t.capfd) == -1)
 		return -1;
 	t.out_pipe = fstat(STDOUT_FILENO, &st) == 0 &&
