@@ -39,6 +39,10 @@ int	cmd_forget(int argc, char **argv);
 /* Parses argv (argv[0] is the subcommand) into o; returns the index of
    the first operand.  Exits 64 on misuse, 0 after --help. */
 int	options_parse(struct options *o, int argc, char **argv);
+/* The one KEY operand at argv[i] of a KEY-only subcommand; exits 64 when
+   it is missing, empty or followed by more. */
+const char *options_key(const struct options *o, int argc, char **argv,
+	    int i);
 /* Opens and connects the backend o names; exits 64/69/70 on failure. */
 struct lock *options_backend(struct options *o);
 /* Frees what options_parse() and options_backend() allocated. */

@@ -15,18 +15,14 @@ cmd_forget(int argc, char **argv)
 	struct options o;
 	struct lock *l;
 	char pkey[256];
+	const char *key;
 	long n;
-	int i, rc = 0;
+	int rc = 0;
 
-	i = options_parse(&o, argc, argv);
-	if (i != argc - 1)
-		usage_error("forget: %s", i >= argc ? "missing KEY" :
-		    "too many operands");
-	if (*argv[i] == '\0')
-		usage_error("forget: KEY must not be empty");
+	key = options_key(&o, argc, argv, options_parse(&o, argc, argv));
 	l = options_backend(&o);
-	printable(argv[i], pkey, sizeof(pkey));
-	if ((n = l->be->memo_forget(l, argv[i])) == -1) {
+	printable(key, pkey, sizeof(pkey));
+	if ((n = l->be->memo_forget(l, key)) == -1) {
 		warnx("%s: %s", pkey, lock_error(l));
 		rc = options_exit_code(l);
 	} else if (o.verbose)

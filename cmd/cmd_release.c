@@ -16,20 +16,16 @@ cmd_release(int argc, char **argv)
 	struct options o;
 	struct lock *l;
 	char pkey[256];
-	int i, rc;
+	const char *key;
+	int rc;
 
-	i = options_parse(&o, argc, argv);
-	if (i != argc - 1)
-		usage_error("release: %s", i >= argc ? "missing KEY" :
-		    "too many operands");
-	if (*argv[i] == '\0')
-		usage_error("release: KEY must not be empty");
+	key = options_key(&o, argc, argv, options_parse(&o, argc, argv));
+	printable(key, pkey, sizeof(pkey));
 	if (!o.force)
 		usage_error("release: refusing without --force (it takes %s "
-		    "from its holder)", printable(argv[i], pkey, sizeof(pkey)));
+		    "from its holder)", pkey);
 	l = options_backend(&o);
-	printable(argv[i], pkey, sizeof(pkey));
-	switch (l->be->force_release(l, argv[i])) {
+	switch (l->be->force_release(l, key)) {
 	case 1:
 		if (o.verbose)
 			warnx("released %s", pkey);

@@ -98,12 +98,7 @@ cmd_status(int argc, char **argv)
 	char pkey[256];
 	int i, held;
 
-	i = options_parse(&o, argc, argv);
-	if (i != argc - 1)
-		usage_error("status: %s", i >= argc ? "missing KEY" :
-		    "too many operands");
-	if (*(key = argv[i]) == '\0')
-		usage_error("status: KEY must not be empty");
+	key = options_key(&o, argc, argv, options_parse(&o, argc, argv));
 	l = options_backend(&o);
 	if ((held = l->be->status(l, key, &h)) == -1) {
 		warnx("%s: %s", printable(key, pkey, sizeof(pkey)),

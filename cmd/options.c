@@ -262,6 +262,18 @@ redis_opts(struct options *o, struct lock_opts *lo)
 	lo->ns = o->ns;
 }
 
+/* The one KEY operand of status, release and forget. */
+const char *
+options_key(const struct options *o, int argc, char **argv, int i)
+{
+	if (i != argc - 1)
+		usage_error("%s: %s", o->cmd, i >= argc ? "missing KEY" :
+		    "too many operands");
+	if (*argv[i] == '\0')
+		usage_error("%s: KEY must not be empty", o->cmd);
+	return argv[i];
+}
+
 /* Opens and connects the backend o names; exits 64/69/70 on failure. */
 struct lock *
 options_backend(struct options *o)

@@ -99,3 +99,23 @@ wait_gone() {
 	echo "process $1 still running" >&2
 	return 1
 }
+
+# Holds local KEY in the background until release_local NAME; returns
+# once held.  The command records its KEYLOCK_FENCE in $TMP/NAME.fence.
+# Extra arguments go to keylock before KEY.
+hold_local() {
+	local key=$1 name=$2
+	shift 2
+	"$KEYLOCK" run "$@" -- "$key" sh -c 'echo "$KEYLOCK_FENCE" >"$1.fence"
+	    touch "$1.started"
+	    while [ ! -e "$1.release" ]; do sleep 0.1; done' x "$TMP/$name" \
+	    >/dev/null 2>&1 3>&- &
+	echo $! >"$TMP/$name.pid"
+	wait_for_file "$TMP/$name.started"
+}
+
+# Lets the holder NAME finish and waits for it.
+release_local() {
+	touch "$TMP/$1.release"
+	wait "$(cat "$TMP/$1.pid")"
+}

@@ -10,25 +10,6 @@ bats_require_minimum_version 1.5.0
 setup() { common_setup; }
 teardown() { common_teardown; }
 
-# Holds KEY in the background until release NAME; returns once held.
-# Extra arguments go to keylock before KEY.
-hold() {
-	local key=$1 name=$2
-	shift 2
-	"$KEYLOCK" run "$@" -- "$key" sh -c 'echo "$KEYLOCK_FENCE" >"$1.fence"
-	    touch "$1.started"
-	    while [ ! -e "$1.release" ]; do sleep 0.1; done' x "$TMP/$name" \
-	    >/dev/null 2>&1 3>&- &
-	echo $! >"$TMP/$name.pid"
-	wait_for_file "$TMP/$name.started"
-}
-
-# Lets the holder NAME finish and waits for it.
-release() {
-	touch "$TMP/$1.release"
-	wait "$(cat "$TMP/$1.pid")"
-}
-
 # Runs keylock with the default directory: no KEYLOCK_DIR.
 kl_default() {
 	env -u KEYLOCK_DIR "$KEYLOCK" "$@"
@@ -58,36 +39,36 @@ kl_default() {
 }
 
 @test "--no-wait gives up at once while the key is held, holder unaffected" {
-	hold k h
+	hold_local k h
 	run --separate-stderr "$KEYLOCK" run --no-wait k touch "$TMP/ran"
 	assert_failure 75
 	[[ "$stderr" == *"k is held by pid $(cat "$TMP/h.pid")"* ]] ||
 	    fail "stderr: $stderr"
 	[ ! -e "$TMP/ran" ]
 	kill -0 "$(cat "$TMP/h.pid")"
-	release h
+	release_local h
 	run "$KEYLOCK" run -n k touch "$TMP/ran"
 	assert_success
 	[ -e "$TMP/ran" ]
 }
 
 @test "--wait times out with a message naming key and holder" {
-	hold k h
+	hold_local k h
 	run --separate-stderr "$KEYLOCK" run --wait 0.5 k touch "$TMP/ran"
 	assert_failure 75
 	assert_output ""
 	[[ "$stderr" == *"timed out"*k*"pid $(cat "$TMP/h.pid")"* ]] ||
 	    fail "stderr: $stderr"
 	[ ! -e "$TMP/ran" ]
-	release h
+	release_local h
 }
 
 @test "a waiter runs after the holder's command has finished" {
-	hold k h
+	hold_local k h
 	"$KEYLOCK" run k sh -c 'echo waiter >>"$1/order"' x "$TMP" 3>&- &
 	echo $! >"$TMP/waiter.pid"
 	echo holder >>"$TMP/order"
-	release h
+	release_local h
 	wait "$(cat "$TMP/waiter.pid")"
 	run cat "$TMP/order"
 	assert_output "holder
@@ -95,31 +76,31 @@ waiter"
 }
 
 @test "-v prints one waiting line naming the holder's pid and host" {
-	hold k h
+	hold_local k h
 	run --separate-stderr "$KEYLOCK" run -v -w 0.5 k true
 	assert_failure 75
 	assert_output ""
 	run grep -c "^keylock: waiting for k, held by pid $(cat "$TMP/h.pid") on $(hostname) since" <<<"$stderr"
 	assert_output 1
-	release h
+	release_local h
 }
 
 @test "without -v and without a terminal there is no waiting line" {
-	hold k h
+	hold_local k h
 	run --separate-stderr "$KEYLOCK" run -w 1.5 k true
 	assert_failure 75
 	run grep -c "^keylock: waiting for" <<<"$stderr"
 	assert_output 0
-	release h
+	release_local h
 }
 
 @test "on a terminal the waiting line appears after a second" {
 	command -v script >/dev/null || skip "script(1) not installed"
-	hold k h
+	hold_local k h
 	run script -qec "$KEYLOCK run -w 1.8 k true" /dev/null
 	assert_failure 75
 	assert_output --partial "waiting for k, held by pid $(cat "$TMP/h.pid")"
-	release h
+	release_local h
 }
 
 @test "KEYLOCK_KEY, KEYLOCK_BACKEND and KEYLOCK_FENCE reach the command" {
@@ -137,7 +118,7 @@ waiter"
 	c=$("$KEYLOCK" run k sh -c 'echo $KEYLOCK_FENCE')
 	[ "$a" -ge 1 ] && [ "$b" -gt "$a" ] && [ "$c" -gt "$b" ] ||
 	    fail "fences $a $b $c"
-	hold k h
+	hold_local k h
 	d=$(cat "$TMP/h.fence")
 	[ "$d" -gt "$c" ] || fail "fence $d after $c"
 	kill -9 "$(cat "$TMP/h.pid")"
@@ -148,7 +129,7 @@ waiter"
 }
 
 @test "a waiter killed with SIGKILL leaves nothing that takes the lock later" {
-	hold k h
+	hold_local k h
 	"$KEYLOCK" run k touch "$TMP/ran" 3>&- &
 	echo $! >"$TMP/waiter.pid"
 	# Once its waiting helper exists it is blocked in flock(): kill it.
@@ -159,7 +140,7 @@ waiter"
 	pgrep -P "$(cat "$TMP/waiter.pid")" >/dev/null
 	kill -9 "$(cat "$TMP/waiter.pid")"
 	wait_gone "$(cat "$TMP/waiter.pid")"
-	release h
+	release_local h
 	# No orphaned helper of the dead waiter may hold k now.
 	run --separate-stderr "$KEYLOCK" run -w 2 k true
 	assert_success
@@ -291,7 +272,7 @@ waiter"
 
 @test "a signal while waiting ends the wait: 128+N, command not run" {
 	local st=0
-	hold k h
+	hold_local k h
 	env --default-signal=TERM "$KEYLOCK" run k touch "$TMP/ran" 3>&- &
 	echo $! >"$TMP/waiter.pid"
 	for _ in $(seq 1 100); do
@@ -301,7 +282,7 @@ waiter"
 	kill -TERM "$(cat "$TMP/waiter.pid")"
 	wait "$(cat "$TMP/waiter.pid")" || st=$?
 	assert_equal "$st" 143
-	release h
+	release_local h
 	run "$KEYLOCK" run -n k true
 	assert_success
 	[ ! -e "$TMP/ran" ]

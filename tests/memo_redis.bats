@@ -7,23 +7,7 @@
 
 bats_require_minimum_version 1.5.0
 load helper
-
-setup_file() {
-	redis_start
-}
-
-teardown_file() {
-	redis_stop
-}
-
-setup() {
-	common_setup
-	rcli FLUSHALL >/dev/null
-}
-
-teardown() {
-	common_teardown
-}
+load redis_suite
 
 # Runs keylock over the test server with --memo and the rest of "$@".
 kmemo() {

@@ -4,23 +4,7 @@
 
 bats_require_minimum_version 1.5.0
 load helper
-
-setup_file() {
-	redis_start
-}
-
-teardown_file() {
-	redis_stop
-}
-
-setup() {
-	common_setup
-	rcli FLUSHALL >/dev/null
-}
-
-teardown() {
-	common_teardown
-}
+load redis_suite
 
 # Starts a holder of key $1 (extra keylock options in $2...) whose
 # command touches $TMP/$1.up and then blocks until $TMP/$1.go is written.

@@ -4,25 +4,7 @@
 
 bats_require_minimum_version 1.5.0
 load helper
-
-setup_file() {
-	redis_start
-}
-
-teardown_file() {
-	redis_stop
-}
-
-setup() {
-	common_setup
-	kill -CONT "$REDIS_PID" 2>/dev/null
-	rcli FLUSHALL >/dev/null
-}
-
-teardown() {
-	kill -CONT "$REDIS_PID" 2>/dev/null
-	common_teardown
-}
+load redis_suite
 
 # Milliseconds on the monotonic-ish clock the shell has.
 now_ms() {
