@@ -38,6 +38,11 @@ json_holder(const struct holder *h)
 {
 	char since[40];
 
+	if (h->pid == 0) {
+		printf(",\"pid\":null,\"host\":null,\"since\":null,"
+		    "\"fence\":null");
+		return;
+	}
 	clock_rfc3339(h->since_ms, since, sizeof(since));
 	printf(",\"pid\":%ld,\"host\":", h->pid);
 	json_str(h->host);
@@ -53,7 +58,9 @@ text_holder(const char *key, const struct holder *h)
 	char who[400], left[32];
 
 	holder_describe(h, who, sizeof(who));
-	printf("%s: held by %s, fence %" PRIu64, key, who, h->fence);
+	printf("%s: held by %s", key, who);
+	if (h->pid != 0)
+		printf(", fence %" PRIu64, h->fence);
 	if (h->ttl_ms >= 0) {
 		duration_format(h->ttl_ms, left, sizeof(left));
 		printf(", lease %s left", left);

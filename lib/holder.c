@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/random.h>
+#include <sha2.h>
 
 #include "clock.h"
 #include "holder.h"
@@ -89,12 +90,57 @@ holder_parse(const char *rec, size_t len, struct holder *h)
 	return 0;
 }
 
+/* The checksum of a sealed record: SHA-256, cut to HOLDER_SUM_LEN. */
+static void
+holder_sum(const char *rec, size_t len, char sum[SHA256_DIGEST_STRING_LENGTH])
+{
+	SHA256Data((const uint8_t *)rec, len, sum);
+}
+
+/* Writes "SUM RECORD\n" into buf; returns its length. */
+size_t
+holder_seal(const struct holder *h, char *buf)
+{
+	char sum[SHA256_DIGEST_STRING_LENGTH];
+	size_t len;
+
+	len = holder_format(h, buf + HOLDER_SUM_LEN + 1, HOLDER_RECORD_MAX + 1);
+	holder_sum(buf + HOLDER_SUM_LEN + 1, len, sum);
+	memcpy(buf, sum, HOLDER_SUM_LEN);
+	buf[HOLDER_SUM_LEN] = ' ';
+	buf[HOLDER_SUM_LEN + 1 + len] = '\n';
+	return HOLDER_SUM_LEN + 1 + len + 1;
+}
+
+/* Checks and parses a sealed record; 0, or -1. */
+int
+holder_unseal(const char *buf, size_t len, struct holder *h)
+{
+	char sum[SHA256_DIGEST_STRING_LENGTH];
+	const char *rec, *nl;
+
+	if (len < HOLDER_SUM_LEN + 2 || buf[HOLDER_SUM_LEN] != ' ')
+		return -1;
+	rec = buf + HOLDER_SUM_LEN + 1;
+	if ((nl = memchr(rec, '\n', len - HOLDER_SUM_LEN - 1)) == NULL)
+		return -1;
+	holder_sum(rec, (size_t)(nl - rec), sum);
+	if (memcmp(sum, buf, HOLDER_SUM_LEN) != 0)
+		return -1;
+	return holder_parse(rec, (size_t)(nl - rec), h);
+}
+
 /* Writes "pid 123 on HOST since TIME" into buf for messages. */
 void
 holder_describe(const struct holder *h, char *buf, size_t len)
 {
 	char when[40];
 
+	if (h->pid == 0) {
+		/* Held, but its record is unreadable (or not written yet). */
+		snprintf(buf, len, "an unknown process");
+		return;
+	}
 	clock_rfc3339(h->since_ms, when, sizeof(when));
 	snprintf(buf, len, "pid %ld on %s since %s", h->pid, h->host, when);
 }

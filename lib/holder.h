@@ -17,6 +17,10 @@
 #define HOLDER_TOKEN_LEN	32
 #define HOLDER_HOST_MAX		256
 #define HOLDER_RECORD_MAX	(HOLDER_TOKEN_LEN + HOLDER_HOST_MAX + 64)
+/* A sealed record: "SUM RECORD\n", SUM the first 16 hex digits of the
+   SHA-256 of RECORD, so a reader can tell a whole record from a torn one. */
+#define HOLDER_SUM_LEN		16
+#define HOLDER_SEALED_MAX	(HOLDER_SUM_LEN + 1 + HOLDER_RECORD_MAX + 1)
 
 struct holder {
 	char		token[HOLDER_TOKEN_LEN + 1];
@@ -35,7 +39,14 @@ int	holder_new_token(struct holder *h);
 size_t	holder_format(const struct holder *h, char *buf, size_t len);
 /* Parses a record of len bytes into h; 0, or -1 if it is malformed. */
 int	holder_parse(const char *rec, size_t len, struct holder *h);
-/* Writes "pid 123 on host since 2026-...Z" into buf for messages. */
+/* Writes h as a sealed record into buf of HOLDER_SEALED_MAX bytes (not
+   NUL-terminated); returns its length. */
+size_t	holder_seal(const struct holder *h, char *buf);
+/* Parses a sealed record at the start of the len bytes at buf into h;
+   0, or -1 if it is missing, torn or malformed. */
+int	holder_unseal(const char *buf, size_t len, struct holder *h);
+/* Writes "pid 123 on host since 2026-...Z" into buf for messages, or
+   "an unknown process" when h->pid is 0 (no readable record). */
 void	holder_describe(const struct holder *h, char *buf, size_t len);
 
 #endif

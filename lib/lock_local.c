@@ -4,12 +4,17 @@
  * Files in the lock directory, for a key whose file name is N
  * (keyname_file()):
  *
- *	N	the lock file: flock(LOCK_EX) on it is the lock.  Its first
- *		21 bytes are the fence counter ("%020llu\n"), followed by
- *		the key itself, so hashed names can still be listed.
- *	.N	the holder record (holder.h), renamed into place whole, so a
- *		reader never sees a torn record.
- *	.N~PID	a record being written.
+ *	N	the lock file: flock(LOCK_EX) on it is the lock.  It holds
+ *		the fence counter ("%020llu\n", 21 bytes), then a slot of
+ *		SLOT_LEN bytes for the sealed holder record (holder.h),
+ *		NUL-padded and zeroed at release, then the key itself, so
+ *		hashed names can still be listed.
+ *
+ * The holder writes the fence and its record with one pwrite(2), and
+ * nothing else, so taking a lock creates, renames and unlinks no file.
+ * A reader trusts a record only when its checksum holds and its fence is
+ * the file's: a torn read or the record of a holder that died is never
+ * shown as the holder.
  *
  * Invariants: lock files are never unlinked (an unlinked flock file lets
  * two holders in); only the lock holder writes the fence or the record;
@@ -29,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
@@ -43,6 +49,11 @@
 #include "safedir.h"
 
 #define FENCE_LEN	21	/* "%020llu\n" */
+#define SLOT_LEN	384	/* the sealed holder record, NUL-padded */
+#define KEY_OFF		(FENCE_LEN + SLOT_LEN)
+#define READ_TRIES	3	/* a record caught mid-write is read again */
+
+_Static_assert(SLOT_LEN >= HOLDER_SEALED_MAX, "holder slot too small");
 
 struct lock_local {
 	struct lock	 base;
@@ -99,75 +110,77 @@ local_connect(struct lock *l)
 	return 0;
 }
 
-/* Reads the holder record of file name into h; 0, or -1 if none. */
+/* Reads the fence of a lock file's first bytes; 0 if there is none,
+   (uint64_t)-1 if they are not a fence of ours. */
+static uint64_t
+local_parse_fence(const char *buf, ssize_t n)
+{
+	char f[FENCE_LEN + 1], *end;
+	unsigned long long fence;
+
+	if (n <= 0)
+		return 0;
+	if (n < FENCE_LEN)
+		return (uint64_t)-1;
+	memcpy(f, buf, FENCE_LEN);
+	f[FENCE_LEN] = '\0';
+	fence = strtoull(f, &end, 10);
+	return *end == '\n' ? fence : (uint64_t)-1;
+}
+
+/* Reads the holder record of lock file name into h; 0, or -1 if none. */
 static int
 local_read_holder(struct lock_local *ll, const char *name, struct holder *h)
 {
-	char path[KEYNAME_FILE_MAX + 8], rec[HOLDER_RECORD_MAX];
+	static const struct timespec again = { 0, 1000000 };
+	char buf[KEY_OFF];
 	ssize_t n;
-	int fd;
+	int fd, i, rc = -1;
 
-	snprintf(path, sizeof(path), ".%s", name);
-	fd = openat(ll->dirfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	fd = openat(ll->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd == -1)
 		return -1;
-	n = read(fd, rec, sizeof(rec));
+	for (i = 0; i < READ_TRIES && rc == -1; i++) {
+		if (i > 0)
+			nanosleep(&again, NULL);
+		n = pread(fd, buf, sizeof(buf), 0);
+		if (n == (ssize_t)sizeof(buf) &&
+		    holder_unseal(buf + FENCE_LEN, SLOT_LEN, h) == 0 &&
+		    h->fence == local_parse_fence(buf, n))
+			rc = 0;
+	}
 	close(fd);
-	if (n <= 0 || holder_parse(rec, (size_t)n, h) == -1)
-		return -1;
-	return 0;
-}
-
-/* Writes self as the holder record of the held key; 0 or -1. */
-static int
-local_write_holder(struct lock_local *ll, const struct holder *self)
-{
-	char tmp[KEYNAME_FILE_MAX + 32], path[KEYNAME_FILE_MAX + 8];
-	char rec[HOLDER_RECORD_MAX];
-	size_t len;
-	int fd, rc = -1;
-
-	snprintf(tmp, sizeof(tmp), ".%s~%ld", ll->name, (long)getpid());
-	snprintf(path, sizeof(path), ".%s", ll->name);
-	len = holder_format(self, rec, sizeof(rec));
-	fd = openat(ll->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC |
-	    O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd == -1)
-		return -1;
-	if (write(fd, rec, len) == (ssize_t)len &&
-	    renameat(ll->dirfd, tmp, ll->dirfd, path) == 0)
-		rc = 0;
-	close(fd);
-	if (rc == -1)
-		unlinkat(ll->dirfd, tmp, 0);
 	return rc;
 }
 
-/* Bumps the fence counter of the held lock file; the new value, or 0
-   (errno) when it cannot be read or written: a fence that could go
-   backwards is worse than no run. */
+/*
+ * Counts the acquisition in the held lock file and writes self's record
+ * beside it; the new fence, or 0 (errno) when the file cannot be read
+ * or written: a fence that could go backwards is worse than no run.
+ */
 static uint64_t
-local_next_fence(struct lock_local *ll, const char *key)
+local_write_holder(struct lock_local *ll, const char *key,
+    struct holder *self)
 {
-	char buf[FENCE_LEN + 1], *end;
-	unsigned long long fence = 0;
+	char buf[KEY_OFF];
 	ssize_t n;
+	uint64_t fence;
 
-	n = pread(ll->lockfd, buf, FENCE_LEN, 0);
-	if (n == -1 || (n > 0 && n < FENCE_LEN))
+	if ((n = pread(ll->lockfd, buf, FENCE_LEN, 0)) == -1)
 		return 0;
-	if (n == FENCE_LEN) {
-		buf[FENCE_LEN] = '\0';
-		fence = strtoull(buf, &end, 10);
-		if (*end != '\n')
-			return errno = EINVAL, 0;	/* not ours: keep out */
-	}
-	fence++;
-	snprintf(buf, sizeof(buf), "%020llu\n", fence);
-	if (pwrite(ll->lockfd, buf, FENCE_LEN, 0) != FENCE_LEN)
+	if ((fence = local_parse_fence(buf, n)) == (uint64_t)-1)
+		return errno = EINVAL, 0;	/* not ours: keep out */
+	self->fence = ++fence;
+	self->since_ms = clock_wall_ms();
+	memset(buf, 0, sizeof(buf));
+	snprintf(buf, FENCE_LEN + 1, "%020llu", (unsigned long long)fence);
+	buf[FENCE_LEN - 1] = '\n';
+	holder_seal(self, buf + FENCE_LEN);
+	if (pwrite(ll->lockfd, buf, sizeof(buf), 0) != (ssize_t)sizeof(buf))
 		return 0;
-	if (n < FENCE_LEN)
-		pwrite(ll->lockfd, key, strlen(key), FENCE_LEN);
+	if (n < FENCE_LEN && pwrite(ll->lockfd, key, strlen(key), KEY_OFF) !=
+	    (ssize_t)strlen(key))
+		return 0;
 	return fence;
 }
 
@@ -292,14 +305,12 @@ local_acquire(struct lock *l, const char *key, struct lock_wait *w,
 		return rc;
 	}
 	ll->lockfd = fd;
-	if ((self->fence = local_next_fence(ll, key)) == 0) {
+	if (local_write_holder(ll, key, self) == 0) {
 		lock_seterr(l, LOCK_EINTERNAL, "%s/%s: cannot update the "
 		    "fence: %s", ll->dir, ll->name, strerror(errno));
 		local_release(l);
 		return LOCK_ERROR;
 	}
-	self->since_ms = clock_wall_ms();
-	local_write_holder(ll, self);
 	return LOCK_ACQUIRED;
 }
 
@@ -311,17 +322,16 @@ local_keepalive(struct lock *l)
 	return -1;
 }
 
-/* Drops the holder record and unlocks; 0. */
+/* Clears the holder record and unlocks; 0. */
 static int
 local_release(struct lock *l)
 {
 	struct lock_local *ll = (struct lock_local *)l;
-	char path[KEYNAME_FILE_MAX + 8];
+	static const char zero[SLOT_LEN];
 
 	if (ll->lockfd == -1)
 		return 0;
-	snprintf(path, sizeof(path), ".%s", ll->name);
-	unlinkat(ll->dirfd, path, 0);
+	(void)!pwrite(ll->lockfd, zero, sizeof(zero), FENCE_LEN);
 	close(ll->lockfd);
 	ll->lockfd = -1;
 	return 0;
@@ -430,12 +440,12 @@ local_key_of(struct lock_local *ll, const char *name)
 	fd = openat(ll->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd == -1)
 		return NULL;
-	if (fstat(fd, &st) == 0 && st.st_size > FENCE_LEN &&
+	if (fstat(fd, &st) == 0 && st.st_size > KEY_OFF &&
 	    (buf = malloc((size_t)st.st_size + 1)) != NULL) {
 		n = pread(fd, buf, (size_t)st.st_size, 0);
-		if (n > FENCE_LEN) {
+		if (n > KEY_OFF) {
 			buf[n] = '\0';
-			memmove(buf, buf + FENCE_LEN, (size_t)n - FENCE_LEN + 1);
+			memmove(buf, buf + KEY_OFF, (size_t)n - KEY_OFF + 1);
 		} else {
 			free(buf);
 			buf = NULL;

@@ -8,24 +8,6 @@ bats_require_minimum_version 1.5.0
 setup() { common_setup; }
 teardown() { common_teardown; }
 
-# Holds KEY in the background until release NAME; returns once held.
-# The command records its KEYLOCK_FENCE in $TMP/NAME.fence.
-hold() {
-	local key=$1 name=$2
-	"$KEYLOCK" run -- "$key" sh -c 'echo "$KEYLOCK_FENCE" >"$1.fence"
-	    touch "$1.started"
-	    while [ ! -e "$1.release" ]; do sleep 0.1; done' x "$TMP/$name" \
-	    >/dev/null 2>&1 3>&- &
-	echo $! >"$TMP/$name.pid"
-	wait_for_file "$TMP/$name.started"
-}
-
-# Lets the holder NAME finish and waits for it.
-release() {
-	touch "$TMP/$1.release"
-	wait "$(cat "$TMP/$1.pid")"
-}
-
 # Checks that $output is valid JSON, when jq is there to tell.
 assert_json() {
 	if command -v jq >/dev/null; then
@@ -47,12 +29,12 @@ RFC3339='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-]
 }
 
 @test "status of a held key: exit 0, pid, host and fence" {
-	hold k h
+	hold_local k h
 	run --separate-stderr "$KEYLOCK" status k
 	assert_success
 	assert_equal "$stderr" ""
 	assert_output --regexp "^k: held by pid $(cat "$TMP/h.pid") on $(hostname) since $RFC3339, fence $(cat "$TMP/h.fence")\$"
-	release h
+	release_local h
 	run "$KEYLOCK" status k
 	assert_failure 1
 }
@@ -68,7 +50,7 @@ RFC3339='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-]
 
 @test "status --json of a held key has key, backend, held, pid, host, since, fence" {
 	local pid fence
-	hold k h
+	hold_local k h
 	pid=$(cat "$TMP/h.pid")
 	fence=$(cat "$TMP/h.fence")
 	run --separate-stderr "$KEYLOCK" status --json k
@@ -85,27 +67,27 @@ RFC3339='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-]
 		assert_equal "$(jq -r '.pid' <<<"$output")" "$pid"
 		assert_equal "$(jq -r '.fence' <<<"$output")" "$fence"
 	fi
-	release h
+	release_local h
 }
 
 @test "status --json since is the time the lock was taken" {
 	local before after since
 	command -v jq >/dev/null || skip "jq not installed"
 	before=$(date -u +%s)
-	hold k h
+	hold_local k h
 	after=$(date -u +%s)
 	run "$KEYLOCK" status --json k
 	since=$(jq -r .since <<<"$output")
 	since=$(date -u -d "$since" +%s)
 	[ "$since" -ge "$before" ] && [ "$since" -le "$after" ] ||
 	    fail "since $since not in [$before, $after]"
-	release h
+	release_local h
 }
 
 @test "status --json escapes awkward keys" {
 	local key='a "quoted" \ key/ключ'
 	command -v jq >/dev/null || skip "jq not installed"
-	hold "$key" h
+	hold_local "$key" h
 	run "$KEYLOCK" status --json -- "$key"
 	assert_success
 	assert_json
@@ -113,20 +95,35 @@ RFC3339='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-]
 	run "$KEYLOCK" list --json
 	assert_json
 	assert_equal "$(jq -r '.[0].key' <<<"$output")" "$key"
-	release h
+	release_local h
 }
 
 @test "status shows the holder that took over after a SIGKILLed holder" {
-	hold k h1
+	hold_local k h1
 	kill -9 "$(cat "$TMP/h1.pid")"
 	wait "$(cat "$TMP/h1.pid")" || true
 	run "$KEYLOCK" status k
 	assert_failure 1
-	hold k h2
+	hold_local k h2
 	run "$KEYLOCK" status k
 	assert_success
 	assert_output --partial "pid $(cat "$TMP/h2.pid") "
-	release h2
+	release_local h2
+}
+
+@test "a damaged holder record is never shown as the holder" {
+	hold_local k h
+	# The record starts after the fence (21 bytes) and its checksum (17):
+	# change one byte of it, as a torn read would.
+	printf X | dd of="$KEYLOCK_DIR/k" bs=1 seek=40 conv=notrunc 2>/dev/null
+	run "$KEYLOCK" status k
+	assert_success
+	assert_output 'k: held by an unknown process'
+	run "$KEYLOCK" status --json k
+	assert_success
+	assert_json
+	assert_output --partial '"held":true,"pid":null,"host":null'
+	release_local h
 }
 
 @test "list: nothing held prints nothing and exits 0" {
@@ -141,25 +138,25 @@ RFC3339='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-]
 
 @test "list prints each held key on its own line, free keys not at all" {
 	"$KEYLOCK" run freed true
-	hold one h1
-	hold "two words" h2
-	hold "../three" h3
+	hold_local one h1
+	hold_local "two words" h2
+	hold_local "../three" h3
 	run --separate-stderr "$KEYLOCK" list
 	assert_success
 	assert_equal "$(sort <<<"$output")" "$(printf '%s\n' ../three one "two words")"
-	release h2
+	release_local h2
 	run "$KEYLOCK" list
 	assert_equal "$(sort <<<"$output")" "$(printf '%s\n' ../three one)"
-	release h1
-	release h3
+	release_local h1
+	release_local h3
 }
 
 @test "list --json: an array of held keys with holder fields" {
 	run --separate-stderr "$KEYLOCK" list --json
 	assert_success
 	assert_output "[]"
-	hold a h1
-	hold b h2
+	hold_local a h1
+	hold_local b h2
 	run --separate-stderr "$KEYLOCK" list --json
 	assert_success
 	assert_json
@@ -174,8 +171,8 @@ RFC3339='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-]
 		assert_equal "$(jq -r '.[] | select(.key == "a") | .fence' \
 		    <<<"$output")" "$(cat "$TMP/h1.fence")"
 	fi
-	release h1
-	release h2
+	release_local h1
+	release_local h2
 }
 
 @test "status and list honour --dir" {
@@ -195,11 +192,11 @@ RFC3339='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-]
 }
 
 @test "status and list of a key that starts with a dash" {
-	hold -dash h
+	hold_local -dash h
 	run "$KEYLOCK" status -- -dash
 	assert_success
 	assert_output --partial -- "-dash: held by pid $(cat "$TMP/h.pid")"
 	run "$KEYLOCK" list
 	assert_equal "$output" "-dash"
-	release h
+	release_local h
 }
