@@ -90,7 +90,7 @@ supervise_exit_code(int status)
  * what the command expects and execs it.  It touches nothing of ours but
  * its own descriptors, signal mask and dispositions.
  */
-static void __attribute__((noreturn))
+static void __attribute__((noreturn, noinline))
 child_exec(struct supervise *s, pid_t parent, int errfd, int outfd)
 {
 	int e;
@@ -114,7 +114,7 @@ fail:
 static int
 spawn(struct supervise *s, int *capfd)
 {
-	pid_t parent = getpid();
+	pid_t parent = getpid(), pid;
 	int ep[2], cp[2] = { -1, -1 }, e;
 	ssize_t n;
 
@@ -122,10 +122,12 @@ spawn(struct supervise *s, int *capfd)
 		return -1;
 	if (s->capture && pipe2(cp, O_CLOEXEC) == -1)
 		goto fail;
-	if ((s->pid = vfork()) == -1)
+	/* The child writes nothing of ours, not even s->pid. */
+	if ((pid = vfork()) == -1)
 		goto fail;
-	if (s->pid == 0)
+	if (pid == 0)
 		child_exec(s, parent, ep[1], cp[1]);
+	s->pid = pid;
 	close(ep[1]);
 	if (cp[1] != -1)
 		close(cp[1]);
@@ -215,15 +217,17 @@ terminating(int signo)
 /*
  * After the command exited: what it wrote is still in the pipe and in
  * our chunk.  It is delivered whole, waiting for a slow reader, unless
- * keylock was told to end: then only what fits without waiting goes,
- * and the output counts as cut short.
+ * the command died of a signal or keylock is told to end meanwhile: then
+ * only what fits without waiting goes, and the output counts as cut
+ * short.
  */
 static void
 tee_drain(struct supervise *s, struct tee *t)
 {
 	struct pollfd pfd[2];
-	int signo, from_tty;
+	int signo, from_tty, stop;
 
+	stop = WIFSIGNALED(s->status) ? WTERMSIG(s->status) : 0;
 	if (t->capfd != -1)
 		fcntl(t->capfd, F_SETFL, fcntl(t->capfd, F_GETFL) | O_NONBLOCK);
 	while (!s->out_broken) {
@@ -233,24 +237,24 @@ tee_drain(struct supervise *s, struct tee *t)
 			break;
 		pfd[0] = (struct pollfd){ STDOUT_FILENO, POLLOUT, 0 };
 		pfd[1] = (struct pollfd){ s->sig->sigfd, POLLIN, 0 };
-		if (poll(pfd, 2, s->term_signal ? 0 : -1) == -1 &&
+		if (poll(pfd, 2, stop ? 0 : -1) == -1 &&
 		    errno != EINTR)
 			break;
 		while ((signo = supervise_next_signal(s->sig->sigfd,
 		    &from_tty)) > 0)
 			if (terminating(signo))
-				s->term_signal = signo;
+				stop = signo;
 		if (pfd[0].revents)
 			tee_write(s, t);
-		else if (s->term_signal)
+		else if (stop)
 			break;
 	}
 	if (t->len > 0 || t->capfd != -1) {
 		/* Cut short: nothing of it may be stored, nor pass for 0. */
 		s->out_broken = 1;
-		if (s->term_signal && WIFEXITED(s->status) &&
+		if (stop && WIFEXITED(s->status) &&
 		    WEXITSTATUS(s->status) == 0)
-			s->status = s->term_signal;
+			s->status = stop;
 	}
 	if (t->capfd != -1)
 		close(t->capfd);
@@ -276,12 +280,9 @@ forward_signals(struct supervise *s)
 {
 	int signo, from_tty;
 
-	while ((signo = supervise_next_signal(s->sig->sigfd, &from_tty)) > 0) {
-		if (terminating(signo))
-			s->term_signal = signo;
+	while ((signo = supervise_next_signal(s->sig->sigfd, &from_tty)) > 0)
 		if (!from_tty)
 			kill(s->pid, signo);
-	}
 }
 
 /* Lists our children (ours as subreaper too) except the spared ones;

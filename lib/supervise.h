@@ -38,7 +38,6 @@ struct supervise {
 	int		 out_broken;	/* our stdout went away (EPIPE) */
 	int		 sink_failed;	/* capture stopped early */
 	int		 leftovers;	/* descendants that had to be stopped */
-	int		 term_signal;	/* TERM INT HUP QUIT received, or 0 */
 };
 
 /*

@@ -318,3 +318,37 @@ line2"
 	run cat "$TMP/fds"
 	assert_output '/dev/null /dev/null'
 }
+
+@test "a signal the command survives does not cut its --memo output short" {
+	# The command ignores HUP, then writes more than the pipes hold to a
+	# reader that takes 4 KiB every 5 ms: keylock must wait for it.
+	local cmd='trap "" HUP; : >"$1/ready"
+	    while [ ! -e "$1/go" ]; do sleep 0.02; done
+	    head -c 400000 /dev/zero'
+	{
+		"$KEYLOCK" run --memo 1m k sh -c "$cmd" x "$TMP" 3>&- &
+		echo $! >"$TMP/keylock.pid"
+		wait $! && echo 0 >"$TMP/status" || echo $? >"$TMP/status"
+	} | python3 -c '
+import sys, time
+n = 0
+while True:
+    b = sys.stdin.buffer.read1(4096)
+    if not b:
+        break
+    n += len(b)
+    time.sleep(0.005)
+print(n)' >"$TMP/n" &
+	wait_for_file "$TMP/ready"
+	kill -HUP "$(cat "$TMP/keylock.pid")"
+	touch "$TMP/go"
+	wait_for_file "$TMP/status"
+	wait
+	assert_equal "$(cat "$TMP/status")" 0
+	assert_equal "$(cat "$TMP/n")" 400000
+	# ... and stored whole: the next caller is served from the cache.
+	rm "$TMP/ready"
+	"$KEYLOCK" run --memo 1m k sh -c "$cmd" x "$TMP" >"$TMP/again"
+	assert_equal "$(wc -c <"$TMP/again")" 400000
+	[ ! -e "$TMP/ready" ]
+}
