@@ -37,6 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/file.h>
+#include <sys/uio.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -155,14 +156,17 @@ local_read_holder(struct lock_local *ll, const char *name, struct holder *h)
 
 /*
  * Counts the acquisition in the held lock file and writes self's record
- * beside it; the new fence, or 0 (errno) when the file cannot be read
- * or written: a fence that could go backwards is worse than no run.
+ * beside it, and the key after them (which repairs a file an earlier
+ * layout or a crash left without one); the new fence, or 0 (errno) when
+ * the file cannot be read or written: a fence that could go backwards is
+ * worse than no run.
  */
 static uint64_t
 local_write_holder(struct lock_local *ll, const char *key,
     struct holder *self)
 {
 	char buf[KEY_OFF];
+	struct iovec iov[2];
 	ssize_t n;
 	uint64_t fence;
 
@@ -176,10 +180,10 @@ local_write_holder(struct lock_local *ll, const char *key,
 	snprintf(buf, FENCE_LEN + 1, "%020llu", (unsigned long long)fence);
 	buf[FENCE_LEN - 1] = '\n';
 	holder_seal(self, buf + FENCE_LEN);
-	if (pwrite(ll->lockfd, buf, sizeof(buf), 0) != (ssize_t)sizeof(buf))
-		return 0;
-	if (n < FENCE_LEN && pwrite(ll->lockfd, key, strlen(key), KEY_OFF) !=
-	    (ssize_t)strlen(key))
+	iov[0] = (struct iovec){ buf, sizeof(buf) };
+	iov[1] = (struct iovec){ (void *)key, strlen(key) };
+	if (pwritev(ll->lockfd, iov, 2, 0) !=
+	    (ssize_t)(iov[0].iov_len + iov[1].iov_len))
 		return 0;
 	return fence;
 }

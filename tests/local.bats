@@ -287,3 +287,16 @@ waiter"
 	assert_success
 	[ ! -e "$TMP/ran" ]
 }
+
+@test "a lock file of the earlier layout keeps its fence and gets its key back" {
+	local key f
+	key=$(printf 'k%.0s' $(seq 300))	# too long for a name: hashed
+	"$KEYLOCK" run "$key" true
+	f=$(ls "$KEYLOCK_DIR")
+	# The earlier layout: the fence, then the key at once.
+	printf '%020d\n%s' 7 "$key" >"$KEYLOCK_DIR/$f"
+	run "$KEYLOCK" run "$key" sh -c '"$1" list; echo "fence $KEYLOCK_FENCE"' \
+	    x "$KEYLOCK"
+	assert_success
+	assert_output "$(printf '%s\nfence 8' "$key")"
+}
