@@ -509,19 +509,22 @@ local_force_release(struct lock *l, const char *key)
 	    "by force; it ends with its holder");
 }
 
-/* Opens the memo cache for key; 0 or -1. */
+/* Opens the memo cache for key, creating it when create is set; 0, 1
+   when it has none (create unset), or -1. */
 static int
-local_memo_open(struct lock_local *ll, const char *key)
+local_memo_open(struct lock_local *ll, const char *key, int create)
 {
 	char err[512];
+	int rc;
 
 	if (ll->cache_dir == NULL)
 		return lock_seterr(&ll->base, LOCK_EINTERNAL, "no cache "
 		    "directory");
-	if (memo_file_open(&ll->memo, ll->cache_dir, ll->cache_strict, key,
-	    err, sizeof(err)) == -1)
+	rc = memo_file_open(&ll->memo, ll->cache_dir, ll->cache_strict, key,
+	    create, err, sizeof(err));
+	if (rc == -1)
 		return lock_seterr(&ll->base, LOCK_EUSAGE, "%s", err);
-	return 0;
+	return rc;
 }
 
 /* 1 hit (copied to fd), 0 miss, -1 error. */
@@ -532,8 +535,8 @@ local_memo_get(struct lock *l, const struct memo_id *id, int64_t max_age,
 	struct lock_local *ll = (struct lock_local *)l;
 	int rc;
 
-	if (local_memo_open(ll, id->key) == -1)
-		return -1;
+	if ((rc = local_memo_open(ll, id->key, 0)) != 0)
+		return rc == 1 ? 0 : -1;
 	if ((rc = memo_file_get(&ll->memo, id, max_age, fd)) == -1)
 		return lock_seterr(l, LOCK_EINTERNAL, "cache: %s",
 		    strerror(errno));
@@ -546,7 +549,7 @@ local_memo_begin(struct lock *l, const struct memo_id *id)
 {
 	struct lock_local *ll = (struct lock_local *)l;
 
-	if (local_memo_open(ll, id->key) == -1)
+	if (local_memo_open(ll, id->key, 1) == -1)
 		return -1;
 	if (memo_file_begin(&ll->memo, id) == -1)
 		return lock_seterr(l, LOCK_EINTERNAL, "cache: %s",
@@ -591,9 +594,10 @@ local_memo_forget(struct lock *l, const char *key)
 {
 	struct lock_local *ll = (struct lock_local *)l;
 	long n;
+	int rc;
 
-	if (local_memo_open(ll, key) == -1)
-		return -1;
+	if ((rc = local_memo_open(ll, key, 0)) != 0)
+		return rc == 1 ? 0 : -1;
 	if ((n = memo_file_forget(&ll->memo)) == -1)
 		return lock_seterr(l, LOCK_EINTERNAL, "cache: %s",
 		    strerror(errno));
@@ -605,9 +609,10 @@ static int
 local_memo_list(struct lock *l, const char *key, memo_list_cb cb, void *arg)
 {
 	struct lock_local *ll = (struct lock_local *)l;
+	int rc;
 
-	if (local_memo_open(ll, key) == -1)
-		return -1;
+	if ((rc = local_memo_open(ll, key, 0)) != 0)
+		return rc == 1 ? 0 : -1;
 	return memo_file_list(&ll->memo, cb, arg);
 }
 

@@ -82,10 +82,10 @@ memo_file_init(struct memo_file *mf)
 	mf->keydirfd = mf->tmpfd = -1;
 }
 
-/* Opens (creating, vetting when strict) the cache of key; 0 or -1. */
+/* Opens the cache of key; 0, 1 if it has none (create unset), or -1. */
 int
 memo_file_open(struct memo_file *mf, const char *cachedir, int strict,
-    const char *key, char *err, size_t errlen)
+    const char *key, int create, char *err, size_t errlen)
 {
 	char name[KEYNAME_FILE_MAX + 1];
 	int dfd;
@@ -98,10 +98,14 @@ memo_file_open(struct memo_file *mf, const char *cachedir, int strict,
 	}
 	if ((dfd = safedir_open(cachedir, strict, err, errlen)) == -1)
 		return -1;
-	if (mkdirat(dfd, name, 0700) == -1 && errno != EEXIST)
+	if (create && mkdirat(dfd, name, 0700) == -1 && errno != EEXIST)
 		goto fail;
 	mf->keydirfd = openat(dfd, name, O_RDONLY | O_DIRECTORY |
 	    O_NOFOLLOW | O_CLOEXEC);
+	if (mf->keydirfd == -1 && !create && errno == ENOENT) {
+		close(dfd);
+		return 1;
+	}
 	if (mf->keydirfd == -1)
 		goto fail;
 	close(dfd);

@@ -45,10 +45,11 @@ void	memo_id_init(struct memo_id *id, const char *key,
 
 /* Sets up an unopened cache. */
 void	memo_file_init(struct memo_file *mf);
-/* Opens (creating, vetting when strict) the cache of key; 0, or -1
+/* Opens (vetting when strict) the cache of key, creating its directory
+   when create is set; 0, 1 when it has none and create is not set, or -1
    with a reason in err. */
 int	memo_file_open(struct memo_file *mf, const char *cachedir, int strict,
-	    const char *key, char *err, size_t errlen);
+	    const char *key, int create, char *err, size_t errlen);
 /* Copies a fresh entry to fd: 1 hit, 0 miss, -1 error (errno). */
 int	memo_file_get(struct memo_file *mf, const struct memo_id *id,
 	    int64_t max_age_ms, int fd);

@@ -385,3 +385,11 @@ peak_rss() {
 	[ "$hit2" -lt $((hit1 + 8192)) ] ||
 	    fail "peak RSS ${hit2} kB serving 256 MiB, ${hit1} kB for 1 MiB"
 }
+
+@test "status and forget of a key never cached leave nothing behind for it" {
+	run "$KEYLOCK" status never
+	assert_failure 1
+	run "$KEYLOCK" forget never
+	assert_success
+	[ ! -e "$XDG_CACHE_HOME/keylock/never" ]
+}
