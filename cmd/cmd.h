@@ -52,7 +52,7 @@ int	options_exit_code(const struct lock *l);
 
 /* Prints the usage text to fp. */
 void	usage(FILE *fp);
-/* Prints "keylock: MSG" and the --help hint, and exits 64. */
+/* Prints the one line "keylock: MSG" and exits 64. */
 void	usage_error(const char *fmt, ...)
 	    __attribute__((format(printf, 1, 2), noreturn));
 /* Copies s into buf with control characters shown as '?'. */

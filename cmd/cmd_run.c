@@ -215,6 +215,13 @@ finish(struct run *r, struct supervise *s)
 	}
 	if (rc == -1 && !r->o.quiet)
 		warnx("%s: could not release: %s", r->pkey, lock_error(r->l));
+	if (s->out_errno != 0 && s->out_errno != EPIPE) {
+		/* Not a reader that left: the output is lost, say so. */
+		warnx("%s: cannot write the output: %s", r->pkey,
+		    strerror(s->out_errno));
+		if (code == 0)
+			code = EXIT_IOERR;
+	}
 	if (s->leftovers > 0 && !r->o.quiet)
 		warnx("%s: stopped %d process%s the command left running",
 		    r->pkey, s->leftovers, s->leftovers == 1 ? "" : "es");

@@ -14,22 +14,74 @@
 #include "duration.h"
 #include "exits.h"
 
-/* Prints s as a JSON string. */
+/* The length of the well-formed UTF-8 sequence at p (RFC 3629), or 0.
+   p is NUL-terminated, and NUL is never a continuation byte. */
+static size_t
+utf8_len(const unsigned char *p)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t n, i;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		n = 3;
+		if (p[0] == 0xe0)
+			lo = 0xa0;	/* no overlong forms */
+		else if (p[0] == 0xed)
+			hi = 0x9f;	/* no surrogates */
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		n = 4;
+		if (p[0] == 0xf0)
+			lo = 0x90;
+		else if (p[0] == 0xf4)
+			hi = 0x8f;	/* nothing past U+10FFFF */
+	} else
+		return 0;
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	for (i = 2; i < n; i++)
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+/* Prints s as a JSON string: valid UTF-8, with each byte that is not
+   part of a well-formed sequence shown as U+FFFD. */
 static void
 json_str(const char *s)
 {
 	const unsigned char *p;
+	size_t n;
 
 	putchar('"');
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\')
+	for (p = (const unsigned char *)s; *p != '\0'; p += n) {
+		n = utf8_len(p);
+		if (n == 0) {
+			fputs("\\ufffd", stdout);
+			n = 1;
+		} else if (*p == '"' || *p == '\\')
 			printf("\\%c", *p);
 		else if (*p < 0x20 || *p == 0x7f)
 			printf("\\u%04x", *p);
 		else
-			putchar(*p);
+			fwrite(p, 1, n, stdout);
 	}
 	putchar('"');
+}
+
+/* Prints s for people: control characters but tab show as '?', so a
+   key can neither break the one-line-a-key output nor drive the
+   terminal (--json keeps them). */
+static void
+text_str(const char *s)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)s; *p != '\0'; p++)
+		putchar((*p < 0x20 && *p != '\t') || *p == 0x7f ? '?' : *p);
 }
 
 /* Prints the holder fields of a JSON object (after "held"). */
@@ -58,7 +110,8 @@ text_holder(const char *key, const struct holder *h)
 	char who[400], left[32];
 
 	holder_describe(h, who, sizeof(who));
-	printf("%s: held by %s", key, who);
+	text_str(key);
+	printf(": held by %s", who);
 	if (h->pid != 0)
 		printf(", fence %" PRIu64, h->fence);
 	if (h->ttl_ms >= 0) {
@@ -128,8 +181,10 @@ cmd_status(int argc, char **argv)
 	} else {
 		if (held)
 			text_holder(key, &h);
-		else
-			printf("%s: free\n", key);
+		else {
+			text_str(key);
+			puts(": free");
+		}
 		l->be->memo_list(l, key, print_memo, &mp);
 	}
 	options_free(&o, l);
@@ -148,7 +203,8 @@ print_held(void *arg, const char *key, const struct holder *h)
 	struct list_print *lp = arg;
 
 	if (!lp->json) {
-		puts(key);
+		text_str(key);
+		putchar('\n');
 		return 0;
 	}
 	printf("%s{\"key\":", lp->n++ ? "," : "");

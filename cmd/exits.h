@@ -11,6 +11,7 @@
 #define EXIT_USAGE	EX_USAGE	/* 64: bad option, key, value */
 #define EXIT_UNAVAIL	EX_UNAVAILABLE	/* 69: backend unreachable */
 #define EXIT_INTERNAL	EX_SOFTWARE	/* 70: anything unexpected */
+#define EXIT_IOERR	EX_IOERR	/* 74: --memo output not written */
 #define EXIT_CONFLICT	EX_TEMPFAIL	/* 75: lock held; -E changes it */
 #define EXIT_LOST	76		/* the lease was lost while running */
 #define EXIT_NOEXEC	126		/* command found but not runnable */

@@ -172,7 +172,7 @@ options_parse(struct options *o, int argc, char **argv)
 			usage_error("%s: invalid option -- '%c'", o->cmd,
 			    optopt);
 		if (c == '?')
-			usage_error("%s: invalid option '%s'", o->cmd,
+			usage_error("%s: unknown or ambiguous option '%s'", o->cmd,
 			    argv[optind - 1]);
 		if (c == 'h') {
 			usage(stdout);
@@ -254,7 +254,7 @@ redis_opts(struct options *o, struct lock_opts *lo)
 	char err[256];
 
 	if (redis_url_parse(o->redis, &o->url, err, sizeof(err)) == -1)
-		usage_error("invalid Redis URL: %s", err);
+		usage_error("%s", err);
 	if (o->redis_from_argv && o->url.password != NULL && !o->quiet)
 		warnx("warning: a password on the command line is visible to "
 		    "other users; use KEYLOCK_REDIS_URL instead");

@@ -38,7 +38,9 @@ usage(FILE *fp)
 "  -N, --namespace NAME        Redis key prefix (default keylock)\n"
 "      --connect-timeout DURATION  Redis connect timeout (default 2s)\n"
 "  -t, --ttl DURATION          Redis lease, renewed while running (default 30s)\n"
-"  -k, --kill-after DURATION   on a lost lease, SIGKILL after SIGTERM (default 10s)\n"
+"  -k, --kill-after DURATION   SIGKILL this long after SIGTERM, to COMMAND on a\n"
+"                              lost lease and to what it leaves running\n"
+"                              (default 10s)\n"
 "      --on-lost=kill|warn     on a lost lease, stop COMMAND or only warn\n"
 "\n"
 "Caching (run):\n"
@@ -56,11 +58,12 @@ usage(FILE *fp)
 "\n"
 "DURATION: a number with an optional unit ms, s, m, h, d (a bare number is\n"
 "seconds).  Exit status of run: COMMAND's, or 128+N if it died of signal N;\n"
-"75 conflict, 64 usage, 69 backend unavailable, 70 internal error, 76 lease\n"
-"lost, 126 not executable, 127 not found.  See keylock(1).\n", fp);
+"75 conflict, 64 usage, 69 backend unavailable, 70 internal error, 74 --memo\n"
+"output not written, 76 lease lost, 126 not executable, 127 not found.\n"
+"See keylock(1).\n", fp);
 }
 
-/* Prints "keylock: MSG" and the --help hint, and exits 64. */
+/* Prints the one line "keylock: MSG" and exits 64. */
 void
 usage_error(const char *fmt, ...)
 {
@@ -69,7 +72,6 @@ usage_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	vwarnx(fmt, ap);
 	va_end(ap);
-	fputs("Try 'keylock --help' for more information.\n", stderr);
 	exit(EXIT_USAGE);
 }
 

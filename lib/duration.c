@@ -90,7 +90,8 @@ duration_parse_int(const char *s, long min, long max, long *out)
 	char *end;
 	long v;
 
-	if (s == NULL || *s == '\0')
+	/* Digits only: no blanks, no sign. */
+	if (s == NULL || *s < '0' || *s > '9')
 		return -1;
 	errno = 0;
 	v = strtol(s, &end, 10);

@@ -538,8 +538,8 @@ local_memo_get(struct lock *l, const struct memo_id *id, int64_t max_age,
 	if ((rc = local_memo_open(ll, id->key, 0)) != 0)
 		return rc == 1 ? 0 : -1;
 	if ((rc = memo_file_get(&ll->memo, id, max_age, fd)) == -1)
-		return lock_seterr(l, LOCK_EINTERNAL, "cache: %s",
-		    strerror(errno));
+		return lock_seterr(l, LOCK_EINTERNAL, "cannot print the cached "
+		    "result: %s", strerror(errno));
 	return rc;
 }
 

@@ -196,6 +196,7 @@ tee_write(struct supervise *s, struct tee *t)
 		/* Like a reader that went away under the command itself:
 		   closing the pipe gives it EPIPE/SIGPIPE on its next write. */
 		s->out_broken = 1;
+		s->out_errno = errno;
 		close(t->capfd);
 		t->capfd = -1;
 		t->off = t->len = 0;

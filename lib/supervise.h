@@ -36,6 +36,7 @@ struct supervise {
 	int		 exec_errno;	/* nonzero: the command did not start */
 	int		 lost;		/* the lease was lost while it ran */
 	int		 out_broken;	/* our stdout went away (EPIPE) */
+	int		 out_errno;	/* why writing to it failed, or 0 */
 	int		 sink_failed;	/* capture stopped early */
 	int		 leftovers;	/* descendants that had to be stopped */
 };

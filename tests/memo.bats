@@ -393,3 +393,12 @@ peak_rss() {
 	assert_success
 	[ ! -e "$XDG_CACHE_HOME/keylock/never" ]
 }
+
+@test "an output that cannot be written (full disk): 74, the reason, nothing stored" {
+	run --separate-stderr sh -c \
+	    '"$1" run --memo 1m k echo x >/dev/full' x "$KEYLOCK"
+	assert_failure 74
+	[[ "$stderr" == "keylock: k: cannot write the output: No space left on device" ]]
+	run "$KEYLOCK" status --json k
+	assert_output --partial '"memo":[]'
+}

@@ -200,3 +200,16 @@ RFC3339='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-]
 	assert_equal "$output" "-dash"
 	release_local h
 }
+
+@test "--json is valid UTF-8 for any key; text output shows control bytes as ?" {
+	local key=$'bad\xff\xfe utf8 \xc3\xa9 ctl\n\e[31m'
+	run "$KEYLOCK" run -- "$key" sh -c \
+	    '"$1" status --json -- "$KEYLOCK_KEY"; "$1" list' x "$KEYLOCK"
+	assert_success
+	[ "${#lines[@]}" -eq 2 ]
+	python3 -c 'import json, sys
+k = json.loads(sys.argv[1].encode("utf-8", "surrogateescape"))["key"]
+assert k == "bad\ufffd\ufffd utf8 \u00e9 ctl\n\x1b[31m", repr(k)' \
+	    "${lines[0]}"
+	assert_equal "${lines[1]}" $'bad\xff\xfe utf8 \xc3\xa9 ctl??[31m'
+}
