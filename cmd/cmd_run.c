@@ -158,16 +158,20 @@ capture(void *arg, const void *buf, size_t len)
 		if (r->o.verbose)
 			warnx("%s: output is larger than --memo-max; not "
 			    "caching it", r->pkey);
-		return -1;
+		goto stop;
 	}
 	r->captured += len;
 	if (r->l->be->memo_append(r->l, buf, len) == -1) {
 		if (!r->o.quiet)
 			warnx("%s: not caching: %s", r->pkey,
 			    lock_error(r->l));
-		return -1;
+		goto stop;
 	}
 	return 0;
+stop:
+	/* Drop what was captured now, not when the command ends. */
+	r->l->be->memo_abort(r->l);
+	return -1;
 }
 
 /* Reports a lost lease the moment it is noticed. */
@@ -251,7 +255,12 @@ run_locked(struct run *r)
 	if (r->o.memo_ms > 0) {
 		if (r->l->be->memo_begin(r->l, &r->memo) == 0)
 			r->capturing = s.capture = 1;
-		else if (!r->o.quiet)
+		else if (r->l->errclass == LOCK_ELOST) {
+			/* Never start the command without the lock. */
+			warnx("%s: %s", r->pkey, lock_error(r->l));
+			r->l->be->release(r->l);
+			return EXIT_LOST;
+		} else if (!r->o.quiet)
 			warnx("%s: not caching: %s", r->pkey, lock_error(r->l));
 	}
 	if (supervise_run(&s) == -1) {

@@ -65,6 +65,13 @@ heartbeat_clock_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Until when a lease sent at from is ours: ttl less 1% + 2ms of drift. */
+int64_t
+heartbeat_valid_until(int64_t from, int64_t ttl_ms)
+{
+	return from + ttl_ms - (ttl_ms / 100 + 2);
+}
+
 /* Milliseconds from now to deadline (heartbeat clock), for poll(2). */
 static int
 hb_timeout(int64_t deadline)
@@ -184,7 +191,8 @@ hb_renew(struct redis_conn *rc, const struct heartbeat_conf *c,
 	redisReply *r;
 	int n = 0, rv = -1;
 
-	if (!redis_conn_alive(rc) && redis_conn_connect(rc, deadline) == -1)
+	/* The server may have closed an idle connection (its "timeout"). */
+	if (!redis_conn_idle_ok(rc) && redis_conn_connect(rc, deadline) == -1)
 		return -1;
 	snprintf(ttl, sizeof(ttl), "%lld", (long long)c->ttl_ms);
 	argv[n++] = c->lock_key;
@@ -220,7 +228,7 @@ hb_loop(const struct heartbeat_conf *c, char *tmpkey, size_t tmplen)
 	struct redis_conn rc;
 	struct redis_addr addr;
 	char digest[65], none[1] = "";
-	int64_t ttl = c->ttl_ms, drift, valid, next, now, retry, cmdto;
+	int64_t ttl = c->ttl_ms, valid, next, now, retry, cmdto;
 	int r;
 
 	/* Connect to what keylock resolved; resolve only if it never did. */
@@ -229,12 +237,13 @@ hb_loop(const struct heartbeat_conf *c, char *tmpkey, size_t tmplen)
 	else
 		memset(&addr, 0, sizeof(addr));
 	redis_conn_init(&rc, c->url, &addr);
-	drift = ttl / 100 + 2;
+	/* Retries come every ttl/10 (at most 1s); each try may take the
+	   connect timeout, but never past the validity deadline. */
 	retry = ttl / 10 < 1000 ? ttl / 10 : 1000;
-	cmdto = ttl / 10 < 2000 ? ttl / 10 : 2000;
 	if (retry < 1)
-		retry = cmdto = 1;
-	valid = c->valid_from + ttl - drift;
+		retry = 1;
+	cmdto = c->connect_timeout_ms > 0 ? c->connect_timeout_ms : 2000;
+	valid = heartbeat_valid_until(c->valid_from, ttl);
 	next = c->valid_from + ttl / 3;
 	if (tmpkey == NULL)
 		tmpkey = none;
@@ -259,7 +268,7 @@ hb_loop(const struct heartbeat_conf *c, char *tmpkey, size_t tmplen)
 		if (r == 0)
 			break;
 		if (r == 1) {
-			valid = now + ttl - drift;
+			valid = heartbeat_valid_until(now, ttl);
 			next = now + ttl / 3;
 		} else {
 			redis_conn_close(&rc);

@@ -43,6 +43,9 @@ struct heartbeat {
 
 /* CLOCK_BOOTTIME milliseconds, the clock of heartbeat_conf.valid_from. */
 int64_t	heartbeat_clock_ms(void);
+/* Until when a lease of ttl_ms sent at from counts as ours here: its
+   server-side expiry less a margin for clock drift. */
+int64_t	heartbeat_valid_until(int64_t from, int64_t ttl_ms);
 /* Sets up a heartbeat that is not running. */
 void	heartbeat_init(struct heartbeat *hb);
 /* Forks the heartbeat; 0, or -1 with errno. */

@@ -666,6 +666,11 @@ redis_keepalive(struct lock *l)
 		return lock_seterr(l, LOCK_EINTERNAL, "no lock held"), -2;
 	if (lr->hb.pid > 0)
 		return lr->hb.lost_r;
+	/* A pause since the acquire may have outlasted the lease. */
+	if (heartbeat_clock_ms() >= heartbeat_valid_until(lr->valid_from,
+	    lr->ttl_ms))
+		return lock_seterr(l, LOCK_ELOST, "the lease on %s ran out "
+		    "before the command started", lr->k.key), -2;
 	heartbeat_close(&lr->hb);
 	memset(&c, 0, sizeof(c));
 	c.url = lr->url;
@@ -1003,6 +1008,8 @@ out:
 	return rc;
 }
 
+static void	redis_memo_abort(struct lock *);
+
 /* Starts capturing output for the held key; 0 or -1. */
 static int
 redis_memo_begin(struct lock *l, const struct memo_id *id)
@@ -1011,6 +1018,7 @@ redis_memo_begin(struct lock *l, const struct memo_id *id)
 	const char *argv[4];
 	char ttl[24];
 	long long v = 0;
+	int e;
 
 	if (!lr->held)
 		return lock_seterr(l, LOCK_EINTERNAL, "no lock held");
@@ -1034,12 +1042,16 @@ redis_memo_begin(struct lock *l, const struct memo_id *id)
 		return lock_seterr(l, LOCK_ELOST, "the lock on %s is no "
 		    "longer ours", lr->k.key);
 	memcpy(lr->digest, id->digest, sizeof(lr->digest));
-	/* The temp key lives as long as the lease: renewed with it. */
-	if (lr->hb.pid > 0 && heartbeat_memo(&lr->hb, lr->digest) == -1)
-		return lock_seterr(l, LOCK_EINTERNAL, "heartbeat: %s",
-		    strerror(errno));
+	/* From here the temp key exists: abort or release drops it. */
 	lr->capturing = 1;
 	lr->mlen = 0;
+	/* The temp key lives as long as the lease: renewed with it. */
+	if (lr->hb.pid > 0 && heartbeat_memo(&lr->hb, lr->digest) == -1) {
+		e = errno;
+		redis_memo_abort(l);
+		return lock_seterr(l, LOCK_EINTERNAL, "heartbeat: %s",
+		    strerror(e));
+	}
 	return 0;
 }
 
@@ -1153,15 +1165,19 @@ redis_memo_abort(struct lock *l)
 
 	if (!lr->capturing)
 		return;
-	lr->capturing = 0;
 	lr->mlen = 0;
+	/* If the DEL does not get through, capturing stays set and the
+	   release script drops the temp key with the lease. */
 	if (!redis_conn_idle_ok(&lr->cmd))
 		return;
 	argv[0] = "DEL";
 	argv[1] = lr->tmpkey;
 	if ((r = redis_conn_command(&lr->cmd, 2, argv, NULL,
-	    rd_deadline(lr))) != NULL)
+	    rd_deadline(lr))) != NULL) {
+		if (r->type == REDIS_REPLY_INTEGER)
+			lr->capturing = 0;
 		freeReplyObject(r);
+	}
 }
 
 struct rd_forget_arg {

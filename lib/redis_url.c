@@ -85,7 +85,7 @@ url_userinfo(const char **s, const char *at, struct redis_url *u, char *err,
 static int
 url_tcp(const char *s, struct redis_url *u, char *err, size_t errlen)
 {
-	const char *auth_end, *host_end, *p;
+	const char *auth_end, *host_end, *p, *q;
 	size_t len;
 	long v;
 
@@ -121,9 +121,16 @@ url_tcp(const char *s, struct redis_url *u, char *err, size_t errlen)
 	if (p < s + len) {
 		if (*p != ':' || url_number(p + 1, (size_t)(s + len - p - 1),
 		    1, 65535, &v) == -1) {
-			snprintf(err, errlen, "bad Redis URL: bad port '%.*s'",
-			    (int)(s + len - p - (*p == ':')),
-			    p + (*p == ':'));
+			/* Text there may be a password whose '@' is missing:
+			   echo only digits. */
+			q = p + (*p == ':');
+			if (q < s + len && strspn(q, "0123456789") ==
+			    (size_t)(s + len - q))
+				snprintf(err, errlen, "bad Redis URL: bad port "
+				    "'%.*s' (1-65535)", (int)(s + len - q), q);
+			else
+				snprintf(err, errlen, "bad Redis URL: the port "
+				    "is not a number");
 			return -1;
 		}
 		u->port = (int)v;
@@ -147,11 +154,13 @@ url_tcp(const char *s, struct redis_url *u, char *err, size_t errlen)
 static int
 url_unix(const char *s, struct redis_url *u, char *err, size_t errlen)
 {
-	const char *q, *slash;
+	const char *q, *slash, *at, *last = NULL;
 	long v;
 
-	if (*s != '/' && url_userinfo(&s, strstr(s, "@/"), u, err,
-	    errlen) == -1)
+	/* The last "@/": a password may hold one, a socket path should not. */
+	for (at = s; (at = strstr(at, "@/")) != NULL; at++)
+		last = at;
+	if (*s != '/' && url_userinfo(&s, last, u, err, errlen) == -1)
 		return -1;
 	if ((slash = s)[0] != '/') {
 		snprintf(err, errlen, "bad Redis URL: unix socket path must "

@@ -250,6 +250,37 @@ wait_subscribers() {
 	assert_output 'keylock:{job}:fence'
 }
 
+@test "a failing run whose connection was cut leaves no temp key" {
+	kmemo --memo 1m job -- sh -c 'head -c 100000 /dev/zero; : >"$1/up"
+	    while [ ! -e "$1/go" ]; do sleep 0.02; done; exit 3' x "$TMP" \
+	    >/dev/null 2>&1 &
+	local pid=$!
+	wait_for_file "$TMP/up"
+	rcli CLIENT KILL TYPE normal >/dev/null
+	touch "$TMP/go"
+	local st=0
+	wait "$pid" || st=$?
+	assert_equal "$st" 3
+	no_tmp_keys
+}
+
+@test "--memo-max: the temp key goes once the output passes the cap" {
+	kmemo --memo 1m --memo-max 1K job -- sh -c 'head -c 100000 /dev/zero
+	    : >"$1/up"; while [ ! -e "$1/go" ]; do sleep 0.02; done' x "$TMP" \
+	    >/dev/null 2>&1 &
+	local pid=$! left
+	wait_for_file "$TMP/up"
+	for _ in $(seq 1 100); do
+		left=$(rcli --scan --pattern '*:tmp:*')
+		[ -z "$left" ] && break
+		sleep 0.05
+	done
+	kill -0 "$pid"		# the command still runs
+	[ -z "$left" ]
+	touch "$TMP/go"
+	wait "$pid"
+}
+
 @test "a run stopped by a signal stores nothing and leaves no temp key" {
 	"$KEYLOCK" run --redis "$REDIS_URL" --memo 1m job -- \
 	    sh -c 'seq 1 100000; touch "$0"; exec sleep 30' "$TMP/up" \

@@ -189,6 +189,16 @@ print(s.getsockname()[1], flush=True); time.sleep(30)' > "$TMP/port" &
 	KEYLOCK_REDIS_URL="redis://u:se%zzcret@h" run "$KEYLOCK" run job -- true
 	assert_failure 64
 	refute_output --partial 'se%zzcret'
+	# A password whose '@host' was forgotten is not echoed as a port.
+	KEYLOCK_REDIS_URL="redis://admin:S3cretPw" run "$KEYLOCK" run job -- true
+	assert_failure 64
+	assert_output --partial port
+	refute_output --partial S3cretPw
+	# Nor a part of one holding "@/" in a unix URL.
+	KEYLOCK_REDIS_URL="unix://u:ab@/cd@$TMP/none.sock" run "$KEYLOCK" run \
+	    job -- true
+	assert_failure 69
+	refute_output --partial 'cd@'
 }
 
 @test "status and list over Redis" {
