@@ -43,20 +43,29 @@ free_port() {
 # Starts redis-server on 127.0.0.1:$REDIS_PORT and $REDIS_SOCK with extra
 # arguments "$@"; sets REDIS_URL.  Call from setup_file.
 redis_start() {
+	local try
 	REDIS_DIR=$(mktemp -d "${BATS_TMPDIR:-/tmp}/keylock-redis.XXXXXX")
-	REDIS_PORT=$(free_port)
 	REDIS_SOCK="$REDIS_DIR/redis.sock"
-	redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' \
-	    --appendonly no --unixsocket "$REDIS_SOCK" --unixsocketperm 700 \
-	    --dir "$REDIS_DIR" --daemonize yes \
-	    --pidfile "$REDIS_DIR/redis.pid" --logfile "$REDIS_DIR/redis.log" \
-	    "$@" >/dev/null
-	for _ in $(seq 1 100); do
-		redis-cli -s "$REDIS_SOCK" ping 2>/dev/null | grep -q PONG &&
-		    break
-		sleep 0.05
+	# A free port can be taken before the server binds it: try another.
+	for try in 1 2 3; do
+		REDIS_PORT=$(free_port)
+		redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' \
+		    --appendonly no --unixsocket "$REDIS_SOCK" \
+		    --unixsocketperm 700 --dir "$REDIS_DIR" --daemonize yes \
+		    --pidfile "$REDIS_DIR/redis.pid" \
+		    --logfile "$REDIS_DIR/redis.log" "$@" >/dev/null
+		for _ in $(seq 1 200); do
+			redis-cli -s "$REDIS_SOCK" ping 2>/dev/null |
+			    grep -q PONG && break 2
+			sleep 0.05
+		done
+		echo "redis-server on port $REDIS_PORT did not start" \
+		    "(try $try): $(tail -3 "$REDIS_DIR/redis.log")" >&2
+		[ -s "$REDIS_DIR/redis.pid" ] &&
+		    kill "$(cat "$REDIS_DIR/redis.pid")" 2>/dev/null
+		rm -f "$REDIS_DIR/redis.pid"
 	done
-	REDIS_PID=$(cat "$REDIS_DIR/redis.pid")
+	REDIS_PID=$(cat "$REDIS_DIR/redis.pid") || return 1
 	REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
 	export REDIS_DIR REDIS_PORT REDIS_SOCK REDIS_PID REDIS_URL
 }

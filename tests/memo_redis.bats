@@ -62,17 +62,6 @@ runs() {
 	if [ -e "$TMP/runs" ]; then wc -l < "$TMP/runs"; else echo 0; fi
 }
 
-# Waits (bounded, 10 s) until $1 clients wait on key $2's channel.
-wait_subscribers() {
-	for _ in $(seq 1 200); do
-		[ "$(rcli PUBSUB NUMSUB "keylock:{$2}:ch" | tail -1)" -ge "$1" ] &&
-		    return 0
-		sleep 0.05
-	done
-	echo "fewer than $1 waiters on $2" >&2
-	return 1
-}
-
 @test "miss runs and stores, hit prints the same bytes without running" {
 	job_script 0
 	run --separate-stderr kmemo --memo 1m job -- "$TMP/job.sh"

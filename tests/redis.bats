@@ -263,11 +263,7 @@ print(s.getsockname()[1], flush=True); time.sleep(30)' > "$TMP/port" &
 	    "$TMP/started" &
 	local waiter=$!
 	# The waiter is subscribed once it retried and went to sleep.
-	for _ in $(seq 1 100); do
-		[ "$(rcli PUBSUB NUMSUB 'keylock:{job}:ch' | tail -1)" = 1 ] &&
-		    break
-		sleep 0.02
-	done
+	wait_subscribers 1 job
 	local t0=$(date +%s%N)
 	unhold job
 	wait "$waiter"

@@ -176,11 +176,7 @@ start_holder() {
 	wait_for_file "$TMP/up"
 	"$KEYLOCK" run --redis "$REDIS_URL" job -- touch "$TMP/second" &
 	local waiter=$!
-	for _ in $(seq 1 100); do
-		[ "$(rcli PUBSUB NUMSUB 'keylock:{job}:ch' | tail -1)" = 1 ] &&
-		    break
-		sleep 0.02
-	done
+	wait_subscribers 1 job
 	rcli CLIENT KILL TYPE pubsub >/dev/null
 	echo > "$TMP/go"
 	wait "$waiter"
