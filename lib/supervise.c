@@ -27,7 +27,6 @@
 #include <sys/wait.h>
 
 #include "clock.h"
-#include "fdio.h"
 #include "supervise.h"
 
 #define CHUNK	65536
