@@ -321,3 +321,37 @@ while True:
 	[ "$output" = "$(rcli GET 'keylock:{job}:fence')" ]
 	[ "$(rcli EXISTS 'keylock:{job}:lock')" = 0 ]
 }
+
+@test "renewals over a slow link keep a short lease: each may take its time" {
+	# Every reply reaches keylock 150 ms late: more than a tenth of the
+	# 1 s TTL, far less than the lease.
+	python3 -c '
+import select, socket, sys, threading, time
+up = int(sys.argv[1])
+ls = socket.socket()
+ls.bind(("127.0.0.1", 0))
+ls.listen(16)
+print(ls.getsockname()[1], flush=True)
+def relay(c):
+    u = socket.create_connection(("127.0.0.1", up))
+    while True:
+        for s in select.select([c, u], [], [])[0]:
+            d = s.recv(65536)
+            if not d:
+                return
+            if s is c:
+                u.sendall(d)
+            else:
+                time.sleep(0.15)
+                c.sendall(d)
+while True:
+    c = ls.accept()[0]
+    threading.Thread(target=relay, args=(c,), daemon=True).start()' \
+	    "$REDIS_PORT" > "$TMP/port" &
+	echo $! > "$TMP/proxy.pid"
+	for _ in $(seq 1 100); do [ -s "$TMP/port" ] && break; sleep 0.05; done
+	run --separate-stderr "$KEYLOCK" run -t 1s \
+	    --redis "redis://127.0.0.1:$(cat "$TMP/port")" job -- sleep 2.5
+	assert_success
+	[ -z "$stderr" ]
+}
