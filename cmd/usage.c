@@ -36,7 +36,7 @@ usage(FILE *fp)
 "                              redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]\n"
 "                              unix:///PATH/TO/SOCKET[?db=N]\n"
 "  -N, --namespace NAME        Redis key prefix (default keylock)\n"
-"      --connect-timeout DURATION  Redis connect timeout (default 2s)\n"
+"      --connect-timeout DURATION  Redis connect and command timeout (default 2s)\n"
 "  -t, --ttl DURATION          Redis lease, renewed while running (default 30s)\n"
 "  -k, --kill-after DURATION   SIGKILL this long after SIGTERM, to COMMAND on a\n"
 "                              lost lease and to what it leaves running\n"
