@@ -70,6 +70,7 @@ struct lock_redis {
 	uint32_t		 seed;		/* jitter */
 
 	int			 held;
+	int			 tried_blind;	/* an acquire got no reply */
 	struct rd_keys		 k;		/* of the held key */
 	char			 token[HOLDER_TOKEN_LEN + 1];
 	int64_t			 valid_from;	/* send time of the acquire,
@@ -409,9 +410,13 @@ rd_try(struct lock_redis *lr, const struct rd_keys *k, struct holder *self,
 	argv[1] = k->fence;
 	argv[2] = prefix;
 	argv[3] = ttl;
+	if (rd_ensure(lr) == -1)
+		return LOCK_ERROR;		/* nothing was sent */
 	t_send = heartbeat_clock_ms();
-	if ((r = rd_eval(lr, &rd_acquire_script, 2, 4, argv, NULL)) == NULL)
+	if ((r = rd_eval(lr, &rd_acquire_script, 2, 4, argv, NULL)) == NULL) {
+		lr->tried_blind = 1;	/* it may have taken the lease */
 		return LOCK_ERROR;
+	}
 	if (r->type != REDIS_REPLY_ARRAY || r->elements < 2 ||
 	    r->element[0]->type != REDIS_REPLY_INTEGER ||
 	    r->element[1]->type != REDIS_REPLY_INTEGER) {
@@ -604,6 +609,31 @@ rd_wait(struct lock_redis *lr, const struct rd_keys *k, struct lock_wait *w,
 	}
 }
 
+/*
+ * Giving up after an acquire whose reply never came: it may have taken
+ * the lease, which would then block everyone for a whole TTL.  Deletes
+ * it if it holds our token, on a fresh connection; best effort, the
+ * recorded error stays.
+ */
+static void
+rd_unblind(struct lock_redis *lr, const struct rd_keys *k, const char *token)
+{
+	enum lock_errclass c = lr->base.errclass;
+	char msg[sizeof(lr->base.errmsg)];
+	const char *argv[3];
+	redisReply *r;
+
+	memcpy(msg, lr->base.errmsg, sizeof(msg));
+	redis_conn_close(&lr->cmd);
+	argv[0] = k->lock;
+	argv[1] = token;
+	argv[2] = k->chan;
+	if ((r = rd_eval(lr, &rd_release_script, 1, 3, argv, NULL)) != NULL)
+		freeReplyObject(r);
+	lr->base.errclass = c;
+	memcpy(lr->base.errmsg, msg, sizeof(msg));
+}
+
 /* Takes key for self (filled with token and fence); a lock_result. */
 static int
 redis_acquire(struct lock *l, const char *key, struct lock_wait *w,
@@ -620,6 +650,7 @@ redis_acquire(struct lock *l, const char *key, struct lock_wait *w,
 		    "held"), LOCK_ERROR;
 	if (rd_keys_init(lr, key, &k) == -1)
 		return LOCK_ERROR;
+	lr->tried_blind = 0;
 	if (holder_new_token(self) == -1) {
 		lock_seterr(l, LOCK_EINTERNAL, "getrandom: %s",
 		    strerror(errno));
@@ -644,6 +675,8 @@ redis_acquire(struct lock *l, const char *key, struct lock_wait *w,
 	}
 	redis_conn_close(&lr->sub);
 out:
+	if (rc != LOCK_ACQUIRED && lr->tried_blind)
+		rd_unblind(lr, &k, self->token);
 	if (rc != LOCK_ACQUIRED) {
 		rd_keys_free(&k);
 		return rc;

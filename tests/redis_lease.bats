@@ -279,18 +279,19 @@ start_waiter() {
 	[ -e "$TMP/waiter" ]
 }
 
-@test "a lost acquire reply does not lock us out: our own lease is ours" {
-	# Load the scripts, then talk through a proxy that drops every reply
-	# on its first connection from the first EVALSHA on.
-	"$KEYLOCK" run --redis "$REDIS_URL" job -- true
+# Starts a proxy to the test server on a port it writes to $TMP/port.
+# proxy lossy: drops every reply on its first connection from the first
+# EVALSHA on (the scripts must be loaded already), and relays later
+# connections faithfully.  proxy slow: delays every reply by 150 ms.
+proxy() {
 	python3 -c '
-import select, socket, sys, threading
-up = int(sys.argv[1])
+import select, socket, sys, threading, time
+up, mode = int(sys.argv[1]), sys.argv[2]
 ls = socket.socket()
 ls.bind(("127.0.0.1", 0))
 ls.listen(16)
 print(ls.getsockname()[1], flush=True)
-def relay(c, lossy):
+def relay(c, first):
     u = socket.create_connection(("127.0.0.1", up))
     mute = False
     while True:
@@ -299,17 +300,25 @@ def relay(c, lossy):
             if not d:
                 return
             if s is c:
-                mute = mute or (lossy and b"EVALSHA" in d)
+                mute = mute or (mode == "lossy" and first and
+                                b"EVALSHA" in d)
                 u.sendall(d)
             elif not mute:
+                if mode == "slow":
+                    time.sleep(0.15)
                 c.sendall(d)
 n = 0
 while True:
     c = ls.accept()[0]
     threading.Thread(target=relay, args=(c, n == 0), daemon=True).start()
-    n += 1' "$REDIS_PORT" > "$TMP/port" &
+    n += 1' "$REDIS_PORT" "$1" > "$TMP/port" &
 	echo $! > "$TMP/proxy.pid"
 	for _ in $(seq 1 100); do [ -s "$TMP/port" ] && break; sleep 0.05; done
+}
+
+@test "a lost acquire reply does not lock us out: our own lease is ours" {
+	"$KEYLOCK" run --redis "$REDIS_URL" job -- true	# loads the scripts
+	proxy lossy
 	local t0
 	t0=$(now_ms)
 	run --separate-stderr "$KEYLOCK" run --connect-timeout 500ms -w 10s \
@@ -325,33 +334,22 @@ while True:
 @test "renewals over a slow link keep a short lease: each may take its time" {
 	# Every reply reaches keylock 150 ms late: more than a tenth of the
 	# 1 s TTL, far less than the lease.
-	python3 -c '
-import select, socket, sys, threading, time
-up = int(sys.argv[1])
-ls = socket.socket()
-ls.bind(("127.0.0.1", 0))
-ls.listen(16)
-print(ls.getsockname()[1], flush=True)
-def relay(c):
-    u = socket.create_connection(("127.0.0.1", up))
-    while True:
-        for s in select.select([c, u], [], [])[0]:
-            d = s.recv(65536)
-            if not d:
-                return
-            if s is c:
-                u.sendall(d)
-            else:
-                time.sleep(0.15)
-                c.sendall(d)
-while True:
-    c = ls.accept()[0]
-    threading.Thread(target=relay, args=(c,), daemon=True).start()' \
-	    "$REDIS_PORT" > "$TMP/port" &
-	echo $! > "$TMP/proxy.pid"
-	for _ in $(seq 1 100); do [ -s "$TMP/port" ] && break; sleep 0.05; done
+	proxy slow
 	run --separate-stderr "$KEYLOCK" run -t 1s \
 	    --redis "redis://127.0.0.1:$(cat "$TMP/port")" job -- sleep 2.5
 	assert_success
 	[ -z "$stderr" ]
+}
+
+@test "giving up after a lost acquire reply (-n) leaves no lease behind" {
+	"$KEYLOCK" run --redis "$REDIS_URL" job -- true	# loads the scripts
+	proxy lossy
+	run --separate-stderr "$KEYLOCK" run -n --connect-timeout 500ms \
+	    --redis "redis://127.0.0.1:$(cat "$TMP/port")" job -- \
+	    touch "$TMP/ran"
+	assert_failure 69
+	[ ! -e "$TMP/ran" ]
+	# The acquire did run (the fence moved), and its lease is gone.
+	[ "$(rcli GET 'keylock:{job}:fence')" = 2 ]
+	[ "$(rcli EXISTS 'keylock:{job}:lock')" = 0 ]
 }
