@@ -204,7 +204,8 @@ memo_file_get(struct memo_file *mf, const struct memo_id *id,
 	if ((in = open_entry(mf, id->digest, &created, &ttl, &size)) == -1)
 		return 0;
 	age = clock_wall_ms() - created;
-	if (age >= max_age_ms || age >= ttl) {
+	/* Stamped in the future: the clock stepped back; trust nothing. */
+	if (age < 0 || age >= max_age_ms || age >= ttl) {
 		close(in);
 		return 0;
 	}
@@ -212,6 +213,10 @@ memo_file_get(struct memo_file *mf, const struct memo_id *id,
 	close(in);
 	return rc;
 }
+
+static int	each_entry(struct memo_file *, int, int (*)(struct memo_file *,
+		    const char *, void *), void *);
+static int	sweep_one(struct memo_file *, const char *, void *);
 
 /* Starts a new entry for id; 0 or -1 (errno). */
 int
@@ -228,6 +233,8 @@ memo_file_begin(struct memo_file *mf, const struct memo_id *id)
 	    O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (mf->tmpfd == -1)
 		return -1;
+	/* We hold the key's lock: any other temp is a killed writer's. */
+	(void)each_entry(mf, 1, sweep_one, NULL);
 	/* Room for the header, written at commit. */
 	if (write(mf->tmpfd, blank, sizeof(blank)) != sizeof(blank)) {
 		memo_file_abort(mf);
@@ -280,9 +287,10 @@ memo_file_abort(struct memo_file *mf)
 	unlinkat(mf->keydirfd, mf->tmpname, 0);
 }
 
-/* Calls fn(mf, name, arg) for every finished entry; 0 or -1 (errno). */
+/* Calls fn(mf, name, arg) for every finished entry, and with temps set
+   for every entry being written (".DIGEST~PID") too; 0 or -1 (errno). */
 static int
-each_entry(struct memo_file *mf, int (*fn)(struct memo_file *,
+each_entry(struct memo_file *mf, int temps, int (*fn)(struct memo_file *,
     const char *, void *), void *arg)
 {
 	struct dirent *de;
@@ -297,18 +305,29 @@ each_entry(struct memo_file *mf, int (*fn)(struct memo_file *,
 	}
 	rewinddir(d);
 	while (rc == 0 && (de = readdir(d)) != NULL)
-		if (de->d_name[0] != '.')
+		if (de->d_name[0] != '.' ||
+		    (temps && strchr(de->d_name, '~') != NULL))
 			rc = fn(mf, de->d_name, arg);
 	closedir(d);
 	return rc;
 }
 
-/* Unlinks one entry and counts it. */
+/* Unlinks one entry and counts it (a temp is not a result). */
 static int
 forget_one(struct memo_file *mf, const char *name, void *arg)
 {
-	if (unlinkat(mf->keydirfd, name, 0) == 0)
+	if (unlinkat(mf->keydirfd, name, 0) == 0 && name[0] != '.')
 		(*(long *)arg)++;
+	return 0;
+}
+
+/* Unlinks a temp a killed writer left (not the one being written). */
+static int
+sweep_one(struct memo_file *mf, const char *name, void *arg)
+{
+	(void)arg;
+	if (name[0] == '.' && strcmp(name, mf->tmpname) != 0)
+		unlinkat(mf->keydirfd, name, 0);
 	return 0;
 }
 
@@ -318,7 +337,7 @@ memo_file_forget(struct memo_file *mf)
 {
 	long n = 0;
 
-	if (each_entry(mf, forget_one, &n) == -1)
+	if (each_entry(mf, 1, forget_one, &n) == -1)
 		return -1;
 	return n;
 }
@@ -342,7 +361,7 @@ list_one(struct memo_file *mf, const char *name, void *arg)
 	close(fd);
 	mi.age_ms = clock_wall_ms() - created;
 	mi.ttl_ms = ttl - mi.age_ms;
-	if (mi.ttl_ms <= 0)
+	if (mi.age_ms < 0 || mi.ttl_ms <= 0)
 		return 0;
 	if (strlen(name) >= sizeof(mi.digest))
 		return 0;
@@ -356,7 +375,7 @@ memo_file_list(struct memo_file *mf, memo_list_cb cb, void *arg)
 {
 	struct list_arg la = { cb, arg };
 
-	return each_entry(mf, list_one, &la);
+	return each_entry(mf, 0, list_one, &la);
 }
 
 /* Closes what is open, dropping an unfinished entry. */
