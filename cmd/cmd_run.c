@@ -293,7 +293,7 @@ int
 cmd_run(int argc, char **argv)
 {
 	struct run r;
-	int64_t started = clock_wall_ms(), max_age;
+	int64_t started = clock_mono_ms(), max_age;
 	int code;
 
 	memset(&r, 0, sizeof(r));
@@ -311,10 +311,16 @@ cmd_run(int argc, char **argv)
 		goto out;
 	/* Someone may have stored it while we waited: a caller that
 	   waited accepts the result of the run it waited for. */
-	max_age = clock_wall_ms() - started + r.o.memo_ms;
-	if (r.o.memo_ms > 0 && memo_serve(&r, max_age) == 1) {
-		r.l->be->release(r.l);
-		goto out0;
+	max_age = clock_mono_ms() - started + r.o.memo_ms;
+	if (r.o.memo_ms > 0) {
+		/* Serving it may block on a slow reader: let a signal end
+		   keylock then, as before the lock was taken. */
+		supervise_signals_pause(&r.sig);
+		if (memo_serve(&r, max_age) == 1) {
+			r.l->be->release(r.l);
+			goto out0;
+		}
+		supervise_signals_resume(&r.sig);
 	}
 	code = run_locked(&r);
 	goto out;

@@ -35,20 +35,28 @@ static const int forwarded[] = {
 	SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2
 };
 
+/* The signals we forward, and those plus SIGCHLD: all we take over. */
+static void
+signal_sets(sigset_t *fwd, sigset_t *all)
+{
+	size_t i;
+
+	sigemptyset(fwd);
+	for (i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
+		sigaddset(fwd, forwarded[i]);
+	*all = *fwd;
+	sigaddset(all, SIGCHLD);
+}
+
 /* Blocks our signals, ignores SIGPIPE, opens the signalfds; 0 or -1. */
 int
 supervise_signals(struct supervise_sig *sig)
 {
 	sigset_t fwd, chld, all;
-	size_t i;
 
-	sigemptyset(&fwd);
-	for (i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
-		sigaddset(&fwd, forwarded[i]);
+	signal_sets(&fwd, &all);
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
-	all = fwd;
-	sigaddset(&all, SIGCHLD);
 	if (sigprocmask(SIG_BLOCK, &all, &sig->oldmask) == -1)
 		return -1;
 	/* Orphans of the command come to us, so none outlives the lock. */
@@ -60,6 +68,24 @@ supervise_signals(struct supervise_sig *sig)
 	if (sig->sigfd == -1 || sig->chldfd == -1)
 		return -1;
 	return 0;
+}
+
+/* The signals we forward, unblocked again; SIGPIPE stays ignored. */
+void
+supervise_signals_pause(const struct supervise_sig *sig)
+{
+	sigprocmask(SIG_SETMASK, &sig->oldmask, NULL);
+}
+
+/* Blocks them again, for the signalfds. */
+void
+supervise_signals_resume(const struct supervise_sig *sig)
+{
+	sigset_t fwd, all;
+
+	(void)sig;
+	signal_sets(&fwd, &all);
+	sigprocmask(SIG_BLOCK, &all, NULL);
 }
 
 /* Reads one pending signal from fd; its number, or 0 if none. */
@@ -345,6 +371,27 @@ reap_leftovers(struct supervise *s, const pid_t *spare, int nspare)
 	}
 }
 
+/* Drains SIGCHLD and reaps the orphans that already ended: adopted as
+   subreaper, they would stay zombies until the command ends.  Neither
+   the command nor our spared children (a heartbeat) are touched. */
+static void
+reap_orphans(struct supervise *s, const pid_t *spare, int nspare)
+{
+	struct signalfd_siginfo si;
+	pid_t kids[256];
+	int n, i, others = 0;
+
+	while (read(s->sig->chldfd, &si, sizeof(si)) > 0)
+		others |= (pid_t)si.ssi_pid != s->pid;
+	/* The command's own end costs no look at /proc. */
+	if (!others)
+		return;
+	n = children(kids, 256, spare, nspare);
+	for (i = 0; i < n; i++)
+		if (kids[i] != s->pid)
+			waitpid(kids[i], NULL, WNOHANG);
+}
+
 /* Kills and reaps the command when supervision itself fails. */
 static int
 abandon(struct supervise *s)
@@ -362,15 +409,22 @@ int
 supervise_run(struct supervise *s)
 {
 	struct pollfd pfd[5];
-	struct signalfd_siginfo si;
 	struct stat st;
 	struct tee t;	/* not zeroed: its buffer is 64 KiB */
 	pid_t spare[8];
 	int64_t kill_at = CLOCK_FOREVER;
-	int lostfd = s->lostfd, reaped = 0, nspare;
+	int lostfd = s->lostfd, reaped = 0, nspare, signo, from_tty;
 
 	/* Children we had before the command (a heartbeat) are not its. */
 	nspare = children(spare, 8, NULL, 0);
+	/* Told to end before the command exists (even by the terminal,
+	   which then signalled no command): do not start it. */
+	while ((signo = supervise_next_signal(s->sig->sigfd, &from_tty)) > 0)
+		if (terminating(signo)) {
+			s->pid = -1;
+			s->status = signo;
+			return 0;
+		}
 	t.off = t.len = 0;
 	if (spawn(s, &t.capfd) == -1)
 		return -1;
@@ -400,8 +454,8 @@ supervise_run(struct supervise *s)
 			kill(s->pid, SIGKILL);
 			kill_at = CLOCK_FOREVER;
 		}
-		while (read(s->sig->chldfd, &si, sizeof(si)) > 0)
-			;
+		if (pfd[1].revents)
+			reap_orphans(s, spare, nspare);
 		reaped = waitpid(s->pid, &s->status, WNOHANG) == s->pid;
 	}
 	tee_drain(s, &t);

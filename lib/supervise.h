@@ -47,6 +47,10 @@ struct supervise {
  * Call before anything forks.
  */
 int	supervise_signals(struct supervise_sig *sig);
+/* Lets the signals keylock takes over act by default again, and takes
+   them back; for a stretch where keylock itself may block. */
+void	supervise_signals_pause(const struct supervise_sig *sig);
+void	supervise_signals_resume(const struct supervise_sig *sig);
 /* Reads one pending signal from fd; its number, 0 if none, and sets
    *from_tty when the terminal sent it to the whole process group. */
 int	supervise_next_signal(int fd, int *from_tty);

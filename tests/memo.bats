@@ -402,3 +402,60 @@ peak_rss() {
 	run "$KEYLOCK" status --json k
 	assert_output --partial '"memo":[]'
 }
+
+@test "an entry stamped in the future (the clock stepped back) is not served" {
+	"$KEYLOCK" run --memo 1h k echo first >/dev/null
+	local f
+	f=$(ls "$XDG_CACHE_HOME/keylock/k/")
+	# CREATED_MS is the second field of the header: make it a day ahead.
+	printf '%020d' $(( ($(date +%s) + 86400) * 1000 )) |
+	    dd of="$XDG_CACHE_HOME/keylock/k/$f" bs=1 seek=5 conv=notrunc \
+	    2>/dev/null
+	run "$KEYLOCK" run --memo 1h k echo first
+	assert_output first
+	run "$KEYLOCK" status --json k
+	refute_output --partial '"age_ms":-'
+}
+
+@test "temp files of a killed run are swept by the next run and by forget" {
+	mkdir -p "$XDG_CACHE_HOME/keylock/k"
+	chmod 700 "$XDG_CACHE_HOME" "$XDG_CACHE_HOME/keylock" \
+	    "$XDG_CACHE_HOME/keylock/k"
+	: >"$XDG_CACHE_HOME/keylock/k/.0123~99999"
+	"$KEYLOCK" run --memo 1m k echo hi >/dev/null
+	[ ! -e "$XDG_CACHE_HOME/keylock/k/.0123~99999" ]
+	: >"$XDG_CACHE_HOME/keylock/k/.4567~99999"
+	run "$KEYLOCK" forget -v k
+	assert_output 'keylock: k: dropped 1 cached result'
+	run ls -A "$XDG_CACHE_HOME/keylock/k"
+	assert_output ''
+}
+
+@test "a SIGTERM while a waiter prints the result to a stalled reader ends it" {
+	local cmd='while [ ! -e "$1/go" ]; do sleep 0.02; done
+	    head -c 1000000 /dev/zero'
+	"$KEYLOCK" run --memo 1m big sh -c "$cmd" x "$TMP" >/dev/null 3>&- &
+	echo $! >"$TMP/a.pid"
+	wait_for_file "$KEYLOCK_DIR/big"
+	# The waiter's reader does not read until told to.
+	mkfifo "$TMP/out"
+	"$KEYLOCK" run --memo 1m big sh -c "$cmd" x "$TMP" >"$TMP/out" 3>&- &
+	echo $! >"$TMP/b.pid"
+	exec 5<"$TMP/out"
+	touch "$TMP/go"
+	wait "$(cat "$TMP/a.pid")"
+	# b took the lock and is writing the cached result into the pipe.
+	for _ in $(seq 1 200); do
+		[ "$(awk '/^wchar/ {print $2}' /proc/"$(cat "$TMP/b.pid")"/io)" \
+		    -gt 0 ] && break
+		sleep 0.05
+	done
+	kill -TERM "$(cat "$TMP/b.pid")"
+	wait_gone "$(cat "$TMP/b.pid")"
+	local st=0
+	wait "$(cat "$TMP/b.pid")" || st=$?
+	exec 5<&-
+	assert_equal "$st" 143
+	run "$KEYLOCK" status big
+	assert_output --partial 'big: free'
+}

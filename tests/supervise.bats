@@ -352,3 +352,20 @@ print(n)' >"$TMP/n" &
 	assert_equal "$(wc -c <"$TMP/again")" 400000
 	[ ! -e "$TMP/ready" ]
 }
+
+@test "orphans that end while the command runs are reaped at once" {
+	"$KEYLOCK" run k sh -c 'for i in $(seq 50); do (sleep 0.01 &); done
+	    : >"$1/spawned"; while [ ! -e "$1/go" ]; do sleep 0.02; done' \
+	    x "$TMP" 3>&- &
+	echo $! >"$TMP/keylock.pid"
+	wait_for_file "$TMP/spawned"
+	local z
+	for _ in $(seq 1 100); do
+		z=$(ps -o stat= --ppid "$(cat "$TMP/keylock.pid")" | grep -c Z || :)
+		[ "$z" -eq 0 ] && break
+		sleep 0.05
+	done
+	touch "$TMP/go"
+	wait "$(cat "$TMP/keylock.pid")"
+	assert_equal "$z" 0
+}
