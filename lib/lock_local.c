@@ -13,8 +13,9 @@
  * The holder writes the fence and its record with one pwrite(2), and
  * nothing else, so taking a lock creates, renames and unlinks no file.
  * A reader trusts a record only when its checksum holds and its fence is
- * the file's: a torn read or the record of a holder that died is never
- * shown as the holder.
+ * the file's: a torn read is never shown as the holder, nor the record
+ * of a holder that released.  (A holder that died leaves its record
+ * until the next holder writes its own, a moment after its flock.)
  *
  * Invariants: lock files are never unlinked (an unlinked flock file lets
  * two holders in); only the lock holder writes the fence or the record;
