@@ -55,7 +55,9 @@ void	usage(FILE *fp);
 /* Prints the one line "keylock: MSG" and exits 64. */
 void	usage_error(const char *fmt, ...)
 	    __attribute__((format(printf, 1, 2), noreturn));
-/* Copies s into buf with control characters shown as '?'. */
+/* c, or '?' for a control character other than tab. */
+int	printable_byte(int c);
+/* Copies s into buf, each byte through printable_byte(). */
 const char *printable(const char *s, char *buf, size_t len);
 
 #endif

@@ -72,16 +72,15 @@ json_str(const char *s)
 	putchar('"');
 }
 
-/* Prints s for people: control characters but tab show as '?', so a
-   key can neither break the one-line-a-key output nor drive the
-   terminal (--json keeps them). */
+/* Prints s for people, whole, as printable() would (--json keeps
+   control characters). */
 static void
 text_str(const char *s)
 {
 	const unsigned char *p;
 
 	for (p = (const unsigned char *)s; *p != '\0'; p++)
-		putchar((*p < 0x20 && *p != '\t') || *p == 0x7f ? '?' : *p);
+		putchar(printable_byte(*p));
 }
 
 /* Prints the holder fields of a JSON object (after "held"). */

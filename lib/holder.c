@@ -11,10 +11,10 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/random.h>
-#include <sha2.h>
 
 #include "clock.h"
 #include "holder.h"
+#include "keyname.h"
 
 /* Fills h for this process: host name, pid, now, no token, fence 0. */
 void
@@ -90,22 +90,15 @@ holder_parse(const char *rec, size_t len, struct holder *h)
 	return 0;
 }
 
-/* The checksum of a sealed record: SHA-256, cut to HOLDER_SUM_LEN. */
-static void
-holder_sum(const char *rec, size_t len, char sum[SHA256_DIGEST_STRING_LENGTH])
-{
-	SHA256Data((const uint8_t *)rec, len, sum);
-}
-
 /* Writes "SUM RECORD\n" into buf; returns its length. */
 size_t
 holder_seal(const struct holder *h, char *buf)
 {
-	char sum[SHA256_DIGEST_STRING_LENGTH];
+	char sum[65];	/* SHA-256 hex, cut to HOLDER_SUM_LEN */
 	size_t len;
 
 	len = holder_format(h, buf + HOLDER_SUM_LEN + 1, HOLDER_RECORD_MAX + 1);
-	holder_sum(buf + HOLDER_SUM_LEN + 1, len, sum);
+	keyname_sha256(buf + HOLDER_SUM_LEN + 1, len, sum);
 	memcpy(buf, sum, HOLDER_SUM_LEN);
 	buf[HOLDER_SUM_LEN] = ' ';
 	buf[HOLDER_SUM_LEN + 1 + len] = '\n';
@@ -116,7 +109,7 @@ holder_seal(const struct holder *h, char *buf)
 int
 holder_unseal(const char *buf, size_t len, struct holder *h)
 {
-	char sum[SHA256_DIGEST_STRING_LENGTH];
+	char sum[65];	/* SHA-256 hex, cut to HOLDER_SUM_LEN */
 	const char *rec, *nl;
 
 	if (len < HOLDER_SUM_LEN + 2 || buf[HOLDER_SUM_LEN] != ' ')
@@ -124,7 +117,7 @@ holder_unseal(const char *buf, size_t len, struct holder *h)
 	rec = buf + HOLDER_SUM_LEN + 1;
 	if ((nl = memchr(rec, '\n', len - HOLDER_SUM_LEN - 1)) == NULL)
 		return -1;
-	holder_sum(rec, (size_t)(nl - rec), sum);
+	keyname_sha256(rec, (size_t)(nl - rec), sum);
 	if (memcmp(sum, buf, HOLDER_SUM_LEN) != 0)
 		return -1;
 	return holder_parse(rec, (size_t)(nl - rec), h);

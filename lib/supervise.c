@@ -35,29 +35,21 @@ static const int forwarded[] = {
 	SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2
 };
 
-/* The signals we forward, and those plus SIGCHLD: all we take over. */
-static void
-signal_sets(sigset_t *fwd, sigset_t *all)
-{
-	size_t i;
-
-	sigemptyset(fwd);
-	for (i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
-		sigaddset(fwd, forwarded[i]);
-	*all = *fwd;
-	sigaddset(all, SIGCHLD);
-}
-
 /* Blocks our signals, ignores SIGPIPE, opens the signalfds; 0 or -1. */
 int
 supervise_signals(struct supervise_sig *sig)
 {
-	sigset_t fwd, chld, all;
+	sigset_t fwd, chld;
+	size_t i;
 
-	signal_sets(&fwd, &all);
+	sigemptyset(&fwd);
+	for (i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
+		sigaddset(&fwd, forwarded[i]);
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
-	if (sigprocmask(SIG_BLOCK, &all, &sig->oldmask) == -1)
+	sig->taken = fwd;
+	sigaddset(&sig->taken, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, &sig->taken, &sig->oldmask) == -1)
 		return -1;
 	/* Orphans of the command come to us, so none outlives the lock. */
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
@@ -81,11 +73,7 @@ supervise_signals_pause(const struct supervise_sig *sig)
 void
 supervise_signals_resume(const struct supervise_sig *sig)
 {
-	sigset_t fwd, all;
-
-	(void)sig;
-	signal_sets(&fwd, &all);
-	sigprocmask(SIG_BLOCK, &all, NULL);
+	sigprocmask(SIG_BLOCK, &sig->taken, NULL);
 }
 
 /* Reads one pending signal from fd; its number, or 0 if none. */

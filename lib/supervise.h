@@ -15,6 +15,7 @@
 struct supervise_sig {
 	int		sigfd;		/* TERM INT HUP QUIT USR1 USR2 */
 	int		chldfd;		/* CHLD */
+	sigset_t	taken;		/* both, blocked while we read them */
 	sigset_t	oldmask;
 };
 
