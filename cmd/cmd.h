@@ -10,6 +10,7 @@
 
 #include "lock.h"
 #include "redis_url.h"
+#include "text.h"
 
 struct options {
 	const char	*cmd;		/* subcommand name */
@@ -55,9 +56,5 @@ void	usage(FILE *fp);
 /* Prints the one line "keylock: MSG" and exits 64. */
 void	usage_error(const char *fmt, ...)
 	    __attribute__((format(printf, 1, 2), noreturn));
-/* c, or '?' for a control character other than tab. */
-int	printable_byte(int c);
-/* Copies s into buf, each byte through printable_byte(). */
-const char *printable(const char *s, char *buf, size_t len);
 
 #endif

@@ -21,7 +21,7 @@ cmd_forget(int argc, char **argv)
 
 	key = options_key(&o, argc, argv, options_parse(&o, argc, argv));
 	l = options_backend(&o);
-	printable(key, pkey, sizeof(pkey));
+	text_printable(key, pkey, sizeof(pkey));
 	if ((n = l->be->memo_forget(l, key)) == -1) {
 		warnx("%s: %s", pkey, lock_error(l));
 		rc = options_exit_code(l);

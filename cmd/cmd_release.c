@@ -20,7 +20,7 @@ cmd_release(int argc, char **argv)
 	int rc;
 
 	key = options_key(&o, argc, argv, options_parse(&o, argc, argv));
-	printable(key, pkey, sizeof(pkey));
+	text_printable(key, pkey, sizeof(pkey));
 	if (!o.force)
 		usage_error("release: refusing without --force (it takes %s "
 		    "from its holder)", pkey);

@@ -21,7 +21,6 @@
 
 #include "clock.h"
 #include "cmd.h"
-#include "duration.h"
 #include "exits.h"
 #include "memo.h"
 #include "supervise.h"
@@ -70,7 +69,7 @@ conflict(struct run *r)
 	if (r->l->be->status(r->l, r->key, &h) == 1)
 		holder_describe(&h, who, sizeof(who));
 	if (r->o.wait_ms > 0) {
-		duration_format(r->o.wait_ms, waited, sizeof(waited));
+		text_duration(r->o.wait_ms, waited, sizeof(waited));
 		warnx("timed out after %s waiting for %s, held by %s", waited,
 		    r->pkey, who);
 	} else
@@ -181,7 +180,7 @@ on_lost(void *arg)
 	struct run *r = arg;
 	char grace[32];
 
-	duration_format(r->o.kill_after_ms, grace, sizeof(grace));
+	text_duration(r->o.kill_after_ms, grace, sizeof(grace));
 	if (r->o.on_lost_warn)
 		warnx("lost the lock on %s; the command keeps running "
 		    "(--on-lost=warn)", r->pkey);
@@ -284,9 +283,9 @@ run_operands(struct run *r, int argc, char **argv, int i)
 		i++;
 	if (i >= argc)
 		usage_error("run: missing COMMAND for key %s",
-		    printable(r->key, r->pkey, sizeof(r->pkey)));
+		    text_printable(r->key, r->pkey, sizeof(r->pkey)));
 	r->argv = argv + i;
-	printable(r->key, r->pkey, sizeof(r->pkey));
+	text_printable(r->key, r->pkey, sizeof(r->pkey));
 }
 
 int

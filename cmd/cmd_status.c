@@ -11,77 +11,7 @@
 
 #include "clock.h"
 #include "cmd.h"
-#include "duration.h"
 #include "exits.h"
-
-/* The length of the well-formed UTF-8 sequence at p (RFC 3629), or 0.
-   p is NUL-terminated, and NUL is never a continuation byte. */
-static size_t
-utf8_len(const unsigned char *p)
-{
-	unsigned char lo = 0x80, hi = 0xbf;
-	size_t n, i;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		n = 2;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		n = 3;
-		if (p[0] == 0xe0)
-			lo = 0xa0;	/* no overlong forms */
-		else if (p[0] == 0xed)
-			hi = 0x9f;	/* no surrogates */
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		n = 4;
-		if (p[0] == 0xf0)
-			lo = 0x90;
-		else if (p[0] == 0xf4)
-			hi = 0x8f;	/* nothing past U+10FFFF */
-	} else
-		return 0;
-	if (p[1] < lo || p[1] > hi)
-		return 0;
-	for (i = 2; i < n; i++)
-		if (p[i] < 0x80 || p[i] > 0xbf)
-			return 0;
-	return n;
-}
-
-/* Prints s as a JSON string: valid UTF-8, with each byte that is not
-   part of a well-formed sequence shown as U+FFFD. */
-static void
-json_str(const char *s)
-{
-	const unsigned char *p;
-	size_t n;
-
-	putchar('"');
-	for (p = (const unsigned char *)s; *p != '\0'; p += n) {
-		n = utf8_len(p);
-		if (n == 0) {
-			fputs("\\ufffd", stdout);
-			n = 1;
-		} else if (*p == '"' || *p == '\\')
-			printf("\\%c", *p);
-		else if (*p < 0x20 || *p == 0x7f)
-			printf("\\u%04x", *p);
-		else
-			fwrite(p, 1, n, stdout);
-	}
-	putchar('"');
-}
-
-/* Prints s for people, whole, as printable() would (--json keeps
-   control characters). */
-static void
-text_str(const char *s)
-{
-	const unsigned char *p;
-
-	for (p = (const unsigned char *)s; *p != '\0'; p++)
-		putchar(printable_byte(*p));
-}
 
 /* Prints the holder fields of a JSON object (after "held"). */
 static void
@@ -96,7 +26,7 @@ json_holder(const struct holder *h)
 	}
 	clock_rfc3339(h->since_ms, since, sizeof(since));
 	printf(",\"pid\":%ld,\"host\":", h->pid);
-	json_str(h->host);
+	text_json_fputs(h->host, stdout);
 	printf(",\"since\":\"%s\",\"fence\":%" PRIu64, since, h->fence);
 	if (h->ttl_ms >= 0)
 		printf(",\"ttl_ms\":%" PRId64, h->ttl_ms);
@@ -109,12 +39,12 @@ text_holder(const char *key, const struct holder *h)
 	char who[400], left[32];
 
 	holder_describe(h, who, sizeof(who));
-	text_str(key);
+	text_fputs(key, stdout);
 	printf(": held by %s", who);
 	if (h->pid != 0)
 		printf(", fence %" PRIu64, h->fence);
 	if (h->ttl_ms >= 0) {
-		duration_format(h->ttl_ms, left, sizeof(left));
+		text_duration(h->ttl_ms, left, sizeof(left));
 		printf(", lease %s left", left);
 	}
 	putchar('\n');
@@ -137,8 +67,8 @@ print_memo(void *arg, const struct memo_info *mi)
 		    PRIu64 ",\"ttl_ms\":%" PRId64 "}", mp->n ? "," : "",
 		    mi->digest, mi->age_ms, mi->size, mi->ttl_ms);
 	} else {
-		duration_format(mi->age_ms, age, sizeof(age));
-		duration_format(mi->ttl_ms, left, sizeof(left));
+		text_duration(mi->age_ms, age, sizeof(age));
+		text_duration(mi->ttl_ms, left, sizeof(left));
 		printf("  cached %.12s: %" PRIu64 " bytes, stored %s ago, "
 		    "%s left\n", mi->digest, mi->size, age, left);
 	}
@@ -160,7 +90,7 @@ cmd_status(int argc, char **argv)
 	key = options_key(&o, argc, argv, options_parse(&o, argc, argv));
 	l = options_backend(&o);
 	if ((held = l->be->status(l, key, &h)) == -1) {
-		warnx("%s: %s", printable(key, pkey, sizeof(pkey)),
+		warnx("%s: %s", text_printable(key, pkey, sizeof(pkey)),
 		    lock_error(l));
 		i = options_exit_code(l);
 		options_free(&o, l);
@@ -169,7 +99,7 @@ cmd_status(int argc, char **argv)
 	mp.json = o.json;
 	if (o.json) {
 		printf("{\"key\":");
-		json_str(key);
+		text_json_fputs(key, stdout);
 		printf(",\"backend\":\"%s\",\"held\":%s", l->be->name,
 		    held ? "true" : "false");
 		if (held)
@@ -181,7 +111,7 @@ cmd_status(int argc, char **argv)
 		if (held)
 			text_holder(key, &h);
 		else {
-			text_str(key);
+			text_fputs(key, stdout);
 			puts(": free");
 		}
 		l->be->memo_list(l, key, print_memo, &mp);
@@ -202,12 +132,12 @@ print_held(void *arg, const char *key, const struct holder *h)
 	struct list_print *lp = arg;
 
 	if (!lp->json) {
-		text_str(key);
+		text_fputs(key, stdout);
 		putchar('\n');
 		return 0;
 	}
 	printf("%s{\"key\":", lp->n++ ? "," : "");
-	json_str(key);
+	text_json_fputs(key, stdout);
 	printf(",\"held\":true");
 	json_holder(h);
 	putchar('}');

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
-#include "duration.h"
+#include "parse.h"
 #include "exits.h"
 
 enum {
@@ -87,7 +87,7 @@ need_duration(const char *opt, const char *arg, int64_t min)
 {
 	int64_t ms;
 
-	if (duration_parse(arg, &ms) == -1)
+	if (parse_duration(arg, &ms) == -1)
 		usage_error("invalid duration for %s: '%s'", opt, arg);
 	if (ms < min)
 		usage_error("%s must be at least %lldms: '%s'", opt,
@@ -116,7 +116,7 @@ apply(struct options *o, int c, const char *arg)
 	case 'k': o->kill_after_ms = need_duration("--kill-after", arg, 0);
 		break;
 	case 'E':
-		if (duration_parse_int(arg, 0, 255, &n) == -1)
+		if (parse_int(arg, 0, 255, &n) == -1)
 			usage_error("invalid exit code for -E: '%s' (0-255)",
 			    arg);
 		o->conflict_code = (int)n;
@@ -134,7 +134,7 @@ apply(struct options *o, int c, const char *arg)
 		break;
 	case OPT_MEMO: o->memo_ms = need_duration("--memo", arg, 1); break;
 	case OPT_MEMO_MAX:
-		if (duration_parse_size(arg, &o->memo_max) == -1)
+		if (parse_size(arg, &o->memo_max) == -1)
 			usage_error("invalid size for --memo-max: '%s'", arg);
 		break;
 	case OPT_JSON: o->json = 1; break;

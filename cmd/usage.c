@@ -74,23 +74,3 @@ usage_error(const char *fmt, ...)
 	va_end(ap);
 	exit(EXIT_USAGE);
 }
-
-/* c, or '?' for a control character other than tab: what keylock may
-   print of a key without breaking a line or driving the terminal. */
-int
-printable_byte(int c)
-{
-	return (c < ' ' && c != '\t') || c == 0x7f ? '?' : c;
-}
-
-/* Copies s into buf, each byte through printable_byte(). */
-const char *
-printable(const char *s, char *buf, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < len && s[i] != '\0'; i++)
-		buf[i] = (char)printable_byte((unsigned char)s[i]);
-	buf[i] = '\0';
-	return buf;
-}

@@ -13,8 +13,8 @@
 #include <sys/random.h>
 
 #include "clock.h"
+#include "digest.h"
 #include "holder.h"
-#include "keyname.h"
 
 /* Fills h for this process: host name, pid, now, no token, fence 0. */
 void
@@ -98,7 +98,7 @@ holder_seal(const struct holder *h, char *buf)
 	size_t len;
 
 	len = holder_format(h, buf + HOLDER_SUM_LEN + 1, HOLDER_RECORD_MAX + 1);
-	keyname_sha256(buf + HOLDER_SUM_LEN + 1, len, sum);
+	digest_sha256(buf + HOLDER_SUM_LEN + 1, len, sum);
 	memcpy(buf, sum, HOLDER_SUM_LEN);
 	buf[HOLDER_SUM_LEN] = ' ';
 	buf[HOLDER_SUM_LEN + 1 + len] = '\n';
@@ -117,7 +117,7 @@ holder_unseal(const char *buf, size_t len, struct holder *h)
 	rec = buf + HOLDER_SUM_LEN + 1;
 	if ((nl = memchr(rec, '\n', len - HOLDER_SUM_LEN - 1)) == NULL)
 		return -1;
-	keyname_sha256(rec, (size_t)(nl - rec), sum);
+	digest_sha256(rec, (size_t)(nl - rec), sum);
 	if (memcmp(sum, buf, HOLDER_SUM_LEN) != 0)
 		return -1;
 	return holder_parse(rec, (size_t)(nl - rec), h);

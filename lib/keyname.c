@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sha2.h>
 
+#include "digest.h"
 #include "keyname.h"
 
 static const char hexdig[] = "0123456789ABCDEF";
@@ -47,7 +47,7 @@ keyname_file(const char *key, char *buf, size_t len)
 	buf[n] = '\0';
 	return 0;
 hashed:
-	keyname_sha256(key, strlen(key), hex);
+	digest_sha256(key, strlen(key), hex);
 	snprintf(buf, len, "#%s", hex);
 	return 0;
 }
@@ -132,11 +132,4 @@ char *
 keyname_unredis(const char *s, size_t len)
 {
 	return unescape(s, len);
-}
-
-/* Writes the lower-case hex SHA-256 of p[0..len) into hex[65]. */
-void
-keyname_sha256(const void *p, size_t len, char hex[65])
-{
-	SHA256Data(p, len, hex);
 }

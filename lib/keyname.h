@@ -25,7 +25,5 @@ char	*keyname_unfile(const char *name);
 char	*keyname_redis(const char *key);
 /* Decodes keyname_redis() of len bytes; malloc'd key, or NULL. */
 char	*keyname_unredis(const char *s, size_t len);
-/* Writes the lower-case hex SHA-256 of len bytes at p into hex[65]. */
-void	 keyname_sha256(const void *p, size_t len, char hex[65]);
 
 #endif

@@ -20,9 +20,8 @@
 #include <sys/sendfile.h>
 #include <sys/stat.h>
 
-#include <sha2.h>
-
 #include "clock.h"
+#include "digest.h"
 #include "fdio.h"
 #include "keyname.h"
 #include "memo.h"
@@ -31,47 +30,25 @@
 #define MEMO_VERSION	1
 #define MEMO_HDR_LEN	68
 
-/* Feeds n as 8 bytes big-endian into the digest. */
-static void
-digest_u64(SHA2_CTX *ctx, uint64_t n)
-{
-	uint8_t b[8];
-	int i;
-
-	for (i = 7; i >= 0; i--, n >>= 8)
-		b[i] = (uint8_t)(n & 0xff);
-	SHA256Update(ctx, b, sizeof(b));
-}
-
-/* Feeds a length-prefixed string into the digest. */
-static void
-digest_str(SHA2_CTX *ctx, const char *s)
-{
-	size_t len = strlen(s);
-
-	digest_u64(ctx, len);
-	SHA256Update(ctx, (const uint8_t *)s, len);
-}
-
 /* Computes the identity of key and the NULL-terminated argv. */
 void
 memo_id_init(struct memo_id *id, const char *key, char *const argv[])
 {
 	static const char tag[] = "keylock-memo";
-	SHA2_CTX ctx;
+	struct digest d;
 	size_t argc, i;
 
 	id->key = key;
 	for (argc = 0; argv[argc] != NULL; argc++)
 		;
-	SHA256Init(&ctx);
-	SHA256Update(&ctx, (const uint8_t *)tag, sizeof(tag)); /* with NUL */
-	digest_u64(&ctx, MEMO_VERSION);
-	digest_str(&ctx, key);
-	digest_u64(&ctx, argc);
+	digest_init(&d);
+	digest_bytes(&d, tag, sizeof(tag));	/* with its NUL */
+	digest_u64(&d, MEMO_VERSION);
+	digest_str(&d, key);
+	digest_u64(&d, argc);
 	for (i = 0; i < argc; i++)
-		digest_str(&ctx, argv[i]);
-	SHA256End(&ctx, id->digest);
+		digest_str(&d, argv[i]);
+	digest_end(&d, id->digest);
 }
 
 /* Sets up an unopened cache. */

@@ -1,5 +1,5 @@
 /*
- * duration: strict parsers for durations, sizes and integers.  Each
+ * parse: strict parsers for durations, sizes and integers.  Each
  * accepts the whole string or nothing, so "10x" or "5s " is an error the
  * user sees rather than a silent 10 or 5.
  */
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "duration.h"
+#include "parse.h"
 
 struct unit {
 	const char	*name;
@@ -50,9 +50,9 @@ parse_scaled(const char *s, const struct unit *units, double dflt,
 	return 0;
 }
 
-/* Parses a DURATION into milliseconds; 0 or -1. */
+/* DURATION to milliseconds (see parse.h). */
 int
-duration_parse(const char *s, int64_t *ms)
+parse_duration(const char *s, int64_t *ms)
 {
 	static const struct unit units[] = {
 		{ "ms", 1 }, { "s", 1000 }, { "m", 60000 },
@@ -66,9 +66,9 @@ duration_parse(const char *s, int64_t *ms)
 	return 0;
 }
 
-/* Parses a SIZE with optional K, M, G (powers of 1024) into bytes. */
+/* SIZE to bytes; K, M, G are powers of 1024. */
 int
-duration_parse_size(const char *s, uint64_t *bytes)
+parse_size(const char *s, uint64_t *bytes)
 {
 	static const struct unit units[] = {
 		{ "K", 1024.0 }, { "M", 1048576.0 }, { "G", 1073741824.0 },
@@ -83,14 +83,13 @@ duration_parse_size(const char *s, uint64_t *bytes)
 	return 0;
 }
 
-/* Parses a whole decimal number in [min, max]; 0 or -1. */
+/* Digits only: no blanks, no sign. */
 int
-duration_parse_int(const char *s, long min, long max, long *out)
+parse_int(const char *s, long min, long max, long *out)
 {
 	char *end;
 	long v;
 
-	/* Digits only: no blanks, no sign. */
 	if (s == NULL || *s < '0' || *s > '9')
 		return -1;
 	errno = 0;
@@ -99,22 +98,4 @@ duration_parse_int(const char *s, long min, long max, long *out)
 		return -1;
 	*out = v;
 	return 0;
-}
-
-/* Writes ms as "850ms", "3.2s", "4m10s" or "2h05m" into buf. */
-void
-duration_format(int64_t ms, char *buf, size_t len)
-{
-	if (ms < 0)
-		ms = 0;
-	if (ms < 1000)
-		snprintf(buf, len, "%lldms", (long long)ms);
-	else if (ms < 60000)
-		snprintf(buf, len, "%.1fs", ms / 1000.0);
-	else if (ms < 3600000)
-		snprintf(buf, len, "%lldm%02llds", (long long)(ms / 60000),
-		    (long long)(ms / 1000 % 60));
-	else
-		snprintf(buf, len, "%lldh%02lldm", (long long)(ms / 3600000),
-		    (long long)(ms / 60000 % 60));
 }
