@@ -9,15 +9,14 @@
 #include <stdio.h>
 
 #include "lock.h"
-#include "redis_url.h"
+#include "memo.h"
 #include "text.h"
 
 struct options {
 	const char	*cmd;		/* subcommand name */
 	const char	*dir;
-	const char	*redis;		/* URL, from --redis or environment */
-	int		 redis_from_argv;
-	struct redis_url url;
+	const char	*url;		/* --redis, or the environment's */
+	int		 url_from_argv;
 	const char	*ns;
 	int64_t		 connect_timeout_ms;
 	int64_t		 ttl_ms;
@@ -28,7 +27,6 @@ struct options {
 	int64_t		 memo_ms;	/* 0: no --memo */
 	uint64_t	 memo_max;
 	int		 quiet, verbose, json, force;
-	char		*dir_buf, *cache_buf;
 };
 
 int	cmd_run(int argc, char **argv);
@@ -46,7 +44,7 @@ const char *options_key(const struct options *o, int argc, char **argv,
 	    int i);
 /* Opens and connects the backend o names; exits 64/69/70 on failure. */
 struct lock *options_backend(struct options *o);
-/* Frees what options_parse() and options_backend() allocated. */
+/* Closes what options_backend() opened. */
 void	options_free(struct options *o, struct lock *l);
 /* The exit code for l's recorded error class. */
 int	options_exit_code(const struct lock *l);

@@ -22,7 +22,9 @@ cmd_forget(int argc, char **argv)
 	key = options_key(&o, argc, argv, options_parse(&o, argc, argv));
 	l = options_backend(&o);
 	text_printable(key, pkey, sizeof(pkey));
-	if ((n = l->be->memo_forget(l, key)) == -1) {
+	if (l->be->memo == NULL)
+		n = 0;		/* nothing can have been cached */
+	else if ((n = l->be->memo->forget(l, key)) == -1) {
 		warnx("%s: %s", pkey, lock_error(l));
 		rc = options_exit_code(l);
 	} else if (o.verbose)

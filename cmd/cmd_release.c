@@ -17,7 +17,7 @@ cmd_release(int argc, char **argv)
 	struct lock *l;
 	char pkey[256];
 	const char *key;
-	int rc;
+	int rc, deleted;
 
 	key = options_key(&o, argc, argv, options_parse(&o, argc, argv));
 	text_printable(key, pkey, sizeof(pkey));
@@ -25,20 +25,17 @@ cmd_release(int argc, char **argv)
 		usage_error("release: refusing without --force (it takes %s "
 		    "from its holder)", pkey);
 	l = options_backend(&o);
-	switch (l->be->force_release(l, key)) {
-	case 1:
+	if (l->be->force_release(l, key, &deleted) == -1) {
+		warnx("%s: %s", pkey, lock_error(l));
+		rc = options_exit_code(l);
+	} else if (deleted) {
 		if (o.verbose)
 			warnx("released %s", pkey);
 		rc = 0;
-		break;
-	case 0:
+	} else {
 		if (!o.quiet)
 			warnx("%s is not held", pkey);
 		rc = EXIT_FREE;
-		break;
-	default:
-		warnx("%s: %s", pkey, lock_error(l));
-		rc = options_exit_code(l);
 	}
 	options_free(&o, l);
 	return rc;

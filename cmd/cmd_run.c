@@ -33,7 +33,8 @@ struct run {
 	char *const		*argv;
 	struct supervise_sig	 sig;
 	struct holder		 self;
-	struct memo_id		 memo;
+	const struct memo_backend *memo;	/* with --memo */
+	struct memo_id		 id;
 	uint64_t		 captured;
 	int			 capturing;
 };
@@ -61,13 +62,14 @@ notify_waiting(void *arg, const struct holder *h)
 static int
 conflict(struct run *r)
 {
-	struct holder h;
+	struct lock_state st;
 	char who[400] = "another process", waited[32];
 
 	if (r->o.quiet)
 		return r->o.conflict_code;
-	if (r->l->be->status(r->l, r->key, &h) == 1)
-		holder_describe(&h, who, sizeof(who));
+	if (r->l->be->status(r->l, r->key, &st) == 0 && st.nholders > 0)
+		holder_describe(&st.holders[0], who, sizeof(who));
+	lock_state_free(&st);
 	if (r->o.wait_ms > 0) {
 		text_duration(r->o.wait_ms, waited, sizeof(waited));
 		warnx("timed out after %s waiting for %s, held by %s", waited,
@@ -84,7 +86,7 @@ memo_serve(struct run *r, int64_t max_age)
 {
 	int rc, code;
 
-	rc = r->l->be->memo_get(r->l, &r->memo, max_age, STDOUT_FILENO);
+	rc = r->memo->get(r->l, &r->id, max_age, STDOUT_FILENO);
 	if (rc == -1) {
 		code = errno == EPIPE ? -1 : options_exit_code(r->l);
 		if (code != -1)
@@ -107,6 +109,7 @@ memo_serve(struct run *r, int64_t max_age)
 static int
 take(struct run *r)
 {
+	struct lock_request req = { r->key, LOCK_EXCLUSIVE, 1 };
 	struct lock_wait w;
 	int64_t now = clock_mono_ms();
 	int from_tty, signo;
@@ -118,7 +121,7 @@ take(struct run *r)
 	w.notify_after = r->o.verbose ? now : !r->o.quiet &&
 	    isatty(STDERR_FILENO) ? now + 1000 : CLOCK_FOREVER;
 	holder_self(&r->self);
-	switch (r->l->be->acquire(r->l, r->key, &w, &r->self)) {
+	switch (r->l->be->acquire(r->l, &req, &w, &r->self)) {
 	case LOCK_ACQUIRED:
 		return -1;
 	case LOCK_BUSY:
@@ -126,6 +129,8 @@ take(struct run *r)
 	case LOCK_INTERRUPTED:
 		signo = supervise_next_signal(r->sig.sigfd, &from_tty);
 		return EXIT_SIGNAL + signo;
+	case LOCK_ERROR:
+		break;
 	}
 	warnx("%s: %s", r->pkey, lock_error(r->l));
 	return options_exit_code(r->l);
@@ -160,7 +165,7 @@ capture(void *arg, const void *buf, size_t len)
 		goto stop;
 	}
 	r->captured += len;
-	if (r->l->be->memo_append(r->l, buf, len) == -1) {
+	if (r->memo->append(r->l, buf, len) == -1) {
 		if (!r->o.quiet)
 			warnx("%s: not caching: %s", r->pkey,
 			    lock_error(r->l));
@@ -169,7 +174,7 @@ capture(void *arg, const void *buf, size_t len)
 	return 0;
 stop:
 	/* Drop what was captured now, not when the command ends. */
-	r->l->be->memo_abort(r->l);
+	r->memo->abort(r->l);
 	return -1;
 }
 
@@ -197,7 +202,7 @@ finish(struct run *r, struct supervise *s)
 
 	if (r->capturing && code == 0 && !s->sink_failed && !s->out_broken &&
 	    !s->lost) {
-		rc = r->l->be->memo_commit(r->l, r->o.memo_ms);
+		rc = r->memo->commit(r->l, r->o.memo_ms);
 		if (rc == -1 && r->l->errclass != LOCK_ELOST) {
 			if (!r->o.quiet)
 				warnx("%s: not cached: %s", r->pkey,
@@ -206,7 +211,7 @@ finish(struct run *r, struct supervise *s)
 		}
 	} else {
 		if (r->capturing)
-			r->l->be->memo_abort(r->l);
+			r->memo->abort(r->l);
 		rc = r->l->be->release(r->l);
 	}
 	if (s->lost || (rc == -1 && r->l->errclass == LOCK_ELOST)) {
@@ -246,13 +251,9 @@ run_locked(struct run *r)
 	s.on_lost = on_lost;
 	s.arg = r;
 	export_env(r);
-	if ((s.lostfd = r->l->be->keepalive(r->l)) == -2) {
-		warnx("%s: %s", r->pkey, lock_error(r->l));
-		r->l->be->release(r->l);
-		return options_exit_code(r->l);
-	}
-	if (r->o.memo_ms > 0) {
-		if (r->l->be->memo_begin(r->l, &r->memo) == 0)
+	/* The capture begins first: the heartbeat renews it with the lease. */
+	if (r->memo != NULL) {
+		if (r->memo->begin(r->l, &r->id) == 0)
 			r->capturing = s.capture = 1;
 		else if (r->l->errclass == LOCK_ELOST) {
 			/* Never start the command without the lock. */
@@ -261,6 +262,13 @@ run_locked(struct run *r)
 			return EXIT_LOST;
 		} else if (!r->o.quiet)
 			warnx("%s: not caching: %s", r->pkey, lock_error(r->l));
+	}
+	if (r->l->be->keepalive(r->l, &s.lostfd) == -1) {
+		warnx("%s: %s", r->pkey, lock_error(r->l));
+		if (r->capturing)
+			r->memo->abort(r->l);
+		r->l->be->release(r->l);
+		return options_exit_code(r->l);
 	}
 	if (supervise_run(&s) == -1) {
 		warn("cannot run %s", r->argv[0]);
@@ -300,7 +308,10 @@ cmd_run(int argc, char **argv)
 	r.l = options_backend(&r.o);
 	/* Nothing is held yet: a signal may end a cache hit the default way. */
 	if (r.o.memo_ms > 0) {
-		memo_id_init(&r.memo, r.key, r.argv);
+		if ((r.memo = r.l->be->memo) == NULL)
+			usage_error("--memo: the %s backend has no cache",
+			    r.l->be->name);
+		memo_id_init(&r.id, r.key, r.argv);
 		if (memo_serve(&r, r.o.memo_ms) == 1)
 			goto out0;
 	}
@@ -311,7 +322,7 @@ cmd_run(int argc, char **argv)
 	/* Someone may have stored it while we waited: a caller that
 	   waited accepts the result of the run it waited for. */
 	max_age = clock_mono_ms() - started + r.o.memo_ms;
-	if (r.o.memo_ms > 0) {
+	if (r.memo != NULL) {
 		/* Serving it may block on a slow reader: let a signal end
 		   keylock then, as before the lock was taken. */
 		supervise_signals_pause(&r.sig);

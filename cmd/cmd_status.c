@@ -56,7 +56,7 @@ struct memo_print {
 };
 
 /* Prints one cached entry of the key. */
-static int
+static enum lock_walk
 print_memo(void *arg, const struct memo_info *mi)
 {
 	struct memo_print *mp = arg;
@@ -73,7 +73,7 @@ print_memo(void *arg, const struct memo_info *mi)
 		    "%s left\n", mi->digest, mi->size, age, left);
 	}
 	mp->n++;
-	return 0;
+	return LOCK_WALK_NEXT;
 }
 
 int
@@ -81,21 +81,24 @@ cmd_status(int argc, char **argv)
 {
 	struct options o;
 	struct memo_print mp = { 0, 0 };
-	struct holder h;
+	struct lock_state st;
 	struct lock *l;
+	const struct memo_backend *memo;
 	const char *key;
 	char pkey[256];
 	int i, held;
 
 	key = options_key(&o, argc, argv, options_parse(&o, argc, argv));
 	l = options_backend(&o);
-	if ((held = l->be->status(l, key, &h)) == -1) {
+	memo = l->be->memo;
+	if (l->be->status(l, key, &st) == -1) {
 		warnx("%s: %s", text_printable(key, pkey, sizeof(pkey)),
 		    lock_error(l));
 		i = options_exit_code(l);
 		options_free(&o, l);
 		return i;
 	}
+	held = st.nholders > 0;
 	mp.json = o.json;
 	if (o.json) {
 		printf("{\"key\":");
@@ -103,19 +106,22 @@ cmd_status(int argc, char **argv)
 		printf(",\"backend\":\"%s\",\"held\":%s", l->be->name,
 		    held ? "true" : "false");
 		if (held)
-			json_holder(&h);
+			json_holder(&st.holders[0]);
 		printf(",\"memo\":[");
-		l->be->memo_list(l, key, print_memo, &mp);
+		if (memo != NULL)
+			memo->list(l, key, print_memo, &mp);
 		printf("]}\n");
 	} else {
 		if (held)
-			text_holder(key, &h);
+			text_holder(key, &st.holders[0]);
 		else {
 			text_fputs(key, stdout);
 			puts(": free");
 		}
-		l->be->memo_list(l, key, print_memo, &mp);
+		if (memo != NULL)
+			memo->list(l, key, print_memo, &mp);
 	}
+	lock_state_free(&st);
 	options_free(&o, l);
 	return held ? 0 : EXIT_FREE;
 }
@@ -126,22 +132,22 @@ struct list_print {
 };
 
 /* Prints one held key. */
-static int
-print_held(void *arg, const char *key, const struct holder *h)
+static enum lock_walk
+print_held(void *arg, const char *key, const struct lock_state *st)
 {
 	struct list_print *lp = arg;
 
 	if (!lp->json) {
 		text_fputs(key, stdout);
 		putchar('\n');
-		return 0;
+		return LOCK_WALK_NEXT;
 	}
 	printf("%s{\"key\":", lp->n++ ? "," : "");
 	text_json_fputs(key, stdout);
 	printf(",\"held\":true");
-	json_holder(h);
+	json_holder(&st->holders[0]);
 	putchar('}');
-	return 0;
+	return LOCK_WALK_NEXT;
 }
 
 int

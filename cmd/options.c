@@ -7,7 +7,6 @@
 #include <err.h>
 #include <getopt.h>
 #include <limits.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,7 +120,7 @@ apply(struct options *o, int c, const char *arg)
 			    arg);
 		o->conflict_code = (int)n;
 		break;
-	case OPT_REDIS: o->redis = arg; o->redis_from_argv = 1; break;
+	case OPT_REDIS: o->url = arg; o->url_from_argv = 1; break;
 	case OPT_CONNECT_TIMEOUT:
 		o->connect_timeout_ms = need_duration("--connect-timeout", arg,
 		    1);
@@ -160,7 +159,7 @@ options_parse(struct options *o, int argc, char **argv)
 	o->kill_after_ms = 10000;
 	o->memo_max = 64ULL << 20;
 	if ((env = getenv("KEYLOCK_REDIS_URL")) != NULL && *env != '\0')
-		o->redis = env;
+		o->url = env;
 	opterr = 0;
 	optind = 1;
 	while ((idx = -1, c = getopt_long(argc, argv, "+:E:d:hk:N:nqt:vw:",
@@ -192,49 +191,6 @@ options_parse(struct options *o, int argc, char **argv)
 	return optind;
 }
 
-/* The default lock directory: $XDG_RUNTIME_DIR/keylock, else
-   ${TMPDIR:-/tmp}/keylock-UID. */
-static char *
-default_dir(void)
-{
-	const char *base;
-	char *p;
-
-	if ((base = getenv("XDG_RUNTIME_DIR")) != NULL && *base == '/') {
-		if (asprintf(&p, "%s/keylock", base) == -1)
-			return NULL;
-		return p;
-	}
-	if ((base = getenv("TMPDIR")) == NULL || *base != '/')
-		base = "/tmp";
-	if (asprintf(&p, "%s/keylock-%lu", base, (unsigned long)geteuid()) == -1)
-		return NULL;
-	return p;
-}
-
-/* The memo cache: $XDG_CACHE_HOME/keylock, else ~/.cache/keylock. */
-static char *
-default_cache(void)
-{
-	const char *base;
-	struct passwd *pw;
-	char *p;
-
-	if ((base = getenv("XDG_CACHE_HOME")) != NULL && *base == '/') {
-		if (asprintf(&p, "%s/keylock", base) == -1)
-			return NULL;
-		return p;
-	}
-	if ((base = getenv("HOME")) == NULL || *base != '/') {
-		if ((pw = getpwuid(geteuid())) == NULL)
-			return NULL;
-		base = pw->pw_dir;
-	}
-	if (asprintf(&p, "%s/.cache/keylock", base) == -1)
-		return NULL;
-	return p;
-}
-
 /* The exit code for l's recorded error class. */
 int
 options_exit_code(const struct lock *l)
@@ -245,21 +201,6 @@ options_exit_code(const struct lock *l)
 	case LOCK_ELOST:	return EXIT_LOST;
 	default:		return EXIT_INTERNAL;
 	}
-}
-
-/* Fills lo from o for the Redis backend; exits 64 on a bad URL. */
-static void
-redis_opts(struct options *o, struct lock_opts *lo)
-{
-	char err[256];
-
-	if (redis_url_parse(o->redis, &o->url, err, sizeof(err)) == -1)
-		usage_error("%s", err);
-	if (o->redis_from_argv && o->url.password != NULL && !o->quiet)
-		warnx("warning: a password on the command line is visible to "
-		    "other users; use KEYLOCK_REDIS_URL instead");
-	lo->url = &o->url;
-	lo->ns = o->ns;
 }
 
 /* The one KEY operand of status, release and forget. */
@@ -278,33 +219,24 @@ options_key(const struct options *o, int argc, char **argv, int i)
 struct lock *
 options_backend(struct options *o)
 {
-	const struct lock_backend *be = &lock_local_backend;
+	const struct lock_backend *be;
 	struct lock_opts lo;
 	struct lock *l;
-	const char *env;
+	char why[256];
 
+	if ((be = lock_backend_find(o->url, why, sizeof(why))) == NULL)
+		usage_error("%s", why);
 	memset(&lo, 0, sizeof(lo));
+	lo.url = o->url;
+	lo.url_from_argv = o->url_from_argv;
+	lo.dir = o->dir;
+	lo.ns = o->ns;
 	lo.connect_timeout_ms = o->connect_timeout_ms;
 	lo.ttl_ms = o->ttl_ms;
-	if (o->redis != NULL) {
-		be = &lock_redis_backend;
-		redis_opts(o, &lo);
-	} else {
-		if (o->dir == NULL && (env = getenv("KEYLOCK_DIR")) != NULL &&
-		    *env != '\0')
-			o->dir = env;
-		if (o->dir == NULL) {
-			o->dir = o->dir_buf = default_dir();
-			lo.dir_is_default = 1;
-		}
-		if (o->dir == NULL || *o->dir == '\0')
-			usage_error("no lock directory: use --dir");
-		lo.dir = o->dir;
-	}
-	lo.cache_dir = o->cache_buf = default_cache();
-	lo.cache_is_default = 1;
 	if ((l = be->open(&lo)) == NULL)
 		err(EXIT_INTERNAL, "out of memory");
+	if (l->warning[0] != '\0' && !o->quiet)
+		warnx("warning: %s", l->warning);
 	if (be->connect(l) == -1) {
 		warnx("%s", lock_error(l));
 		exit(options_exit_code(l));
@@ -312,14 +244,11 @@ options_backend(struct options *o)
 	return l;
 }
 
-/* Frees what options_parse() and options_backend() allocated. */
+/* Closes what options_backend() opened. */
 void
 options_free(struct options *o, struct lock *l)
 {
+	(void)o;
 	if (l != NULL)
 		l->be->close(l);
-	if (o->redis != NULL)
-		redis_url_free(&o->url);
-	free(o->dir_buf);
-	free(o->cache_buf);
 }

@@ -11,8 +11,6 @@
  *   then, or on a token mismatch, is the lease reported lost;
  * - it never calls getaddrinfo(3), which has no deadline: it connects to
  *   the addresses keylock resolved before the fork;
- * - the memo temp key's name is built in a buffer sized, before the
- *   fork, for any digest, so a long KEY is never cut short;
  * - it never outlives keylock: EOF on the stop channel (also when keylock
  *   is SIGKILLed) ends it, and PR_SET_PDEATHSIG backs that up;
  * - keylock waits for it to exit before releasing, so no renewal ever
@@ -38,17 +36,15 @@
 
 #include "clock.h"
 #include "heartbeat.h"
-#include "redis_conn.h"
+#include "redis_int.h"
 
 #define HB_STOP_FD	3
 #define HB_LOST_FD	4
-#define HB_MEMO_MSG	65	/* 'M' and a 64-digit digest */
-#define HB_TMP_SEP	":tmp:"
 
-/* KEYS: lock [tmp].  ARGV: token, ttl_ms.  1 renewed, 0 not ours. */
+/* KEYS: lock [extra].  ARGV: token, ttl_ms.  1 renewed, 0 not ours. */
 static struct redis_script hb_renew_script = {
-	"local v = redis.call('GET', KEYS[1])\n"
-	"if not v or string.sub(v, 1, 32) ~= ARGV[1] then return 0 end\n"
+	RD_LUA_OURS
+	"if not ours then return 0 end\n"
 	"redis.call('PEXPIRE', KEYS[1], ARGV[2])\n"
 	"if KEYS[2] then redis.call('PEXPIRE', KEYS[2], ARGV[2]) end\n"
 	"return 1\n", ""
@@ -142,30 +138,6 @@ hb_child_setup(int stop_r, int lost_w, pid_t parent)
 			close(fd);
 }
 
-/*
- * Reads the stop channel: 1 to go on (a memo digest may have been
- * stored in digest), 0 to stop.
- */
-static int
-hb_read_stop(char digest[65])
-{
-	char msg[HB_MEMO_MSG];
-	ssize_t n;
-	size_t have = 0;
-
-	while (have < sizeof(msg)) {
-		n = read(HB_STOP_FD, msg + have, sizeof(msg) - have);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0 || msg[0] != 'M')
-			return 0;
-		have += (size_t)n;
-	}
-	memcpy(digest, msg + 1, 64);
-	digest[64] = '\0';
-	return 1;
-}
-
 /* Nonzero if the stop channel has something to say right now. */
 static int
 hb_stop_pending(int timeout)
@@ -184,7 +156,7 @@ hb_stop_pending(int timeout)
 /* One renewal: 1 renewed, 0 not ours, -1 failed (retry). */
 static int
 hb_renew(struct redis_conn *rc, const struct heartbeat_conf *c,
-    const char *tmpkey, int64_t deadline)
+    int64_t deadline)
 {
 	const char *argv[4];
 	char ttl[24];
@@ -196,12 +168,12 @@ hb_renew(struct redis_conn *rc, const struct heartbeat_conf *c,
 		return -1;
 	snprintf(ttl, sizeof(ttl), "%lld", (long long)c->ttl_ms);
 	argv[n++] = c->lock_key;
-	if (tmpkey[0] != '\0')
-		argv[n++] = tmpkey;
+	if (c->extra_key != NULL)
+		argv[n++] = c->extra_key;
 	argv[n++] = c->token;
 	argv[n++] = ttl;
-	r = redis_conn_eval(rc, &hb_renew_script, tmpkey[0] != '\0' ? 2 : 1,
-	    n, argv, NULL, deadline);
+	r = redis_conn_eval(rc, &hb_renew_script, n - 2, n, argv, NULL,
+	    deadline);
 	if (r == NULL)
 		return -1;
 	if (r->type == REDIS_REPLY_INTEGER)
@@ -210,24 +182,12 @@ hb_renew(struct redis_conn *rc, const struct heartbeat_conf *c,
 	return rv;
 }
 
-/* Names the memo temp key of digest in tmpkey (tmplen bytes, sized for
-   it by heartbeat_start()); no-op without a buffer. */
-static void
-hb_tmpkey(const struct heartbeat_conf *c, const char *digest, char *tmpkey,
-    size_t tmplen)
-{
-	if (tmpkey != NULL)
-		snprintf(tmpkey, tmplen, "%s%s" HB_TMP_SEP "%s", c->memo_prefix,
-		    digest, c->token);
-}
-
 /* The heartbeat loop; returns when the lease is lost or on stop. */
 static void __attribute__((noreturn))
-hb_loop(const struct heartbeat_conf *c, char *tmpkey, size_t tmplen)
+hb_loop(const struct heartbeat_conf *c)
 {
 	struct redis_conn rc;
 	struct redis_addr addr;
-	char digest[65], none[1] = "";
 	int64_t ttl = c->ttl_ms, valid, next, now, retry, cmdto;
 	int r;
 
@@ -245,25 +205,16 @@ hb_loop(const struct heartbeat_conf *c, char *tmpkey, size_t tmplen)
 	cmdto = c->connect_timeout_ms > 0 ? c->connect_timeout_ms : 2000;
 	valid = heartbeat_valid_until(c->valid_from, ttl);
 	next = c->valid_from + ttl / 3;
-	if (tmpkey == NULL)
-		tmpkey = none;
-	else if (c->memo_digest != NULL)
-		hb_tmpkey(c, c->memo_digest, tmpkey, tmplen);
 	for (;;) {
-		if (hb_stop_pending(hb_timeout(next < valid ? next : valid))) {
-			if (!hb_read_stop(digest))
-				_exit(0);
-			if (tmpkey != none)
-				hb_tmpkey(c, digest, tmpkey, tmplen);
-			continue;
-		}
+		if (hb_stop_pending(hb_timeout(next < valid ? next : valid)))
+			_exit(0);
 		now = heartbeat_clock_ms();
 		if (now >= valid)
 			break;
 		if (now < next)
 			continue;
 		/* Connection deadlines are monotonic: convert the budget. */
-		r = hb_renew(&rc, c, tmpkey, clock_mono_ms() +
+		r = hb_renew(&rc, c, clock_mono_ms() +
 		    (cmdto < valid - now ? cmdto : valid - now));
 		if (r == 0)
 			break;
@@ -281,43 +232,21 @@ hb_loop(const struct heartbeat_conf *c, char *tmpkey, size_t tmplen)
 	_exit(0);
 }
 
-/* Allocates the memo temp key buffer, sized for any digest; 0 or -1. */
-static int
-hb_tmpkey_alloc(const struct heartbeat_conf *c, char **tmpkey,
-    size_t *tmplen)
-{
-	*tmpkey = NULL;
-	*tmplen = 0;
-	if (c->memo_prefix == NULL)
-		return 0;
-	*tmplen = strlen(c->memo_prefix) + 64 + strlen(HB_TMP_SEP) +
-	    strlen(c->token) + 1;
-	if ((*tmpkey = calloc(1, *tmplen)) == NULL)
-		return -1;
-	return 0;
-}
-
 /* Forks the heartbeat; 0, or -1 with errno. */
 int
 heartbeat_start(struct heartbeat *hb, const struct heartbeat_conf *c)
 {
 	sigset_t all, old;
 	pid_t parent = getpid(), pid;
-	char *tmpkey = NULL;
-	size_t tmplen;
 	int sp[2] = { -1, -1 }, lp[2] = { -1, -1 }, error;
 
-	if (hb_tmpkey_alloc(c, &tmpkey, &tmplen) == -1)
-		goto fail;
-	/* A socket pair: the parent's memo message never raises SIGPIPE. */
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1 ||
-	    pipe2(lp, O_CLOEXEC) == -1)
+	if (pipe2(sp, O_CLOEXEC) == -1 || pipe2(lp, O_CLOEXEC) == -1)
 		goto fail;
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);
 	if ((pid = fork()) == 0) {
-		hb_child_setup(sp[1], lp[1], parent);
-		hb_loop(c, tmpkey, tmplen);
+		hb_child_setup(sp[0], lp[1], parent);
+		hb_loop(c);
 	}
 	error = errno;
 	sigprocmask(SIG_SETMASK, &old, NULL);
@@ -325,16 +254,14 @@ heartbeat_start(struct heartbeat *hb, const struct heartbeat_conf *c)
 		errno = error;
 		goto fail;
 	}
-	free(tmpkey);
-	close(sp[1]);
+	close(sp[0]);
 	close(lp[1]);
 	hb->pid = pid;
-	hb->stop_w = sp[0];
+	hb->stop_w = sp[1];
 	hb->lost_r = lp[0];
 	return 0;
 fail:
 	error = errno;
-	free(tmpkey);
 	if (sp[0] != -1) {
 		close(sp[0]);
 		close(sp[1]);
@@ -345,24 +272,6 @@ fail:
 	}
 	errno = error;
 	return -1;
-}
-
-/* Tells a running heartbeat to renew the memo temp key too; 0 or -1. */
-int
-heartbeat_memo(struct heartbeat *hb, const char *digest)
-{
-	char msg[HB_MEMO_MSG];
-
-	if (hb->stop_w == -1 || strlen(digest) != 64) {
-		errno = EINVAL;
-		return -1;
-	}
-	msg[0] = 'M';
-	memcpy(msg + 1, digest, 64);
-	if (send(hb->stop_w, msg, sizeof(msg), MSG_NOSIGNAL) !=
-	    (ssize_t)sizeof(msg))
-		return -1;
-	return 0;
 }
 
 /* Stops the heartbeat and waits for it; no renewal lands afterwards. */

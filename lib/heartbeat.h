@@ -4,9 +4,11 @@
  * It renews the lease every ttl/3 over its own connection with a
  * compare-and-PEXPIRE script, retries failures until the local validity
  * deadline, and reports a lost lease by writing one byte to the lost
- * pipe.  It stops, without releasing, when the stop pipe from keylock
- * reaches EOF or carries any byte other than a memo message, so it never
- * outlives keylock and never renews after being told to stop.  The
+ * pipe.  With the lease it renews one extra key named at its start (an
+ * output capture that must live as long as the lease).  It stops,
+ * without releasing, when the stop pipe from keylock reaches EOF or
+ * carries any byte, so it never outlives keylock and never renews after
+ * being told to stop.  The
  * validity deadline is kept on CLOCK_BOOTTIME, which, unlike
  * CLOCK_MONOTONIC, goes on counting while the machine is suspended: a
  * lease that expired during a suspend is known lost on resume.
@@ -26,10 +28,9 @@ struct heartbeat_conf {
 						   heartbeat never resolves */
 	int64_t			 connect_timeout_ms;
 	int64_t			 ttl_ms;
-	const char		*lock_key;	/* NS:{E}:lock */
-	const char		*memo_prefix;	/* NS:{E}:memo: */
-	const char		*token;		/* 32 hex digits */
-	const char		*memo_digest;	/* being produced, or NULL */
+	const char		*lock_key;
+	const char		*extra_key;	/* renewed too, or NULL */
+	const char		*token;		/* HOLDER_TOKEN_LEN digits */
 	int64_t			 valid_from;	/* heartbeat_clock_ms() send
 						   time of the acquire, or a
 						   safe earlier time */
@@ -50,8 +51,6 @@ int64_t	heartbeat_valid_until(int64_t from, int64_t ttl_ms);
 void	heartbeat_init(struct heartbeat *hb);
 /* Forks the heartbeat; 0, or -1 with errno. */
 int	heartbeat_start(struct heartbeat *hb, const struct heartbeat_conf *c);
-/* Tells a running heartbeat to renew the memo temp key too; 0 or -1. */
-int	heartbeat_memo(struct heartbeat *hb, const char *digest);
 /* Stops the heartbeat and waits for it; no renewal lands afterwards. */
 void	heartbeat_stop(struct heartbeat *hb);
 /* Closes lost_r (after heartbeat_stop()). */

@@ -1,15 +1,51 @@
 /*
- * lock: what every backend shares: the error record of a context.
+ * lock: what every backend shares: the table that finds a backend by
+ * URL scheme, the error record of a context, and lock states.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "lock.h"
 
-/* Records a printf-style reason and class in l, keeping errno; -1. */
+/* Every backend; the one without schemes serves calls without a URL. */
+static const struct lock_backend *const lock_backends[] = {
+	&lock_local_backend,
+	&lock_redis_backend,
+};
+
+/* Nonzero if url starts with "SCHEME:". */
+static int
+lock_scheme_is(const char *url, const char *scheme)
+{
+	size_t n = strlen(scheme);
+
+	return strncmp(url, scheme, n) == 0 && url[n] == ':';
+}
+
+const struct lock_backend *
+lock_backend_find(const char *url, char *err, size_t errlen)
+{
+	const char *const *s;
+	size_t i;
+
+	for (i = 0; i < sizeof(lock_backends) / sizeof(lock_backends[0]);
+	    i++) {
+		s = lock_backends[i]->schemes;
+		if (url == NULL && s[0] == NULL)
+			return lock_backends[i];
+		for (; url != NULL && *s != NULL; s++)
+			if (lock_scheme_is(url, *s))
+				return lock_backends[i];
+	}
+	snprintf(err, errlen, "bad Redis URL: expected redis:// or unix://");
+	return NULL;
+}
+
 int
 lock_seterr(struct lock *l, enum lock_errclass c, const char *fmt, ...)
 {
@@ -24,9 +60,27 @@ lock_seterr(struct lock *l, enum lock_errclass c, const char *fmt, ...)
 	return -1;
 }
 
-/* The last reason recorded in l, or "" if none. */
 const char *
 lock_error(const struct lock *l)
 {
 	return l->errmsg;
+}
+
+int
+lock_state_one(struct lock_state *st, const struct holder *h)
+{
+	memset(st, 0, sizeof(*st));
+	if ((st->holders = malloc(sizeof(*h))) == NULL)
+		return -1;
+	st->holders[0] = *h;
+	st->nholders = 1;
+	return 0;
+}
+
+void
+lock_state_free(struct lock_state *st)
+{
+	free(st->holders);
+	free(st->waiters);
+	memset(st, 0, sizeof(*st));
 }

@@ -1,10 +1,17 @@
 /*
  * lock: the backend interface.  A backend is one const table of function
- * pointers; "run", "status", "list", "release" and "forget" only ever talk
- * to a backend through it.  Every call takes the context returned by
- * lock_open(); a failed call leaves an error class and a one-line reason
- * in the context (lock_error()), and a context whose connection failed
- * refuses further calls.  Nothing here prints or exits.
+ * pointers, found by the scheme of the URL the user gave (no URL: the
+ * local backend); "run", "status", "list", "release" and "forget" only
+ * ever talk to a backend through it, and cmd/ names no backend.  Every
+ * call takes the context returned by open(); a failed call leaves an
+ * error class and a one-line reason in the context (lock_error()), and a
+ * context whose connection failed refuses further calls.  Nothing here
+ * prints or exits.
+ *
+ * The interface grows by data: a lock_request says what is wanted of a
+ * key (mode and count), and a lock_state lists who holds it and who
+ * waits, so new modes extend these structs rather than the calls.  The
+ * output cache is a second, optional table (memo.h) beside this one.
  */
 #ifndef KEYLOCK_LOCK_H
 #define KEYLOCK_LOCK_H
@@ -13,9 +20,8 @@
 #include <stdint.h>
 
 #include "holder.h"
-#include "memo.h"
 
-struct redis_url;
+struct memo_backend;
 
 /* Error classes, mapped to exit codes by cmd/. */
 enum lock_errclass {
@@ -34,15 +40,28 @@ enum lock_result {
 	LOCK_ERROR,		/* see lock_error() */
 };
 
+/* How a request shares its key with others. */
+enum lock_mode {
+	LOCK_EXCLUSIVE = 0,	/* one holder at a time */
+	LOCK_SHARED,		/* any number of shared holders */
+	LOCK_SLOTS,		/* up to count holders */
+};
+
+/* What a caller asks of a key. */
+struct lock_request {
+	const char	*key;
+	enum lock_mode	 mode;
+	unsigned int	 count;		/* LOCK_SLOTS: slots; else 1 */
+};
+
+/* Everything a backend may need to open; each takes what it uses. */
 struct lock_opts {
-	const char		*dir;		/* local: lock directory */
-	int			 dir_is_default; /* local: apply ownership checks */
-	const char		*cache_dir;	/* local: memo cache directory */
-	int			 cache_is_default;
-	const struct redis_url	*url;		/* redis */
-	const char		*ns;		/* redis: key namespace */
-	int64_t			 connect_timeout_ms;
-	int64_t			 ttl_ms;	/* redis: lease */
+	const char	*url;		/* NULL: the local backend */
+	int		 url_from_argv;	/* given on the command line */
+	const char	*dir;		/* local: lock directory, or NULL */
+	const char	*ns;		/* key namespace, or NULL */
+	int64_t		 connect_timeout_ms;
+	int64_t		 ttl_ms;	/* lease, where there is one */
 };
 
 /* How to wait in acquire(). */
@@ -55,53 +74,58 @@ struct lock_wait {
 	void		*arg;
 };
 
+/* Who holds a key and who waits for it, as status() and list() see it. */
+struct lock_state {
+	struct holder	*holders;	/* nholders of them */
+	size_t		 nholders;
+	struct holder	*waiters;	/* in queue order */
+	size_t		 nwaiters;
+};
+
+/* What a list() callback tells the walk. */
+enum lock_walk {
+	LOCK_WALK_NEXT = 0,
+	LOCK_WALK_STOP,
+};
+
 struct lock;
 
-/* Called by list(): key and its holder; return -1 to stop. */
-typedef int (*lock_list_cb)(void *arg, const char *key,
-    const struct holder *h);
-
+/* Called by list() for each held key. */
+typedef enum lock_walk (*lock_list_cb)(void *arg, const char *key,
+    const struct lock_state *st);
 
 struct lock_backend {
 	const char	*name;
-	/* Allocates a context; NULL only when out of memory. */
+	/* URL schemes ("redis" for "redis://..."), NULL-terminated; the
+	   backend with none serves the calls that give no URL. */
+	const char *const *schemes;
+	/* Allocates a context and takes the options it uses; NULL only
+	   when out of memory.  Options that cannot work (a bad URL) are
+	   recorded in the context, for connect() to report. */
 	struct lock	*(*open)(const struct lock_opts *);
 	/* Connects or prepares storage; 0 or -1. */
 	int		 (*connect)(struct lock *);
-	/* Takes key for self (filled with token and fence); lock_result. */
-	int		 (*acquire)(struct lock *, const char *key,
+	/* Takes the key of req for self (filled with token and fence);
+	   a lock_result. */
+	enum lock_result (*acquire)(struct lock *, const struct lock_request *,
 			    struct lock_wait *, struct holder *self);
-	/* Starts lease upkeep; returns an fd that turns readable when the
-	   lease is lost (-1 when the backend has no lease), or -2 on error. */
-	int		 (*keepalive)(struct lock *);
-	/* Releases the held key; 0, or -1 if it was no longer ours. */
+	/* Starts lease upkeep; 0 with *lostfd an fd that turns readable
+	   when the lease is lost (-1 when the backend has no lease), or
+	   -1 on error. */
+	int		 (*keepalive)(struct lock *, int *lostfd);
+	/* Releases the held key; 0, or -1 (ELOST: it was no longer ours). */
 	int		 (*release)(struct lock *);
-	/* 1 held (h filled), 0 free, -1 error.  Never takes the lock. */
+	/* Fills st (lock_state_free() it); 0 or -1.  Never takes a lock. */
 	int		 (*status)(struct lock *, const char *key,
-			    struct holder *h);
+			    struct lock_state *st);
 	/* Calls cb for every held key; 0 or -1. */
 	int		 (*list)(struct lock *, lock_list_cb cb, void *arg);
-	/* Deletes key's lock whoever holds it; 1 deleted, 0 none, -1. */
-	int		 (*force_release)(struct lock *, const char *key);
-
-	/* memo: 1 hit (copied to fd), 0 miss, -1 error (fd write errors
-	   leave errno EPIPE etc. with class LOCK_EINTERNAL). */
-	int		 (*memo_get)(struct lock *, const struct memo_id *,
-			    int64_t max_age_ms, int fd);
-	/* Starts capturing output for the held key; 0 or -1. */
-	int		 (*memo_begin)(struct lock *, const struct memo_id *);
-	/* Appends output; 0 or -1. */
-	int		 (*memo_append)(struct lock *, const void *, size_t);
-	/* Stores the capture for ttl_ms and releases the lock; 0, or -1
-	   (lock still held unless the lease was lost). */
-	int		 (*memo_commit)(struct lock *, int64_t ttl_ms);
-	/* Drops the capture; the lock stays held. */
-	void		 (*memo_abort)(struct lock *);
-	/* Drops every entry of key; number dropped, or -1. */
-	long		 (*memo_forget)(struct lock *, const char *key);
-	/* Calls cb for every fresh entry of key; 0 or -1. */
-	int		 (*memo_list)(struct lock *, const char *key,
-			    memo_list_cb cb, void *arg);
+	/* Deletes key's lock whoever holds it; 0 with *deleted 1 or 0
+	   (it was free), or -1. */
+	int		 (*force_release)(struct lock *, const char *key,
+			    int *deleted);
+	/* The output cache of this backend, or NULL if it has none. */
+	const struct memo_backend *memo;
 
 	void		 (*close)(struct lock *);
 };
@@ -111,16 +135,26 @@ struct lock {
 	const struct lock_backend *be;
 	enum lock_errclass	errclass;
 	char			errmsg[512];
+	char			warning[256];	/* for cmd/ to show, or "" */
 };
 
 extern const struct lock_backend lock_local_backend;
 extern const struct lock_backend lock_redis_backend;
 
-/* Records a printf-style reason and class in l; always returns -1. */
+/* The backend for url (NULL: the local one), or NULL with a reason in
+   err when no backend takes its scheme. */
+const struct lock_backend *lock_backend_find(const char *url, char *err,
+		    size_t errlen);
+/* Records a printf-style reason and class in l, keeping errno; always
+   returns -1. */
 int		 lock_seterr(struct lock *l, enum lock_errclass c,
 		    const char *fmt, ...)
 		    __attribute__((format(printf, 3, 4)));
 /* The last reason recorded in l, or "" if none. */
 const char	*lock_error(const struct lock *l);
+/* Makes st hold the one holder h (a copy); 0, or -1 when out of memory. */
+int		 lock_state_one(struct lock_state *st, const struct holder *h);
+/* Frees what st holds and empties it. */
+void		 lock_state_free(struct lock_state *st);
 
 #endif

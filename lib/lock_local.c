@@ -22,7 +22,8 @@
  * "status" and "list" never flock anything: they ask /proc/locks whether
  * the lock file's inode is locked.  Waiting is a blocking flock() in a
  * forked helper that shares our open file description, so the wait is in
- * the kernel and the parent can still poll() signals and a deadline.
+ * the kernel, and the helper's pipe is what the wait loop (wait.c)
+ * watches.
  */
 #include "config.h"
 
@@ -46,9 +47,10 @@
 
 #include "clock.h"
 #include "keyname.h"
-#include "lock.h"
-#include "memo.h"
+#include "local_int.h"
+#include "paths.h"
 #include "safedir.h"
+#include "wait.h"
 
 #define FENCE_LEN	21	/* "%020llu\n" */
 #define SLOT_LEN	384	/* the sealed holder record, NUL-padded */
@@ -57,41 +59,49 @@
 
 _Static_assert(SLOT_LEN >= HOLDER_SEALED_MAX, "holder slot too small");
 
-struct lock_local {
-	struct lock	 base;
-	char		*dir;
-	int		 dir_strict;
-	char		*cache_dir;
-	int		 cache_strict;
-	int		 dirfd;
-	int		 lockfd;	/* held lock, or -1 */
-	char		 name[KEYNAME_FILE_MAX + 1];
-	struct memo_file memo;
-};
-
 /* A locked inode as /proc/locks shows it. */
 struct locked {
 	unsigned int	maj, min;
 	unsigned long	ino;
 };
 
-static int	local_release(struct lock *);
+/* A wait for the lock file fd: first a try without blocking, then a
+   helper blocked in flock(2) on the same open file description. */
+struct local_waiter {
+	struct lock_local	*ll;
+	int			 fd;
+	pid_t			 pid;		/* the helper, or -1 */
+	int			 pipe_r;	/* its "locked" pipe, or -1 */
+	int			 locked;	/* the helper wrote to it */
+	struct holder		 h;
+};
 
-/* Allocates a local context from opts. */
+/* Allocates a local context; the lock directory is --dir, else
+   $KEYLOCK_DIR, else the private default (vetted as such). */
 static struct lock *
 local_open(const struct lock_opts *o)
 {
 	struct lock_local *ll;
+	const char *env = getenv("KEYLOCK_DIR");
 
 	if ((ll = calloc(1, sizeof(*ll))) == NULL)
 		return NULL;
 	ll->base.be = &lock_local_backend;
 	ll->dirfd = ll->lockfd = -1;
-	ll->dir = o->dir != NULL ? strdup(o->dir) : NULL;
-	ll->dir_strict = o->dir_is_default;
-	ll->cache_dir = o->cache_dir != NULL ? strdup(o->cache_dir) : NULL;
-	ll->cache_strict = o->cache_is_default;
 	memo_file_init(&ll->memo);
+	if (o->dir == NULL && env != NULL && *env != '\0')
+		ll->dir = strdup(env);
+	else if (o->dir == NULL) {
+		ll->dir = paths_lock_dir();
+		ll->dir_strict = 1;
+	} else
+		ll->dir = strdup(o->dir);
+	ll->cache_dir = paths_cache_dir();
+	ll->cache_strict = 1;
+	if (ll->dir == NULL) {
+		local_close(&ll->base);
+		return NULL;
+	}
 	return &ll->base;
 }
 
@@ -104,8 +114,9 @@ local_connect(struct lock *l)
 
 	if (ll->dirfd != -1)
 		return 0;
-	if (ll->dir == NULL)
-		return lock_seterr(l, LOCK_EINTERNAL, "no lock directory");
+	if (*ll->dir == '\0')
+		return lock_seterr(l, LOCK_EUSAGE, "no lock directory: use "
+		    "--dir");
 	ll->dirfd = safedir_open(ll->dir, ll->dir_strict, err, sizeof(err));
 	if (ll->dirfd == -1)
 		return lock_seterr(l, LOCK_EUSAGE, "%s", err);
@@ -189,128 +200,128 @@ local_write_holder(struct lock_local *ll, const char *key,
 	return fence;
 }
 
-/*
- * Blocks in flock() in a helper that shares fd's open file description,
- * while the parent polls the helper, w->sigfd and the deadlines.
- * Returns a lock_result.
- */
-static int
-local_wait(struct lock_local *ll, int fd, struct lock_wait *w)
+/* wait_ops: flock without blocking until the helper runs; then the
+   helper's word. */
+static enum wait_try
+local_try(void *arg, int64_t *retry_at)
 {
-	struct pollfd pfd[2];
-	struct holder h;
-	pid_t parent = getpid(), pid;
-	int p[2], rc = LOCK_ERROR, notified = w->notify == NULL;
-	int64_t until;
-	char c;
+	struct local_waiter *lw = arg;
 
+	*retry_at = CLOCK_FOREVER;
+	if (lw->locked)
+		return WAIT_TAKEN;
+	if (lw->pid != -1)
+		return WAIT_BUSY;
+	if (flock(lw->fd, LOCK_EX | LOCK_NB) == 0)
+		return WAIT_TAKEN;
+	if (errno == EWOULDBLOCK)
+		return WAIT_BUSY;
+	lock_seterr(&lw->ll->base, LOCK_EINTERNAL, "flock %s/%s: %s",
+	    lw->ll->dir, lw->ll->name, strerror(errno));
+	return WAIT_FAILED;
+}
+
+/* wait_ops: starts the helper that blocks in flock(2); its pipe. */
+static int
+local_watch(void *arg, int64_t *retry_at)
+{
+	struct local_waiter *lw = arg;
+	pid_t parent = getpid();
+	int p[2];
+
+	(void)retry_at;
+	if (lw->pid != -1)
+		return lw->pipe_r;
 	if (pipe2(p, O_CLOEXEC) == -1)
-		return lock_seterr(&ll->base, LOCK_EINTERNAL, "pipe: %s",
-		    strerror(errno)), LOCK_ERROR;
-	if ((pid = fork()) == -1) {
-		lock_seterr(&ll->base, LOCK_EINTERNAL, "fork: %s",
-		    strerror(errno));
-		goto out;
+		return lock_seterr(&lw->ll->base, LOCK_EINTERNAL, "pipe: %s",
+		    strerror(errno)), -2;
+	if ((lw->pid = fork()) == -1) {
+		close(p[0]);
+		close(p[1]);
+		return lock_seterr(&lw->ll->base, LOCK_EINTERNAL, "fork: %s",
+		    strerror(errno)), -2;
 	}
-	if (pid == 0) {
+	if (lw->pid == 0) {
 		/* Never outlive the waiter: an orphan would lock for no one. */
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != parent)
 			_exit(1);
 		close(p[0]);
-		while (flock(fd, LOCK_EX) == -1)
+		while (flock(lw->fd, LOCK_EX) == -1)
 			if (errno != EINTR)
 				_exit(1);
-		c = 'L';
-		(void)!write(p[1], &c, 1);
+		(void)!write(p[1], "L", 1);
 		_exit(0);
 	}
 	close(p[1]);
-	p[1] = -1;
-	pfd[0].fd = p[0];
-	pfd[0].events = POLLIN;
-	pfd[1].fd = w->sigfd;
-	pfd[1].events = POLLIN;
-	for (;;) {
-		until = w->deadline;
-		if (!notified && w->notify_after < until)
-			until = w->notify_after;
-		switch (poll(pfd, w->sigfd >= 0 ? 2 : 1,
-		    clock_poll_timeout(until))) {
-		case -1:
-			if (errno == EINTR)
-				continue;
-			lock_seterr(&ll->base, LOCK_EINTERNAL, "poll: %s",
-			    strerror(errno));
-			goto stop;
-		case 0:
-			if (!notified && clock_mono_ms() >= w->notify_after) {
-				notified = 1;
-				w->notify(w->arg, local_read_holder(ll,
-				    ll->name, &h) == 0 ? &h : NULL);
-				continue;
-			}
-			if (clock_mono_ms() < w->deadline)
-				continue;
-			rc = LOCK_BUSY;
-			goto stop;
-		}
-		if (pfd[1].revents != 0) {
-			rc = LOCK_INTERRUPTED;
-			goto stop;
-		}
-		if (read(p[0], &c, 1) == 1) {
-			rc = LOCK_ACQUIRED;
-			waitpid(pid, NULL, 0);
-			goto out;
-		}
-		lock_seterr(&ll->base, LOCK_EINTERNAL, "flock: waiting "
-		    "helper failed");
-		goto stop;
-	}
-stop:
-	/* The helper may have locked just now: the caller closes fd. */
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-out:
-	close(p[0]);
-	if (p[1] != -1)
-		close(p[1]);
-	return rc;
+	return lw->pipe_r = p[0];
 }
 
-/* Takes key for self; a lock_result. */
+/* wait_ops: the helper has the lock, or it failed. */
 static int
-local_acquire(struct lock *l, const char *key, struct lock_wait *w,
-    struct holder *self)
+local_woken(void *arg)
+{
+	struct local_waiter *lw = arg;
+	char c;
+
+	if (read(lw->pipe_r, &c, 1) == 1) {
+		lw->locked = 1;
+		waitpid(lw->pid, NULL, 0);
+		lw->pid = -1;
+		return 0;
+	}
+	return lock_seterr(&lw->ll->base, LOCK_EINTERNAL, "flock: waiting "
+	    "helper failed");
+}
+
+/* wait_ops: the holder's record, if there is a whole one. */
+static const struct holder *
+local_waited_for(void *arg)
+{
+	struct local_waiter *lw = arg;
+
+	return local_read_holder(lw->ll, lw->ll->name, &lw->h) == 0 ?
+	    &lw->h : NULL;
+}
+
+static const struct wait_ops local_wait_ops = {
+	local_try, local_watch, local_woken, local_waited_for
+};
+
+/* Takes the key of req for self; a lock_result. */
+static enum lock_result
+local_acquire(struct lock *l, const struct lock_request *req,
+    struct lock_wait *w, struct holder *self)
 {
 	struct lock_local *ll = (struct lock_local *)l;
-	int fd, rc;
+	struct local_waiter lw = { .ll = ll, .fd = -1, .pid = -1,
+	    .pipe_r = -1 };
+	enum lock_result rc;
 
-	if (keyname_file(key, ll->name, sizeof(ll->name)) == -1)
+	if (req->mode != LOCK_EXCLUSIVE)
+		return lock_seterr(l, LOCK_EUSAGE, "only exclusive locks are "
+		    "supported"), LOCK_ERROR;
+	if (keyname_file(req->key, ll->name, sizeof(ll->name)) == -1)
 		return lock_seterr(l, LOCK_EUSAGE, "empty key"), LOCK_ERROR;
-	fd = openat(ll->dirfd, ll->name, O_RDWR | O_CREAT | O_NOFOLLOW |
+	lw.fd = openat(ll->dirfd, ll->name, O_RDWR | O_CREAT | O_NOFOLLOW |
 	    O_CLOEXEC, 0600);
-	if (fd == -1)
+	if (lw.fd == -1)
 		return lock_seterr(l, LOCK_EUNAVAIL, "%s/%s: %s", ll->dir,
 		    ll->name, strerror(errno)), LOCK_ERROR;
-	rc = LOCK_ACQUIRED;
-	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
-		if (errno != EWOULDBLOCK) {
-			rc = LOCK_ERROR;
-			lock_seterr(l, LOCK_EINTERNAL, "flock %s/%s: %s",
-			    ll->dir, ll->name, strerror(errno));
-		} else if (w->deadline <= clock_mono_ms())
-			rc = LOCK_BUSY;
-		else
-			rc = local_wait(ll, fd, w);
+	rc = wait_for(l, w, &local_wait_ops, &lw);
+	if (lw.pid != -1) {
+		/* The helper may have locked just now: fd is closed below. */
+		kill(lw.pid, SIGKILL);
+		waitpid(lw.pid, NULL, 0);
 	}
+	if (lw.pipe_r != -1)
+		close(lw.pipe_r);
 	if (rc != LOCK_ACQUIRED) {
-		close(fd);
+		close(lw.fd);
 		return rc;
 	}
-	ll->lockfd = fd;
-	if (local_write_holder(ll, key, self) == 0) {
+	ll->lockfd = lw.fd;
+	if (local_write_holder(ll, req->key, self) == 0) {
 		lock_seterr(l, LOCK_EINTERNAL, "%s/%s: cannot update the "
 		    "fence: %s", ll->dir, ll->name, strerror(errno));
 		local_release(l);
@@ -321,14 +332,15 @@ local_acquire(struct lock *l, const char *key, struct lock_wait *w,
 
 /* The local backend has no lease to keep alive. */
 static int
-local_keepalive(struct lock *l)
+local_keepalive(struct lock *l, int *lostfd)
 {
 	(void)l;
-	return -1;
+	*lostfd = -1;
+	return 0;
 }
 
 /* Clears the holder record and unlocks; 0. */
-static int
+int
 local_release(struct lock *l)
 {
 	struct lock_local *ll = (struct lock_local *)l;
@@ -410,15 +422,17 @@ local_holder_or_unknown(struct lock_local *ll, const char *name,
 	h->ttl_ms = -1;
 }
 
-/* 1 held (h filled), 0 free, -1 error; never takes the lock. */
+/* Fills st with key's holder, if it is held; never takes the lock. */
 static int
-local_status(struct lock *l, const char *key, struct holder *h)
+local_status(struct lock *l, const char *key, struct lock_state *st)
 {
 	struct lock_local *ll = (struct lock_local *)l;
 	struct locked *v = NULL;
+	struct holder h;
 	char name[KEYNAME_FILE_MAX + 1];
 	int n, held;
 
+	memset(st, 0, sizeof(*st));
 	if (keyname_file(key, name, sizeof(name)) == -1)
 		return lock_seterr(l, LOCK_EUSAGE, "empty key");
 	if ((n = local_locked(&v)) == -1)
@@ -426,9 +440,12 @@ local_status(struct lock *l, const char *key, struct holder *h)
 		    strerror(errno));
 	held = local_is_locked(ll, name, v, n);
 	free(v);
-	if (held)
-		local_holder_or_unknown(ll, name, h);
-	return held;
+	if (!held)
+		return 0;
+	local_holder_or_unknown(ll, name, &h);
+	if (lock_state_one(st, &h) == -1)
+		return lock_seterr(l, LOCK_EINTERNAL, "out of memory");
+	return 0;
 }
 
 /* The key of lock file name: decoded, or read from the file. */
@@ -466,11 +483,13 @@ local_list(struct lock *l, lock_list_cb cb, void *arg)
 {
 	struct lock_local *ll = (struct lock_local *)l;
 	struct locked *v = NULL;
+	struct lock_state st;
 	struct holder h;
 	struct dirent *de;
 	DIR *d;
 	char *key;
-	int n, dfd, rc = 0;
+	enum lock_walk next = LOCK_WALK_NEXT;
+	int n, dfd;
 
 	if ((n = local_locked(&v)) == -1)
 		return lock_seterr(l, LOCK_EINTERNAL, "/proc/locks: %s",
@@ -481,15 +500,15 @@ local_list(struct lock *l, lock_list_cb cb, void *arg)
 		    strerror(errno));
 	}
 	rewinddir(d);
-	while (rc == 0 && (de = readdir(d)) != NULL) {
+	while (next == LOCK_WALK_NEXT && (de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.' ||
 		    !local_is_locked(ll, de->d_name, v, n))
 			continue;
 		if ((key = local_key_of(ll, de->d_name)) == NULL)
 			continue;
 		local_holder_or_unknown(ll, de->d_name, &h);
-		if (cb(arg, key, &h) == -1)
-			rc = -1;
+		st = (struct lock_state){ .holders = &h, .nholders = 1 };
+		next = cb(arg, key, &st);
 		free(key);
 	}
 	closedir(d);
@@ -499,126 +518,24 @@ local_list(struct lock *l, lock_list_cb cb, void *arg)
 
 /* A flock held by another process cannot be broken from outside. */
 static int
-local_force_release(struct lock *l, const char *key)
+local_force_release(struct lock *l, const char *key, int *deleted)
 {
-	struct holder h;
+	struct lock_state st;
+	long pid = 0;
 
-	if (local_status(l, key, &h) == 1 && h.pid > 0)
+	*deleted = 0;
+	if (local_status(l, key, &st) == 0 && st.nholders > 0)
+		pid = st.holders[0].pid;
+	lock_state_free(&st);
+	if (pid > 0)
 		return lock_seterr(l, LOCK_EUSAGE, "a local lock cannot be "
-		    "released by force; stop its holder (pid %ld)", h.pid);
+		    "released by force; stop its holder (pid %ld)", pid);
 	return lock_seterr(l, LOCK_EUSAGE, "a local lock cannot be released "
 	    "by force; it ends with its holder");
 }
 
-/* Opens the memo cache for key, creating it when create is set; 0, 1
-   when it has none (create unset), or -1. */
-static int
-local_memo_open(struct lock_local *ll, const char *key, int create)
-{
-	char err[512];
-	int rc;
-
-	if (ll->cache_dir == NULL)
-		return lock_seterr(&ll->base, LOCK_EINTERNAL, "no cache "
-		    "directory");
-	rc = memo_file_open(&ll->memo, ll->cache_dir, ll->cache_strict, key,
-	    create, err, sizeof(err));
-	if (rc == -1)
-		return lock_seterr(&ll->base, LOCK_EUSAGE, "%s", err);
-	return rc;
-}
-
-/* 1 hit (copied to fd), 0 miss, -1 error. */
-static int
-local_memo_get(struct lock *l, const struct memo_id *id, int64_t max_age,
-    int fd)
-{
-	struct lock_local *ll = (struct lock_local *)l;
-	int rc;
-
-	if ((rc = local_memo_open(ll, id->key, 0)) != 0)
-		return rc == 1 ? 0 : -1;
-	if ((rc = memo_file_get(&ll->memo, id, max_age, fd)) == -1)
-		return lock_seterr(l, LOCK_EINTERNAL, "cannot print the cached "
-		    "result: %s", strerror(errno));
-	return rc;
-}
-
-/* Starts a capture for id; 0 or -1. */
-static int
-local_memo_begin(struct lock *l, const struct memo_id *id)
-{
-	struct lock_local *ll = (struct lock_local *)l;
-
-	if (local_memo_open(ll, id->key, 1) == -1)
-		return -1;
-	if (memo_file_begin(&ll->memo, id) == -1)
-		return lock_seterr(l, LOCK_EINTERNAL, "cache: %s",
-		    strerror(errno));
-	return 0;
-}
-
-/* Appends captured output; 0 or -1. */
-static int
-local_memo_append(struct lock *l, const void *buf, size_t len)
-{
-	struct lock_local *ll = (struct lock_local *)l;
-
-	if (memo_file_append(&ll->memo, buf, len) == -1)
-		return lock_seterr(l, LOCK_EINTERNAL, "cache: %s",
-		    strerror(errno));
-	return 0;
-}
-
-/* Publishes the capture, then releases the lock; 0 or -1. */
-static int
-local_memo_commit(struct lock *l, int64_t ttl_ms)
-{
-	struct lock_local *ll = (struct lock_local *)l;
-
-	if (memo_file_commit(&ll->memo, ttl_ms) == -1)
-		return lock_seterr(l, LOCK_EINTERNAL, "cache: %s",
-		    strerror(errno));
-	return local_release(l);
-}
-
-/* Drops the capture. */
-static void
-local_memo_abort(struct lock *l)
-{
-	memo_file_abort(&((struct lock_local *)l)->memo);
-}
-
-/* Drops every cached entry of key; how many, or -1. */
-static long
-local_memo_forget(struct lock *l, const char *key)
-{
-	struct lock_local *ll = (struct lock_local *)l;
-	long n;
-	int rc;
-
-	if ((rc = local_memo_open(ll, key, 0)) != 0)
-		return rc == 1 ? 0 : -1;
-	if ((n = memo_file_forget(&ll->memo)) == -1)
-		return lock_seterr(l, LOCK_EINTERNAL, "cache: %s",
-		    strerror(errno));
-	return n;
-}
-
-/* Calls cb for every fresh cached entry of key; 0 or -1. */
-static int
-local_memo_list(struct lock *l, const char *key, memo_list_cb cb, void *arg)
-{
-	struct lock_local *ll = (struct lock_local *)l;
-	int rc;
-
-	if ((rc = local_memo_open(ll, key, 0)) != 0)
-		return rc == 1 ? 0 : -1;
-	return memo_file_list(&ll->memo, cb, arg);
-}
-
 /* Frees the context; a held lock is released by the close. */
-static void
+void
 local_close(struct lock *l)
 {
 	struct lock_local *ll = (struct lock_local *)l;
@@ -635,8 +552,11 @@ local_close(struct lock *l)
 	free(ll);
 }
 
+static const char *const local_schemes[] = { NULL };
+
 const struct lock_backend lock_local_backend = {
 	.name = "local",
+	.schemes = local_schemes,
 	.open = local_open,
 	.connect = local_connect,
 	.acquire = local_acquire,
@@ -645,12 +565,6 @@ const struct lock_backend lock_local_backend = {
 	.status = local_status,
 	.list = local_list,
 	.force_release = local_force_release,
-	.memo_get = local_memo_get,
-	.memo_begin = local_memo_begin,
-	.memo_append = local_memo_append,
-	.memo_commit = local_memo_commit,
-	.memo_abort = local_memo_abort,
-	.memo_forget = local_memo_forget,
-	.memo_list = local_memo_list,
+	.memo = &local_memo,
 	.close = local_close,
 };

@@ -1,14 +1,13 @@
 /*
- * memo: identity of a cached result, and the local cache directory.
+ * memo: the identity of a cached result, and the interface of an output
+ * cache, which a lock backend may offer beside its locks (lock.h).
  *
  * The identity digest is SHA-256 over a versioned, length-prefixed
- * encoding of KEY and argv (lengths as 8-byte big-endian), so every
- * machine computes the same name and no two argv lists collide.
+ * encoding of KEY and argv, so every machine computes the same name and
+ * no two argv lists collide.
  *
- * Local entries live in CACHE/N/DIGEST (N = keyname_file(KEY)): a fixed
- * header line, then the output byte for byte.  An entry is written to
- * CACHE/N/.DIGEST~PID and renamed into place, so a reader never sees a
- * partial entry.
+ * A store's calls take the lock context of its backend: capturing needs
+ * the key held, and a store may commit and release in one step.
  */
 #ifndef KEYLOCK_MEMO_H
 #define KEYLOCK_MEMO_H
@@ -16,56 +15,50 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "digest.h"
+#include "lock.h"
+
 struct memo_id {
 	const char	*key;
-	char		 digest[65];	/* lower-case hex */
+	char		 digest[DIGEST_HEX_LEN + 1];
 };
 
 /* A cached entry as status shows it. */
 struct memo_info {
-	char		digest[65];
+	char		digest[DIGEST_HEX_LEN + 1];
 	int64_t		age_ms;
 	int64_t		ttl_ms;		/* left; -1 if unknown */
 	uint64_t	size;
 };
-typedef int (*memo_list_cb)(void *arg, const struct memo_info *mi);
 
-/* The local cache of one key. */
-struct memo_file {
-	int		 keydirfd;	/* CACHE/N, or -1 */
-	int		 tmpfd;		/* entry being written, or -1 */
-	char		 tmpname[128];
-	char		 digest[65];
-	uint64_t	 size;
+/* Called by list() for each entry. */
+typedef enum lock_walk (*memo_list_cb)(void *arg,
+    const struct memo_info *mi);
+
+struct memo_backend {
+	/* Copies a fresh entry to fd: 1 hit, 0 miss, -1 error (a failed
+	   write to fd keeps its errno, EPIPE etc., class EINTERNAL). */
+	int	(*get)(struct lock *, const struct memo_id *,
+		    int64_t max_age_ms, int fd);
+	/* Starts capturing output for the held key; 0 or -1 (ELOST when
+	   the lock is no longer ours). */
+	int	(*begin)(struct lock *, const struct memo_id *);
+	/* Appends output; 0 or -1. */
+	int	(*append)(struct lock *, const void *, size_t);
+	/* Stores the capture for ttl_ms and releases the lock; 0, or -1
+	   (lock still held unless the lease was lost: ELOST). */
+	int	(*commit)(struct lock *, int64_t ttl_ms);
+	/* Drops the capture; the lock stays held. */
+	void	(*abort)(struct lock *);
+	/* Drops every entry of key; number dropped, or -1. */
+	long	(*forget)(struct lock *, const char *key);
+	/* Calls cb for every fresh entry of key; 0 or -1. */
+	int	(*list)(struct lock *, const char *key, memo_list_cb cb,
+		    void *arg);
 };
 
 /* Computes the identity of key and the NULL-terminated argv. */
 void	memo_id_init(struct memo_id *id, const char *key,
 	    char *const argv[]);
-
-/* Sets up an unopened cache. */
-void	memo_file_init(struct memo_file *mf);
-/* Opens (vetting when strict) the cache of key, creating its directory
-   when create is set; 0, 1 when it has none and create is not set, or -1
-   with a reason in err. */
-int	memo_file_open(struct memo_file *mf, const char *cachedir, int strict,
-	    const char *key, int create, char *err, size_t errlen);
-/* Copies a fresh entry to fd: 1 hit, 0 miss, -1 error (errno). */
-int	memo_file_get(struct memo_file *mf, const struct memo_id *id,
-	    int64_t max_age_ms, int fd);
-/* Starts a new entry for id; 0 or -1 (errno). */
-int	memo_file_begin(struct memo_file *mf, const struct memo_id *id);
-/* Appends to the entry; 0 or -1 (errno). */
-int	memo_file_append(struct memo_file *mf, const void *buf, size_t len);
-/* Stamps and renames the entry into place; 0 or -1 (errno). */
-int	memo_file_commit(struct memo_file *mf, int64_t ttl_ms);
-/* Drops the entry being written. */
-void	memo_file_abort(struct memo_file *mf);
-/* Removes every entry of the key; how many, or -1 (errno). */
-long	memo_file_forget(struct memo_file *mf);
-/* Calls cb for every fresh entry; 0 or -1. */
-int	memo_file_list(struct memo_file *mf, memo_list_cb cb, void *arg);
-/* Closes what is open, dropping an unfinished entry. */
-void	memo_file_close(struct memo_file *mf);
 
 #endif

@@ -1,0 +1,346 @@
+/*
+ * memo_file: the local cache directory (memo_file.h).
+ *
+ * An entry file is a 68-byte header, "KLM1 CREATED_MS TTL_MS SIZE\n" with
+ * each number 20 digits wide, then SIZE bytes of output.  The header is
+ * written last, just before the rename, so CREATED is when the result was
+ * stored, not when the run began.  Readers check SIZE against the file,
+ * so even a truncated file (disk full) is never served.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+
+#include "clock.h"
+#include "digest.h"
+#include "fdio.h"
+#include "keyname.h"
+#include "memo_file.h"
+#include "safedir.h"
+
+#define MEMO_HDR_LEN	68
+
+/* Sets up an unopened cache. */
+void
+memo_file_init(struct memo_file *mf)
+{
+	memset(mf, 0, sizeof(*mf));
+	mf->keydirfd = mf->tmpfd = -1;
+}
+
+/* Opens the cache of key; 0, 1 if it has none (create unset), or -1. */
+int
+memo_file_open(struct memo_file *mf, const char *cachedir, int strict,
+    const char *key, int create, char *err, size_t errlen)
+{
+	char name[KEYNAME_FILE_MAX + 1];
+	int dfd;
+
+	if (mf->keydirfd != -1)
+		return 0;
+	if (keyname_file(key, name, sizeof(name)) == -1) {
+		snprintf(err, errlen, "empty key");
+		return -1;
+	}
+	if ((dfd = safedir_open(cachedir, strict, err, errlen)) == -1)
+		return -1;
+	if (create && mkdirat(dfd, name, 0700) == -1 && errno != EEXIST)
+		goto fail;
+	mf->keydirfd = openat(dfd, name, O_RDONLY | O_DIRECTORY |
+	    O_NOFOLLOW | O_CLOEXEC);
+	if (mf->keydirfd == -1 && !create && errno == ENOENT) {
+		close(dfd);
+		return 1;
+	}
+	if (mf->keydirfd == -1)
+		goto fail;
+	close(dfd);
+	return 0;
+fail:
+	snprintf(err, errlen, "%s/%s: %s", cachedir, name, strerror(errno));
+	close(dfd);
+	return -1;
+}
+
+/* Parses an entry header; 0, or -1 if it is not one. */
+static int
+parse_header(const char *hdr, int64_t *created, int64_t *ttl, uint64_t *size)
+{
+	long long c, t;
+	unsigned long long s;
+	int end = 0;
+
+	if (sscanf(hdr, "KLM1 %20lld %20lld %20llu%n", &c, &t, &s, &end) != 3 ||
+	    end != MEMO_HDR_LEN - 1 || hdr[end] != '\n')
+		return -1;
+	*created = c;
+	*ttl = t;
+	*size = s;
+	return 0;
+}
+
+/* Opens entry name and reads its header; fd, or -1 if absent or bad. */
+static int
+open_entry(struct memo_file *mf, const char *name, int64_t *created,
+    int64_t *ttl, uint64_t *size)
+{
+	char hdr[MEMO_HDR_LEN + 1];
+	struct stat st;
+	int fd;
+
+	fd = openat(mf->keydirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1)
+		return -1;
+	if (read(fd, hdr, MEMO_HDR_LEN) != MEMO_HDR_LEN)
+		goto bad;
+	hdr[MEMO_HDR_LEN] = '\0';
+	if (parse_header(hdr, created, ttl, size) == -1 ||
+	    fstat(fd, &st) == -1 ||
+	    (uint64_t)st.st_size != MEMO_HDR_LEN + *size)
+		goto bad;
+	return fd;
+bad:
+	close(fd);
+	return -1;
+}
+
+/* Copies len bytes from in (at its offset) to out; 0 or -1 (errno). */
+static int
+copy_out(int in, int out, uint64_t len)
+{
+	struct pollfd pfd;
+	char buf[65536];
+	ssize_t n;
+
+	while (len > 0) {
+		n = sendfile(out, in, NULL, len > 1 << 30 ? 1 << 30 : len);
+		if (n == -1 && errno == EAGAIN) {
+			/* A non-blocking stdout we were handed. */
+			pfd.fd = out;
+			pfd.events = POLLOUT;
+			(void)poll(&pfd, 1, -1);
+			continue;
+		}
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EINVAL || errno == ENOSYS)) {
+			/* Not every output takes sendfile(2). */
+			n = read(in, buf, len < sizeof(buf) ? len : sizeof(buf));
+			if (n > 0 && fdio_write_all(out, buf, (size_t)n) == -1)
+				return -1;
+		}
+		if (n == 0)
+			errno = EIO;
+		if (n <= 0)
+			return -1;
+		len -= (uint64_t)n;
+	}
+	return 0;
+}
+
+/* Copies a fresh entry to fd: 1 hit, 0 miss, -1 error (errno). */
+int
+memo_file_get(struct memo_file *mf, const struct memo_id *id,
+    int64_t max_age_ms, int fd)
+{
+	int64_t created, ttl, age;
+	uint64_t size;
+	int in, rc;
+
+	if ((in = open_entry(mf, id->digest, &created, &ttl, &size)) == -1)
+		return 0;
+	age = clock_wall_ms() - created;
+	/* Stamped in the future: the clock stepped back; trust nothing. */
+	if (age < 0 || age >= max_age_ms || age >= ttl) {
+		close(in);
+		return 0;
+	}
+	rc = copy_out(in, fd, size) == 0 ? 1 : -1;
+	close(in);
+	return rc;
+}
+
+static int	each_entry(struct memo_file *, int, enum lock_walk (*)(
+		    struct memo_file *, const char *, void *), void *);
+static enum lock_walk sweep_one(struct memo_file *, const char *, void *);
+
+/* Starts a new entry for id; 0 or -1 (errno). */
+int
+memo_file_begin(struct memo_file *mf, const struct memo_id *id)
+{
+	static const char blank[MEMO_HDR_LEN];
+
+	memo_file_abort(mf);
+	strcpy(mf->digest, id->digest);
+	snprintf(mf->tmpname, sizeof(mf->tmpname), ".%s~%ld", id->digest,
+	    (long)getpid());
+	mf->size = 0;
+	mf->tmpfd = openat(mf->keydirfd, mf->tmpname, O_WRONLY | O_CREAT |
+	    O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (mf->tmpfd == -1)
+		return -1;
+	/* We hold the key's lock: any other temp is a killed writer's. */
+	(void)each_entry(mf, 1, sweep_one, NULL);
+	/* Room for the header, written at commit. */
+	if (write(mf->tmpfd, blank, sizeof(blank)) != sizeof(blank)) {
+		memo_file_abort(mf);
+		return -1;
+	}
+	return 0;
+}
+
+/* Appends to the entry; 0 or -1 (errno). */
+int
+memo_file_append(struct memo_file *mf, const void *buf, size_t len)
+{
+	if (fdio_write_all(mf->tmpfd, buf, len) == -1)
+		return -1;
+	mf->size += len;
+	return 0;
+}
+
+/* Stamps the header and renames the entry into place; 0 or -1. */
+int
+memo_file_commit(struct memo_file *mf, int64_t ttl_ms)
+{
+	char hdr[MEMO_HDR_LEN + 1];
+	int rc = -1, saved;
+
+	snprintf(hdr, sizeof(hdr), "KLM1 %020lld %020lld %020llu\n",
+	    (long long)clock_wall_ms(), (long long)ttl_ms,
+	    (unsigned long long)mf->size);
+	if (pwrite(mf->tmpfd, hdr, MEMO_HDR_LEN, 0) == MEMO_HDR_LEN &&
+	    renameat(mf->keydirfd, mf->tmpname, mf->keydirfd,
+	    mf->digest) == 0)
+		rc = 0;
+	saved = errno;
+	close(mf->tmpfd);
+	mf->tmpfd = -1;
+	if (rc == -1)
+		unlinkat(mf->keydirfd, mf->tmpname, 0);
+	errno = saved;
+	return rc;
+}
+
+/* Drops the entry being written. */
+void
+memo_file_abort(struct memo_file *mf)
+{
+	if (mf->tmpfd == -1)
+		return;
+	close(mf->tmpfd);
+	mf->tmpfd = -1;
+	unlinkat(mf->keydirfd, mf->tmpname, 0);
+}
+
+/* Calls fn(mf, name, arg) for every finished entry, and with temps set
+   for every entry being written (".DIGEST~PID") too, until fn says
+   stop; 0 or -1 (errno). */
+static int
+each_entry(struct memo_file *mf, int temps, enum lock_walk (*fn)(
+    struct memo_file *, const char *, void *), void *arg)
+{
+	struct dirent *de;
+	DIR *d;
+	enum lock_walk next = LOCK_WALK_NEXT;
+	int dfd;
+
+	if ((dfd = dup(mf->keydirfd)) == -1)
+		return -1;
+	if ((d = fdopendir(dfd)) == NULL) {
+		close(dfd);
+		return -1;
+	}
+	rewinddir(d);
+	while (next == LOCK_WALK_NEXT && (de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.' ||
+		    (temps && strchr(de->d_name, '~') != NULL))
+			next = fn(mf, de->d_name, arg);
+	closedir(d);
+	return 0;
+}
+
+/* Unlinks one entry and counts it (a temp is not a result). */
+static enum lock_walk
+forget_one(struct memo_file *mf, const char *name, void *arg)
+{
+	if (unlinkat(mf->keydirfd, name, 0) == 0 && name[0] != '.')
+		(*(long *)arg)++;
+	return LOCK_WALK_NEXT;
+}
+
+/* Unlinks a temp a killed writer left (not the one being written). */
+static enum lock_walk
+sweep_one(struct memo_file *mf, const char *name, void *arg)
+{
+	(void)arg;
+	if (name[0] == '.' && strcmp(name, mf->tmpname) != 0)
+		unlinkat(mf->keydirfd, name, 0);
+	return LOCK_WALK_NEXT;
+}
+
+/* Removes every entry of the key; how many, or -1 (errno). */
+long
+memo_file_forget(struct memo_file *mf)
+{
+	long n = 0;
+
+	if (each_entry(mf, 1, forget_one, &n) == -1)
+		return -1;
+	return n;
+}
+
+struct list_arg {
+	memo_list_cb	 cb;
+	void		*arg;
+};
+
+/* Reports one fresh entry to the list callback. */
+static enum lock_walk
+list_one(struct memo_file *mf, const char *name, void *arg)
+{
+	struct list_arg *la = arg;
+	struct memo_info mi;
+	int64_t created, ttl;
+	int fd;
+
+	if ((fd = open_entry(mf, name, &created, &ttl, &mi.size)) == -1)
+		return LOCK_WALK_NEXT;
+	close(fd);
+	mi.age_ms = clock_wall_ms() - created;
+	mi.ttl_ms = ttl - mi.age_ms;
+	if (mi.age_ms < 0 || mi.ttl_ms <= 0)
+		return LOCK_WALK_NEXT;
+	if (strlen(name) >= sizeof(mi.digest))
+		return LOCK_WALK_NEXT;
+	strcpy(mi.digest, name);
+	return la->cb(la->arg, &mi);
+}
+
+/* Calls cb for every fresh entry; 0 or -1. */
+int
+memo_file_list(struct memo_file *mf, memo_list_cb cb, void *arg)
+{
+	struct list_arg la = { cb, arg };
+
+	return each_entry(mf, 0, list_one, &la);
+}
+
+/* Closes what is open, dropping an unfinished entry. */
+void
+memo_file_close(struct memo_file *mf)
+{
+	memo_file_abort(mf);
+	if (mf->keydirfd != -1)
+		close(mf->keydirfd);
+	mf->keydirfd = -1;
+}

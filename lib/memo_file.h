@@ -1,0 +1,53 @@
+/*
+ * memo_file: the local cache directory of the output cache.
+ *
+ * Entries of KEY live in CACHE/N/DIGEST (N = keyname_file(KEY)): a fixed
+ * header line, then the output byte for byte.  An entry is written to
+ * CACHE/N/.DIGEST~PID and renamed into place, so a reader never sees a
+ * partial entry.  An entry stamped in the future (the clock stepped
+ * back) is a miss.
+ */
+#ifndef KEYLOCK_MEMO_FILE_H
+#define KEYLOCK_MEMO_FILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "memo.h"
+
+/* The local cache of one key. */
+struct memo_file {
+	int		 keydirfd;	/* CACHE/N, or -1 */
+	int		 tmpfd;		/* entry being written, or -1 */
+	char		 tmpname[128];
+	char		 digest[DIGEST_HEX_LEN + 1];
+	uint64_t	 size;
+};
+
+/* Sets up an unopened cache. */
+void	memo_file_init(struct memo_file *mf);
+/* Opens (vetting when strict) the cache of key, creating its directory
+   when create is set; 0, 1 when it has none and create is not set, or -1
+   with a reason in err. */
+int	memo_file_open(struct memo_file *mf, const char *cachedir, int strict,
+	    const char *key, int create, char *err, size_t errlen);
+/* Copies a fresh entry to fd: 1 hit, 0 miss, -1 error (errno). */
+int	memo_file_get(struct memo_file *mf, const struct memo_id *id,
+	    int64_t max_age_ms, int fd);
+/* Starts a new entry for id; 0 or -1 (errno). */
+int	memo_file_begin(struct memo_file *mf, const struct memo_id *id);
+/* Appends to the entry; 0 or -1 (errno). */
+int	memo_file_append(struct memo_file *mf, const void *buf, size_t len);
+/* Stamps and renames the entry into place; 0 or -1 (errno). */
+int	memo_file_commit(struct memo_file *mf, int64_t ttl_ms);
+/* Drops the entry being written. */
+void	memo_file_abort(struct memo_file *mf);
+/* Removes every entry of the key (and temps of killed runs); how many
+   entries, or -1 (errno). */
+long	memo_file_forget(struct memo_file *mf);
+/* Calls cb for every fresh entry; 0 or -1. */
+int	memo_file_list(struct memo_file *mf, memo_list_cb cb, void *arg);
+/* Closes what is open, dropping an unfinished entry. */
+void	memo_file_close(struct memo_file *mf);
+
+#endif

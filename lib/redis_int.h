@@ -1,0 +1,164 @@
+/*
+ * redis_int: what the Redis backend's files share.  Not for cmd/.
+ *
+ *	redis_keys.c	key names and the Lua pieces every script uses
+ *	redis_call.c	running commands and scripts with deadlines
+ *	redis_lease.c	the lease: try, wait, adopt, release, force, status
+ *	redis_list.c	SCAN over the namespace
+ *	redis_memo.c	the output cache
+ *
+ * The key layout, for KEY with E = keyname_redis(KEY), so that all keys
+ * of one KEY share one hash tag:
+ *
+ *	NS:{E}:lock			"TOKEN HOST PID SINCE_MS FENCE", PX ttl
+ *	NS:{E}:fence			INCR'd on every acquisition, no TTL
+ *	NS:{E}:memo:D			a cached stdout, PX memo ttl
+ *	NS:{E}:memo:D:meta		hash: id, created (server ms), size, v
+ *	NS:{E}:memo:D:tmp:TOKEN		output being captured, PX lease ttl
+ *	channel NS:{E}:ch		"released" / "memo D" on every release
+ */
+#ifndef KEYLOCK_REDIS_INT_H
+#define KEYLOCK_REDIS_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "heartbeat.h"
+#include "holder.h"
+#include "lock.h"
+#include "memo.h"
+#include "redis_conn.h"
+#include "redis_url.h"
+
+#define RD_STR_(x)	#x
+#define RD_STR(x)	RD_STR_(x)
+
+/* Lua: v is the lock value of KEYS[1]; ours is true when it holds the
+   token ARGV[1]. */
+#define RD_LUA_OURS \
+	"local v = redis.call('GET', KEYS[1])\n" \
+	"local ours = v and string.sub(v, 1, " RD_STR(HOLDER_TOKEN_LEN) \
+	") == ARGV[1]\n"
+/* Lua: now is the server's clock in milliseconds. */
+#define RD_LUA_NOW \
+	"local t = redis.call('TIME')\n" \
+	"local now = t[1] * 1000 + math.floor(t[2] / 1000)\n"
+
+#define RD_SCAN_COUNT	"1000"
+
+/* The names of one KEY's keys. */
+struct rd_keys {
+	char	*key;		/* KEY itself, for messages */
+	char	*e;		/* keyname_redis(KEY) */
+	char	*lock;
+	char	*fence;
+	char	*chan;
+	char	*memo;		/* NS:{E}:memo: */
+};
+
+/* The keys of one memo entry. */
+enum rd_memo_part {
+	RD_MEMO_DATA,		/* NS:{E}:memo:D */
+	RD_MEMO_META,		/* NS:{E}:memo:D:meta */
+	RD_MEMO_TMP,		/* NS:{E}:memo:D:tmp:TOKEN */
+	RD_MEMO_OTHER,		/* none of ours */
+};
+
+struct lock_redis {
+	struct lock		 base;
+	struct redis_url	 url;
+	struct redis_addr	 addr;		/* url's, resolved once */
+	char			*ns;
+	int64_t			 connect_timeout_ms;
+	int64_t			 ttl_ms;
+	struct redis_conn	 cmd;
+	struct redis_conn	 sub;
+	uint32_t		 seed;		/* jitter */
+
+	int			 held;
+	int			 tried_blind;	/* an acquire got no reply */
+	struct rd_keys		 k;		/* of the held key */
+	char			 token[HOLDER_TOKEN_LEN + 1];
+	int64_t			 valid_from;	/* send time of the acquire,
+						   heartbeat_clock_ms() */
+	struct heartbeat	 hb;
+
+	int			 capturing;
+	char			 digest[DIGEST_HEX_LEN + 1];
+	char			*tmpkey;
+	char			*mbuf;
+	size_t			 mlen;
+};
+
+/* What a rd_scan() callback tells the walk. */
+enum rd_scan_next {
+	RD_SCAN_NEXT,
+	RD_SCAN_STOP,
+	RD_SCAN_ERROR,		/* reason recorded */
+};
+
+typedef enum rd_scan_next (*rd_scan_fn)(struct lock_redis *,
+    const char *name, size_t len, void *arg);
+
+extern const struct memo_backend redis_memo;
+
+/* redis_keys.c */
+/* Builds the key names of key; 0, or -1 with the reason recorded. */
+int		 rd_keys_init(struct lock_redis *lr, const char *key,
+		    struct rd_keys *k);
+/* Frees the names in k. */
+void		 rd_keys_free(struct rd_keys *k);
+/* The name of part of entry digest (token: RD_MEMO_TMP's); malloc'd, or
+   NULL with the reason recorded. */
+char		*rd_memo_key(struct lock_redis *lr, const struct rd_keys *k,
+		    const char *digest, enum rd_memo_part part,
+		    const char *token);
+/* Which part of an entry of k the key name of len bytes is; its digest
+   starts at name + strlen(k->memo). */
+enum rd_memo_part rd_memo_part_of(const struct rd_keys *k, const char *name,
+		    size_t len);
+/* The SCAN pattern of every lock key of the namespace, or (k given) of
+   every memo key of k; malloc'd, or NULL with the reason recorded. */
+char		*rd_pattern(struct lock_redis *lr, const struct rd_keys *k);
+/* The KEY of a lock key name of len bytes (malloc'd), or NULL if it is
+   not a lock key of the namespace. */
+char		*rd_key_of_lock(const struct lock_redis *lr, const char *name,
+		    size_t len);
+
+/* redis_call.c */
+/* A deadline one command timeout from now. */
+int64_t		 rd_deadline(const struct lock_redis *lr);
+/* Makes sure the command connection is up; 0, or -1 (EUNAVAIL). */
+int		 rd_ensure(struct lock_redis *lr);
+/* Runs a command; its reply (not an error reply), or NULL with the
+   reason recorded (EUNAVAIL: a dead connection or a refusal). */
+redisReply	*rd_command(struct lock_redis *lr, int argc, const char **argv,
+		    const size_t *argvlen);
+/* Runs a script, as rd_command(). */
+redisReply	*rd_eval(struct lock_redis *lr, struct redis_script *s,
+		    int nkeys, int argc, const char **argv,
+		    const size_t *argvlen);
+/* Frees r, an integer reply, into *v; 0, or -1 with the reason recorded
+   (also for r NULL). */
+int		 rd_int(struct lock_redis *lr, redisReply *r, long long *v);
+/* Fills h from a lock value reply, or with a placeholder of an unknown
+   holder (token "?"); h->ttl_ms = pttl. */
+void		 rd_holder(const redisReply *v, int64_t pttl,
+		    struct holder *h);
+
+/* redis_lease.c */
+/* Reads lockkey's holder: 1 held (h filled), 0 free, -1 error. */
+int		 rd_status_of(struct lock_redis *lr, const char *lockkey,
+		    struct holder *h);
+/* Forgets the held lock and any capture locally. */
+void		 rd_drop_held(struct lock_redis *lr);
+
+/* redis_list.c */
+/* The backend's list(): every held key of the namespace. */
+int		 redis_list(struct lock *l, lock_list_cb cb, void *arg);
+/* Walks the keys matching pattern with SCAN (never KEYS), calling fn for
+   each; 0, or -1 with the reason recorded. */
+int		 rd_scan(struct lock_redis *lr, const char *pattern,
+		    rd_scan_fn fn, void *arg);
+
+#endif

@@ -1,0 +1,576 @@
+/*
+ * redis_lease: the Redis backend's locks.  A lease is a string key with a
+ * TTL, taken, renewed, released and committed only by Lua scripts, so
+ * every step is atomic on the server (key layout: redis_int.h).
+ *
+ * Invariants: only the holder of the token changes or deletes the lock
+ * (release --force aside); a waiter subscribes before it retries, so no
+ * release between its try and its sleep goes unnoticed, and it never
+ * sleeps longer than the holder's PTTL, so a crashed holder is noticed
+ * when its lease expires; the heartbeat is stopped before the release,
+ * so no renewal lands after it; every command has a deadline.  A wait
+ * rides out a server that is unreachable for less than the connect
+ * timeout, and ends with EUNAVAIL, never a conflict, past that or past
+ * its deadline.  An acquire whose reply was lost is not a lock held
+ * against ourselves: a later try that finds our token takes the lease.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "redis_int.h"
+#include "wait.h"
+
+#define RD_BACKOFF_MIN	100
+#define RD_BACKOFF_MAX	2000
+
+/* A wait for one key: the last holder seen, and the state of the
+   subscription and of the server's reachability. */
+struct rd_waiter {
+	struct lock_redis	*lr;
+	const struct rd_keys	*k;
+	struct holder		*self;
+	struct holder		 h;
+	int64_t			 retry_sub;	/* when to subscribe again */
+	int64_t			 backoff;
+	int64_t			 down_since;	/* outage start, or -1 */
+};
+
+/* KEYS: lock, fence.  ARGV: value without fence, ttl.
+   {1, fence} taken; {0, PTTL, value} held by someone. */
+static struct redis_script rd_acquire_script = {
+	"if redis.call('EXISTS', KEYS[1]) == 1 then\n"
+	"  return {0, redis.call('PTTL', KEYS[1]), redis.call('GET', KEYS[1])}\n"
+	"end\n"
+	"local f = redis.call('INCR', KEYS[2])\n"
+	"redis.call('SET', KEYS[1], ARGV[1] .. f, 'PX', ARGV[2])\n"
+	"return {1, f}\n", ""
+};
+
+/* KEYS: lock [tmp].  ARGV: token, channel.  1 released, 0 not ours. */
+static struct redis_script rd_release_script = {
+	"if KEYS[2] then redis.call('DEL', KEYS[2]) end\n"
+	RD_LUA_OURS
+	"if not ours then return 0 end\n"
+	"redis.call('DEL', KEYS[1])\n"
+	"redis.call('PUBLISH', ARGV[2], 'released')\n"
+	"return 1\n", ""
+};
+
+/* KEYS: lock.  {value or nil, PTTL}. */
+static struct redis_script rd_status_script = {
+	"return {redis.call('GET', KEYS[1]), redis.call('PTTL', KEYS[1])}\n",
+	""
+};
+
+/* KEYS: lock.  ARGV: channel.  Number deleted. */
+static struct redis_script rd_force_script = {
+	"local n = redis.call('DEL', KEYS[1])\n"
+	"if n == 1 then redis.call('PUBLISH', ARGV[1], 'released') end\n"
+	"return n\n", ""
+};
+
+static void	redis_close(struct lock *);
+
+/* Allocates a context and parses the URL; NULL only when out of memory. */
+static struct lock *
+redis_open(const struct lock_opts *o)
+{
+	struct lock_redis *lr;
+	char err[256];
+
+	if ((lr = calloc(1, sizeof(*lr))) == NULL)
+		return NULL;
+	lr->base.be = &lock_redis_backend;
+	heartbeat_init(&lr->hb);
+	if ((lr->ns = strdup(o->ns != NULL ? o->ns : "keylock")) == NULL) {
+		free(lr);
+		return NULL;
+	}
+	lr->connect_timeout_ms = o->connect_timeout_ms > 0 ?
+	    o->connect_timeout_ms : 2000;
+	lr->ttl_ms = o->ttl_ms > 0 ? o->ttl_ms : 30000;
+	lr->seed = (uint32_t)getpid() ^ (uint32_t)clock_mono_ms();
+	redis_conn_init(&lr->cmd, &lr->url, &lr->addr);
+	redis_conn_init(&lr->sub, &lr->url, &lr->addr);
+	if (o->url == NULL)
+		lock_seterr(&lr->base, LOCK_EUSAGE, "no Redis URL");
+	else if (redis_url_parse(o->url, &lr->url, err, sizeof(err)) == -1)
+		lock_seterr(&lr->base, LOCK_EUSAGE, "%s", err);
+	else if (o->url_from_argv && lr->url.password != NULL)
+		snprintf(lr->base.warning, sizeof(lr->base.warning),
+		    "a password on the command line is visible to other "
+		    "users; use KEYLOCK_REDIS_URL instead");
+	return &lr->base;
+}
+
+/* Connects the command connection; 0, or -1 (EUSAGE, EUNAVAIL). */
+static int
+redis_connect(struct lock *l)
+{
+	struct lock_redis *lr = (struct lock_redis *)l;
+
+	if (l->errclass != LOCK_ENONE)
+		return -1;		/* from open() */
+	if (lr->ns[0] == '\0' || strpbrk(lr->ns, "{}") != NULL)
+		return lock_seterr(l, LOCK_EUSAGE, "bad namespace '%s': must "
+		    "be non-empty without '{' or '}'", lr->ns);
+	if (redis_conn_connect(&lr->cmd, rd_deadline(lr)) == -1)
+		return lock_seterr(l, LOCK_EUNAVAIL, "%s", lr->cmd.err);
+	return 0;
+}
+
+/*
+ * Takes as ours a lease that holds our token: an earlier try ran on the
+ * server but its reply was lost.  Fence and since are the stored ones;
+ * the server had pttl left after this try was sent at t_send, so the
+ * lease is valid until at least t_send + pttl.  LOCK_ACQUIRED.
+ */
+static enum lock_result
+rd_adopt(struct lock_redis *lr, struct holder *self, const struct holder *h,
+    int64_t pttl, int64_t t_send)
+{
+	if (pttl < 0 || pttl > lr->ttl_ms)
+		pttl = pttl < 0 ? 0 : lr->ttl_ms;
+	self->fence = h->fence;
+	self->since_ms = h->since_ms;
+	lr->valid_from = t_send + pttl - lr->ttl_ms;
+	return LOCK_ACQUIRED;
+}
+
+/*
+ * One try: LOCK_ACQUIRED (self's fence set), LOCK_BUSY (h and *pttl
+ * set), or LOCK_ERROR.  The value carries the time of this try as since.
+ */
+static enum lock_result
+rd_try(struct lock_redis *lr, const struct rd_keys *k, struct holder *self,
+    struct holder *h, int64_t *pttl)
+{
+	const char *argv[4];
+	char prefix[HOLDER_RECORD_MAX + 1], ttl[24], *sp;
+	redisReply *r;
+	int64_t t_send;
+	enum lock_result rc = LOCK_ERROR;
+
+	/* The script appends the fence to "TOKEN HOST PID SINCE ". */
+	self->since_ms = clock_wall_ms();
+	self->fence = 0;
+	holder_format(self, prefix, sizeof(prefix));
+	if ((sp = strrchr(prefix, ' ')) != NULL)
+		sp[1] = '\0';
+	snprintf(ttl, sizeof(ttl), "%" PRId64, lr->ttl_ms);
+	argv[0] = k->lock;
+	argv[1] = k->fence;
+	argv[2] = prefix;
+	argv[3] = ttl;
+	if (rd_ensure(lr) == -1)
+		return LOCK_ERROR;		/* nothing was sent */
+	t_send = heartbeat_clock_ms();
+	if ((r = rd_eval(lr, &rd_acquire_script, 2, 4, argv, NULL)) == NULL) {
+		lr->tried_blind = 1;	/* it may have taken the lease */
+		return LOCK_ERROR;
+	}
+	if (r->type != REDIS_REPLY_ARRAY || r->elements < 2 ||
+	    r->element[0]->type != REDIS_REPLY_INTEGER ||
+	    r->element[1]->type != REDIS_REPLY_INTEGER) {
+		lock_seterr(&lr->base, LOCK_EINTERNAL, "redis %s: unexpected "
+		    "reply to the acquire script", lr->url.display);
+	} else if (r->element[0]->integer == 1) {
+		self->fence = (uint64_t)r->element[1]->integer;
+		lr->valid_from = t_send;
+		rc = LOCK_ACQUIRED;
+	} else {
+		*pttl = r->element[1]->integer;
+		rd_holder(r->elements > 2 ? r->element[2] : NULL, *pttl, h);
+		rc = strcmp(h->token, self->token) == 0 ?
+		    rd_adopt(lr, self, h, *pttl, t_send) : LOCK_BUSY;
+	}
+	freeReplyObject(r);
+	return rc;
+}
+
+/* Milliseconds of jitter in [5, 50], so waiters do not wake in step. */
+static int64_t
+rd_jitter(struct lock_redis *lr)
+{
+	lr->seed ^= lr->seed << 13;
+	lr->seed ^= lr->seed >> 17;
+	lr->seed ^= lr->seed << 5;
+	return 5 + lr->seed % 46;
+}
+
+/* The earlier of two times. */
+static int64_t
+rd_min(int64_t a, int64_t b)
+{
+	return a < b ? a : b;
+}
+
+/* wait_ops: one try; busy waits until the holder's PTTL at the latest,
+   a lost server is looked for again with back-off until it has been
+   gone for the connect timeout. */
+static enum wait_try
+rd_wait_try(void *arg, int64_t *retry_at)
+{
+	struct rd_waiter *rw = arg;
+	struct lock_redis *lr = rw->lr;
+	int64_t pttl = -1, now;
+
+	switch (rd_try(lr, rw->k, rw->self, &rw->h, &pttl)) {
+	case LOCK_ACQUIRED:
+		return WAIT_TAKEN;
+	case LOCK_BUSY:
+		rw->down_since = -1;
+		*retry_at = clock_mono_ms() + (pttl >= 0 ? pttl : lr->ttl_ms) +
+		    rd_jitter(lr);
+		return WAIT_BUSY;
+	default:
+		break;
+	}
+	/* A refusal is final; a lost server is looked for again. */
+	now = clock_mono_ms();
+	if (redis_conn_alive(&lr->cmd))
+		return WAIT_FAILED;
+	if (rw->down_since < 0)
+		rw->down_since = now;
+	if (now - rw->down_since >= lr->connect_timeout_ms)
+		return WAIT_FAILED;
+	rd_holder(NULL, -1, &rw->h);
+	/* One last try when the outage reaches the connect timeout. */
+	*retry_at = rd_min(now + rw->backoff + rd_jitter(lr),
+	    rw->down_since + lr->connect_timeout_ms);
+	return WAIT_DOWN;
+}
+
+/* Connects the sub connection and subscribes to k's channel; 0, or -1
+   with the reason in lr->sub.err. */
+static int
+rd_subscribe(struct lock_redis *lr, const struct rd_keys *k)
+{
+	const char *argv[2] = { "SUBSCRIBE", k->chan };
+	redisReply *r;
+	int ok;
+
+	if (redis_conn_connect(&lr->sub, rd_deadline(lr)) == -1)
+		return -1;
+	/* The confirmation orders our next try after the subscription. */
+	r = redis_conn_command(&lr->sub, 2, argv, NULL, rd_deadline(lr));
+	if (r == NULL)
+		return -1;
+	ok = r->type == REDIS_REPLY_ARRAY && r->elements == 3 &&
+	    r->element[0]->type == REDIS_REPLY_STRING &&
+	    strcmp(r->element[0]->str, "subscribe") == 0;
+	freeReplyObject(r);
+	if (!ok) {
+		redis_conn_close(&lr->sub);
+		return redis_conn_seterr(&lr->sub, "SUBSCRIBE failed");
+	}
+	return 0;
+}
+
+/* wait_ops: (re)subscribes when due, then tries at once, as a release
+   may have come before the subscription; the Pub/Sub socket. */
+static int
+rd_wait_watch(void *arg, int64_t *retry_at)
+{
+	struct rd_waiter *rw = arg;
+	struct lock_redis *lr = rw->lr;
+	int64_t now = clock_mono_ms();
+
+	if (!redis_conn_alive(&lr->sub) && now >= rw->retry_sub) {
+		if (rd_subscribe(lr, rw->k) == 0) {
+			rw->backoff = RD_BACKOFF_MIN;
+			*retry_at = now;
+		} else {
+			rw->retry_sub = now + rw->backoff;
+			rw->backoff = rd_min(rw->backoff * 2, RD_BACKOFF_MAX);
+		}
+	}
+	if (!redis_conn_alive(&lr->sub)) {
+		*retry_at = rd_min(*retry_at, rw->retry_sub);
+		return -1;
+	}
+	return redis_conn_fd(&lr->sub);
+}
+
+/* wait_ops: drops the messages that arrived; a dead subscription is
+   made again at the next watch. */
+static int
+rd_wait_woken(void *arg)
+{
+	struct rd_waiter *rw = arg;
+	redisReply *r;
+	int rc;
+
+	while ((rc = redis_conn_poll_reply(&rw->lr->sub, &r)) == 1)
+		freeReplyObject(r);
+	if (rc == -1)
+		rw->retry_sub = 0;
+	return 0;
+}
+
+/* wait_ops: the holder last seen, when it is known. */
+static const struct holder *
+rd_waited_for(void *arg)
+{
+	struct rd_waiter *rw = arg;
+
+	return rw->h.token[0] != '?' && rw->h.token[0] != '\0' ? &rw->h :
+	    NULL;
+}
+
+static const struct wait_ops rd_wait_ops = {
+	rd_wait_try, rd_wait_watch, rd_wait_woken, rd_waited_for
+};
+
+/*
+ * Giving up after an acquire whose reply never came: it may have taken
+ * the lease, which would then block everyone for a whole TTL.  Deletes
+ * it if it holds our token, on a fresh connection; best effort, the
+ * recorded error stays.
+ */
+static void
+rd_unblind(struct lock_redis *lr, const struct rd_keys *k, const char *token)
+{
+	enum lock_errclass c = lr->base.errclass;
+	char msg[sizeof(lr->base.errmsg)];
+	const char *argv[3] = { k->lock, token, k->chan };
+	redisReply *r;
+
+	memcpy(msg, lr->base.errmsg, sizeof(msg));
+	redis_conn_close(&lr->cmd);
+	if ((r = rd_eval(lr, &rd_release_script, 1, 3, argv, NULL)) != NULL)
+		freeReplyObject(r);
+	lr->base.errclass = c;
+	memcpy(lr->base.errmsg, msg, sizeof(msg));
+}
+
+/* Takes the key of req for self (filled with token and fence). */
+static enum lock_result
+redis_acquire(struct lock *l, const struct lock_request *req,
+    struct lock_wait *w, struct holder *self)
+{
+	struct lock_redis *lr = (struct lock_redis *)l;
+	struct rd_keys k;
+	struct rd_waiter rw;
+	enum lock_result rc;
+
+	if (lr->held)
+		return lock_seterr(l, LOCK_EINTERNAL, "a lock is already "
+		    "held"), LOCK_ERROR;
+	if (req->mode != LOCK_EXCLUSIVE)
+		return lock_seterr(l, LOCK_EUSAGE, "only exclusive locks are "
+		    "supported"), LOCK_ERROR;
+	if (rd_keys_init(lr, req->key, &k) == -1)
+		return LOCK_ERROR;
+	lr->tried_blind = 0;
+	if (holder_new_token(self) == -1) {
+		rd_keys_free(&k);
+		return lock_seterr(l, LOCK_EINTERNAL, "getrandom: %s",
+		    strerror(errno)), LOCK_ERROR;
+	}
+	memset(&rw, 0, sizeof(rw));
+	rw.lr = lr;
+	rw.k = &k;
+	rw.self = self;
+	rw.backoff = RD_BACKOFF_MIN;
+	rw.down_since = -1;
+	rd_holder(NULL, -1, &rw.h);
+	rc = wait_for(l, w, &rd_wait_ops, &rw);
+	redis_conn_close(&lr->sub);
+	if (rc != LOCK_ACQUIRED && lr->tried_blind)
+		rd_unblind(lr, &k, self->token);
+	if (rc != LOCK_ACQUIRED) {
+		rd_keys_free(&k);
+		return rc;
+	}
+	lr->k = k;
+	lr->held = 1;
+	memcpy(lr->token, self->token, sizeof(lr->token));
+	self->ttl_ms = lr->ttl_ms;
+	return LOCK_ACQUIRED;
+}
+
+/* Forks the heartbeat, which renews the lease and the capture begun
+   before it; *lostfd turns readable when the lease is lost. */
+static int
+redis_keepalive(struct lock *l, int *lostfd)
+{
+	struct lock_redis *lr = (struct lock_redis *)l;
+	struct heartbeat_conf c;
+
+	if (!lr->held)
+		return lock_seterr(l, LOCK_EINTERNAL, "no lock held");
+	if (lr->hb.pid > 0) {
+		*lostfd = lr->hb.lost_r;
+		return 0;
+	}
+	/* A pause since the acquire may have outlasted the lease. */
+	if (heartbeat_clock_ms() >= heartbeat_valid_until(lr->valid_from,
+	    lr->ttl_ms))
+		return lock_seterr(l, LOCK_ELOST, "the lease on %s ran out "
+		    "before the command started", lr->k.key);
+	heartbeat_close(&lr->hb);
+	memset(&c, 0, sizeof(c));
+	c.url = &lr->url;
+	c.addr = &lr->addr;
+	c.connect_timeout_ms = lr->connect_timeout_ms;
+	c.ttl_ms = lr->ttl_ms;
+	c.lock_key = lr->k.lock;
+	c.extra_key = lr->capturing ? lr->tmpkey : NULL;
+	c.token = lr->token;
+	c.valid_from = lr->valid_from;
+	if (heartbeat_start(&lr->hb, &c) == -1)
+		return lock_seterr(l, LOCK_EINTERNAL, "heartbeat: %s",
+		    strerror(errno));
+	*lostfd = lr->hb.lost_r;
+	return 0;
+}
+
+void
+rd_drop_held(struct lock_redis *lr)
+{
+	lr->held = 0;
+	lr->capturing = 0;
+	lr->mlen = 0;
+	free(lr->tmpkey);
+	lr->tmpkey = NULL;
+	rd_keys_free(&lr->k);
+}
+
+/* Releases the held key; 0, or -1 (ELOST: not ours, EUNAVAIL). */
+static int
+redis_release(struct lock *l)
+{
+	struct lock_redis *lr = (struct lock_redis *)l;
+	const char *argv[4];
+	long long v = 0;
+	int n = 0, rc = 0;
+
+	if (!lr->held)
+		return 0;
+	heartbeat_stop(&lr->hb);
+	argv[n++] = lr->k.lock;
+	if (lr->capturing)
+		argv[n++] = lr->tmpkey;
+	argv[n++] = lr->token;
+	argv[n++] = lr->k.chan;
+	if (rd_int(lr, rd_eval(lr, &rd_release_script, n - 2, n, argv,
+	    NULL), &v) == -1)
+		rc = -1;
+	else if (v != 1)
+		rc = lock_seterr(l, LOCK_ELOST, "the lock on %s was no "
+		    "longer ours at release", lr->k.key);
+	rd_drop_held(lr);
+	return rc;
+}
+
+int
+rd_status_of(struct lock_redis *lr, const char *lockkey, struct holder *h)
+{
+	redisReply *r;
+	int rc;
+
+	if ((r = rd_eval(lr, &rd_status_script, 1, 1, &lockkey, NULL)) ==
+	    NULL)
+		return -1;
+	if (r->type != REDIS_REPLY_ARRAY || r->elements < 1)
+		rc = lock_seterr(&lr->base, LOCK_EINTERNAL, "redis %s: "
+		    "unexpected reply", lr->url.display);
+	else if (r->element[0]->type != REDIS_REPLY_STRING)
+		rc = 0;
+	else {
+		rd_holder(r->element[0], r->elements > 1 &&
+		    r->element[1]->type == REDIS_REPLY_INTEGER ?
+		    r->element[1]->integer : -1, h);
+		rc = 1;
+	}
+	freeReplyObject(r);
+	return rc;
+}
+
+/* Fills st with key's holder; never takes the lock. */
+static int
+redis_status(struct lock *l, const char *key, struct lock_state *st)
+{
+	struct lock_redis *lr = (struct lock_redis *)l;
+	struct rd_keys k;
+	struct holder h;
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	if (rd_keys_init(lr, key, &k) == -1)
+		return -1;
+	rc = rd_status_of(lr, k.lock, &h);
+	rd_keys_free(&k);
+	if (rc == 1 && lock_state_one(st, &h) == -1)
+		return lock_seterr(l, LOCK_EINTERNAL, "out of memory");
+	return rc == -1 ? -1 : 0;
+}
+
+/* Deletes key's lock whoever holds it, and wakes its waiters. */
+static int
+redis_force_release(struct lock *l, const char *key, int *deleted)
+{
+	struct lock_redis *lr = (struct lock_redis *)l;
+	struct rd_keys k;
+	const char *argv[2];
+	long long v = 0;
+	int rc;
+
+	*deleted = 0;
+	if (rd_keys_init(lr, key, &k) == -1)
+		return -1;
+	argv[0] = k.lock;
+	argv[1] = k.chan;
+	rc = rd_int(lr, rd_eval(lr, &rd_force_script, 1, 2, argv, NULL),
+	    &v);
+	rd_keys_free(&k);
+	*deleted = v > 0;
+	return rc;
+}
+
+/* Releases what is held (best effort) and frees the context. */
+static void
+redis_close(struct lock *l)
+{
+	struct lock_redis *lr = (struct lock_redis *)l;
+
+	if (lr == NULL)
+		return;
+	if (lr->held)
+		redis_release(l);
+	heartbeat_close(&lr->hb);
+	redis_conn_close(&lr->cmd);
+	redis_conn_close(&lr->sub);
+	rd_drop_held(lr);
+	redis_url_free(&lr->url);
+	free(lr->mbuf);
+	free(lr->ns);
+	free(lr);
+}
+
+static const char *const redis_schemes[] = {
+	"redis", "unix", "redis+unix", NULL
+};
+
+const struct lock_backend lock_redis_backend = {
+	.name = "redis",
+	.schemes = redis_schemes,
+	.open = redis_open,
+	.connect = redis_connect,
+	.acquire = redis_acquire,
+	.keepalive = redis_keepalive,
+	.release = redis_release,
+	.status = redis_status,
+	.list = redis_list,
+	.force_release = redis_force_release,
+	.memo = &redis_memo,
+	.close = redis_close,
+};

@@ -1,0 +1,463 @@
+/*
+ * redis_memo: the Redis backend's output cache.  Output is captured with
+ * APPEND into a temp key that lives as long as the lease (the heartbeat
+ * renews both), then renamed into place, stamped, released and announced
+ * in one script, only while the lease is ours.  A reader serves an entry
+ * in chunks, each only while the entry is still the one it began with,
+ * so a replaced entry is never served half old, half new.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fdio.h"
+#include "redis_int.h"
+
+#define RD_MEMO_CHUNK	(256 * 1024)	/* GETRANGE / APPEND unit */
+
+/* KEYS: lock, tmp.  ARGV: token, ttl.  1 begun, 0 not ours. */
+static struct redis_script rd_begin_script = {
+	RD_LUA_OURS
+	"if not ours then return 0 end\n"
+	"redis.call('SET', KEYS[2], '', 'PX', ARGV[2])\n"
+	"return 1\n", ""
+};
+
+/* KEYS: tmp.  ARGV: data.  New length, or -1 if the capture is gone. */
+static struct redis_script rd_append_script = {
+	"if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end\n"
+	"return redis.call('APPEND', KEYS[1], ARGV[1])\n", ""
+};
+
+/* KEYS: lock, tmp, data, meta.  ARGV: token, memo ttl, channel, digest.
+   1 stored and released, 0 not ours, -1 capture gone (released). */
+static struct redis_script rd_commit_script = {
+	RD_LUA_OURS
+	"if not ours then\n"
+	"  redis.call('DEL', KEYS[2])\n"
+	"  return 0\n"
+	"end\n"
+	"local rv = -1\n"
+	"if redis.call('EXISTS', KEYS[2]) == 1 then\n"
+	"  redis.call('RENAME', KEYS[2], KEYS[3])\n"
+	"  redis.call('PEXPIRE', KEYS[3], ARGV[2])\n"
+	RD_LUA_NOW
+	"  redis.call('DEL', KEYS[4])\n"
+	"  redis.call('HSET', KEYS[4], 'id', ARGV[1], 'created',"
+	" string.format('%.0f', now),"
+	" 'size', redis.call('STRLEN', KEYS[3]), 'v', '1')\n"
+	"  redis.call('PEXPIRE', KEYS[4], ARGV[2])\n"
+	"  rv = 1\n"
+	"end\n"
+	"redis.call('DEL', KEYS[1])\n"
+	"redis.call('PUBLISH', ARGV[3], rv == 1 and 'memo ' .. ARGV[4] or"
+	" 'released')\n"
+	"return rv\n", ""
+};
+
+/* KEYS: data, meta.  ARGV: max age, chunk.  nil (miss), or
+   {id, age, size[, data if size <= chunk]}. */
+static struct redis_script rd_memo_get_script = {
+	"local m = redis.call('HMGET', KEYS[2], 'id', 'created', 'size')\n"
+	"if not m[1] or not m[2] or not m[3] then return false end\n"
+	RD_LUA_NOW
+	"local age = now - tonumber(m[2])\n"
+	"if age >= tonumber(ARGV[1]) then return false end\n"
+	"local len = redis.call('STRLEN', KEYS[1])\n"
+	"if len ~= tonumber(m[3]) then return false end\n"
+	"if len <= tonumber(ARGV[2]) then\n"
+	"  return {m[1], age, len, redis.call('GET', KEYS[1])}\n"
+	"end\n"
+	"return {m[1], age, len}\n", ""
+};
+
+/* KEYS: data, meta.  ARGV: id, start, end.  The range, or nil if the
+   entry is no longer the one with this id. */
+static struct redis_script rd_memo_range_script = {
+	"if redis.call('HGET', KEYS[2], 'id') ~= ARGV[1] then"
+	" return false end\n"
+	"return redis.call('GETRANGE', KEYS[1], ARGV[2], ARGV[3])\n", ""
+};
+
+/* KEYS: meta, data.  {created, size, PTTL(data), now} or nil. */
+static struct redis_script rd_memo_info_script = {
+	"local m = redis.call('HMGET', KEYS[1], 'created', 'size')\n"
+	"if not m[1] or not m[2] then return false end\n"
+	RD_LUA_NOW
+	"return {tonumber(m[1]), tonumber(m[2]), redis.call('PTTL', KEYS[2]),"
+	" now}\n", ""
+};
+
+static void	redis_memo_abort(struct lock *);
+
+/* Records a failed write to the output fd, keeping errno; -1. */
+static int
+rd_write_err(struct lock_redis *lr)
+{
+	int error = errno;
+
+	lock_seterr(&lr->base, LOCK_EINTERNAL, "write: %s", strerror(error));
+	errno = error;
+	return -1;
+}
+
+/*
+ * Streams entry id (size bytes) of data and meta (keys) to fd in chunks,
+ * each served only while the entry is still the same one.  1 done, 0
+ * gone before anything was written, -1 error.
+ */
+static int
+rd_memo_stream(struct lock_redis *lr, const char **keys,
+    const redisReply *id, uint64_t size, int fd)
+{
+	const char *argv[5];
+	char start[24], end[24];
+	uint64_t off, want;
+	redisReply *r;
+
+	argv[0] = keys[0];
+	argv[1] = keys[1];
+	argv[2] = id->str;
+	argv[3] = start;
+	argv[4] = end;
+	for (off = 0; off < size; off += want) {
+		want = size - off < RD_MEMO_CHUNK ? size - off : RD_MEMO_CHUNK;
+		snprintf(start, sizeof(start), "%" PRIu64, off);
+		snprintf(end, sizeof(end), "%" PRIu64, off + want - 1);
+		if ((r = rd_eval(lr, &rd_memo_range_script, 2, 5, argv,
+		    NULL)) == NULL)
+			return -1;
+		if (r->type != REDIS_REPLY_STRING || r->len != want) {
+			freeReplyObject(r);
+			if (off == 0)
+				return 0;
+			return lock_seterr(&lr->base, LOCK_EINTERNAL,
+			    "the cached result changed while it was read");
+		}
+		if (fdio_write_all(fd, r->str, r->len) == -1) {
+			freeReplyObject(r);
+			return rd_write_err(lr);
+		}
+		freeReplyObject(r);
+	}
+	return 1;
+}
+
+/* Copies a fresh entry to fd: 1 hit, 0 miss, -1 error. */
+static int
+redis_memo_get(struct lock *l, const struct memo_id *id, int64_t max_age_ms,
+    int fd)
+{
+	struct lock_redis *lr = (struct lock_redis *)l;
+	struct rd_keys k;
+	const char *argv[4];
+	char *data = NULL, *meta = NULL, age[24], chunk[24];
+	redisReply *r = NULL;
+	int rc = -1;
+
+	if (rd_keys_init(lr, id->key, &k) == -1)
+		return -1;
+	if ((data = rd_memo_key(lr, &k, id->digest, RD_MEMO_DATA, NULL)) ==
+	    NULL || (meta = rd_memo_key(lr, &k, id->digest, RD_MEMO_META,
+	    NULL)) == NULL)
+		goto out;
+	snprintf(age, sizeof(age), "%" PRId64, max_age_ms);
+	snprintf(chunk, sizeof(chunk), "%d", RD_MEMO_CHUNK);
+	argv[0] = data;
+	argv[1] = meta;
+	argv[2] = age;
+	argv[3] = chunk;
+	if ((r = rd_eval(lr, &rd_memo_get_script, 2, 4, argv, NULL)) == NULL)
+		goto out;
+	if (r->type != REDIS_REPLY_ARRAY || r->elements < 3 ||
+	    r->element[0]->type != REDIS_REPLY_STRING ||
+	    r->element[2]->type != REDIS_REPLY_INTEGER) {
+		rc = 0;
+		goto out;
+	}
+	if (r->elements > 3 && r->element[3]->type == REDIS_REPLY_STRING)
+		rc = fdio_write_all(fd, r->element[3]->str,
+		    r->element[3]->len) == -1 ? rd_write_err(lr) : 1;
+	else
+		rc = rd_memo_stream(lr, argv, r->element[0],
+		    (uint64_t)r->element[2]->integer, fd);
+out:
+	if (r != NULL)
+		freeReplyObject(r);
+	free(data);
+	free(meta);
+	rd_keys_free(&k);
+	return rc;
+}
+
+/* Starts capturing output for the held key, before keepalive() so the
+   heartbeat renews the capture with the lease; 0 or -1. */
+static int
+redis_memo_begin(struct lock *l, const struct memo_id *id)
+{
+	struct lock_redis *lr = (struct lock_redis *)l;
+	const char *argv[4];
+	char ttl[24];
+	long long v = 0;
+
+	if (!lr->held)
+		return lock_seterr(l, LOCK_EINTERNAL, "no lock held");
+	if (lr->hb.pid > 0)
+		return lock_seterr(l, LOCK_EINTERNAL, "capture begun after "
+		    "the heartbeat");
+	if (lr->mbuf == NULL && (lr->mbuf = malloc(RD_MEMO_CHUNK)) == NULL)
+		return lock_seterr(l, LOCK_EINTERNAL, "out of memory");
+	free(lr->tmpkey);
+	if ((lr->tmpkey = rd_memo_key(lr, &lr->k, id->digest, RD_MEMO_TMP,
+	    lr->token)) == NULL)
+		return -1;
+	snprintf(ttl, sizeof(ttl), "%" PRId64, lr->ttl_ms);
+	argv[0] = lr->k.lock;
+	argv[1] = lr->tmpkey;
+	argv[2] = lr->token;
+	argv[3] = ttl;
+	if (rd_int(lr, rd_eval(lr, &rd_begin_script, 2, 4, argv, NULL),
+	    &v) == -1)
+		return -1;
+	if (v != 1)
+		return lock_seterr(l, LOCK_ELOST, "the lock on %s is no "
+		    "longer ours", lr->k.key);
+	memcpy(lr->digest, id->digest, sizeof(lr->digest));
+	/* From here the temp key exists: abort or release drops it. */
+	lr->capturing = 1;
+	lr->mlen = 0;
+	return 0;
+}
+
+/* Sends the buffered capture with APPEND; 0 or -1. */
+static int
+rd_memo_flush(struct lock_redis *lr)
+{
+	const char *argv[2];
+	size_t argvlen[2];
+	long long v = 0;
+
+	if (lr->mlen == 0)
+		return 0;
+	argv[0] = lr->tmpkey;
+	argvlen[0] = strlen(lr->tmpkey);
+	argv[1] = lr->mbuf;
+	argvlen[1] = lr->mlen;
+	if (rd_int(lr, rd_eval(lr, &rd_append_script, 1, 2, argv, argvlen),
+	    &v) == -1)
+		return -1;
+	lr->mlen = 0;
+	if (v < 0)
+		return lock_seterr(&lr->base, LOCK_EINTERNAL, "the capture "
+		    "of %s vanished from Redis", lr->k.key);
+	return 0;
+}
+
+/* Appends output, sent in RD_MEMO_CHUNK pieces; 0 or -1. */
+static int
+redis_memo_append(struct lock *l, const void *buf, size_t len)
+{
+	struct lock_redis *lr = (struct lock_redis *)l;
+	const char *p = buf;
+	size_t n;
+
+	if (!lr->capturing)
+		return lock_seterr(l, LOCK_EINTERNAL, "not capturing");
+	while (len > 0) {
+		n = RD_MEMO_CHUNK - lr->mlen;
+		if (n > len)
+			n = len;
+		memcpy(lr->mbuf + lr->mlen, p, n);
+		lr->mlen += n;
+		p += n;
+		len -= n;
+		if (lr->mlen == RD_MEMO_CHUNK && rd_memo_flush(lr) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* Stores and releases in one script, after stopping the heartbeat; a
+   vanished capture still releases. */
+static int
+redis_memo_commit(struct lock *l, int64_t ttl_ms)
+{
+	struct lock_redis *lr = (struct lock_redis *)l;
+	const char *argv[8];
+	char *data = NULL, *meta = NULL, ttl[24];
+	long long v = 0;
+	int rc = -1;
+
+	if (!lr->held || !lr->capturing)
+		return lock_seterr(l, LOCK_EINTERNAL, "not capturing");
+	if (rd_memo_flush(lr) == -1)
+		return -1;
+	if ((data = rd_memo_key(lr, &lr->k, lr->digest, RD_MEMO_DATA,
+	    NULL)) == NULL || (meta = rd_memo_key(lr, &lr->k, lr->digest,
+	    RD_MEMO_META, NULL)) == NULL)
+		goto out;
+	heartbeat_stop(&lr->hb);
+	snprintf(ttl, sizeof(ttl), "%" PRId64, ttl_ms);
+	argv[0] = lr->k.lock;
+	argv[1] = lr->tmpkey;
+	argv[2] = data;
+	argv[3] = meta;
+	argv[4] = lr->token;
+	argv[5] = ttl;
+	argv[6] = lr->k.chan;
+	argv[7] = lr->digest;
+	if (rd_int(lr, rd_eval(lr, &rd_commit_script, 4, 8, argv, NULL),
+	    &v) == -1)
+		goto out;
+	if (v == 1)
+		rc = 0;
+	else if (v == 0)
+		lock_seterr(l, LOCK_ELOST, "the lock on %s was no longer ours "
+		    "at commit", lr->k.key);
+	else
+		lock_seterr(l, LOCK_EINTERNAL, "the capture of %s vanished "
+		    "from Redis; nothing stored", lr->k.key);
+	rd_drop_held(lr);
+out:
+	free(data);
+	free(meta);
+	return rc;
+}
+
+/* Drops the capture; the lock stays held. */
+static void
+redis_memo_abort(struct lock *l)
+{
+	struct lock_redis *lr = (struct lock_redis *)l;
+	const char *argv[2];
+	redisReply *r;
+
+	if (!lr->capturing)
+		return;
+	lr->mlen = 0;
+	/* If the DEL does not get through, capturing stays set and the
+	   release script drops the temp key with the lease. */
+	if (!redis_conn_idle_ok(&lr->cmd))
+		return;
+	argv[0] = "DEL";
+	argv[1] = lr->tmpkey;
+	if ((r = redis_conn_command(&lr->cmd, 2, argv, NULL,
+	    rd_deadline(lr))) != NULL) {
+		if (r->type == REDIS_REPLY_INTEGER)
+			lr->capturing = 0;
+		freeReplyObject(r);
+	}
+}
+
+struct rd_memo_walk {
+	struct rd_keys	 k;
+	long		 entries;	/* forget: data keys deleted */
+	memo_list_cb	 cb;		/* list */
+	void		*arg;
+};
+
+/* rd_scan() callback of forget(): deletes one memo key of the entry. */
+static enum rd_scan_next
+rd_forget_one(struct lock_redis *lr, const char *name, size_t len, void *arg)
+{
+	struct rd_memo_walk *a = arg;
+	const char *argv[2] = { "DEL", name };
+	long long n = 0;
+
+	if (rd_int(lr, rd_command(lr, 2, argv, NULL), &n) == -1)
+		return RD_SCAN_ERROR;
+	/* Count entries by their data keys. */
+	if (n > 0 && rd_memo_part_of(&a->k, name, len) == RD_MEMO_DATA)
+		a->entries++;
+	return RD_SCAN_NEXT;
+}
+
+/* rd_scan() callback of list(): reports one entry by its meta key. */
+static enum rd_scan_next
+rd_mlist_one(struct lock_redis *lr, const char *name, size_t len, void *arg)
+{
+	struct rd_memo_walk *a = arg;
+	struct memo_info mi;
+	const char *keys[2];
+	const char *digest = name + strlen(a->k.memo);
+	char *data;
+	redisReply *r;
+	enum rd_scan_next next = RD_SCAN_NEXT;
+
+	if (rd_memo_part_of(&a->k, name, len) != RD_MEMO_META)
+		return RD_SCAN_NEXT;
+	if ((data = strndup(name, (size_t)(digest - name) + DIGEST_HEX_LEN)) ==
+	    NULL)
+		return lock_seterr(&lr->base, LOCK_EINTERNAL,
+		    "out of memory"), RD_SCAN_ERROR;
+	keys[0] = name;
+	keys[1] = data;
+	r = rd_eval(lr, &rd_memo_info_script, 2, 2, keys, NULL);
+	free(data);
+	if (r == NULL)
+		return RD_SCAN_ERROR;
+	if (r->type == REDIS_REPLY_ARRAY && r->elements == 4 &&
+	    r->element[2]->integer != -2) {
+		memset(&mi, 0, sizeof(mi));
+		memcpy(mi.digest, digest, DIGEST_HEX_LEN);
+		mi.age_ms = r->element[3]->integer - r->element[0]->integer;
+		mi.size = (uint64_t)r->element[1]->integer;
+		mi.ttl_ms = r->element[2]->integer >= 0 ?
+		    r->element[2]->integer : -1;
+		if (a->cb(a->arg, &mi) == LOCK_WALK_STOP)
+			next = RD_SCAN_STOP;
+	}
+	freeReplyObject(r);
+	return next;
+}
+
+/* Walks every memo key of key with fn; 0 or -1. */
+static int
+rd_memo_walk(struct lock_redis *lr, const char *key, rd_scan_fn fn,
+    struct rd_memo_walk *a)
+{
+	char *pattern;
+	int rc = -1;
+
+	if (rd_keys_init(lr, key, &a->k) == -1)
+		return -1;
+	if ((pattern = rd_pattern(lr, &a->k)) != NULL)
+		rc = rd_scan(lr, pattern, fn, a);
+	free(pattern);
+	rd_keys_free(&a->k);
+	return rc;
+}
+
+/* Drops every entry of key; number dropped, or -1. */
+static long
+redis_memo_forget(struct lock *l, const char *key)
+{
+	struct rd_memo_walk a = { .entries = 0 };
+
+	if (rd_memo_walk((struct lock_redis *)l, key, rd_forget_one, &a) == -1)
+		return -1;
+	return a.entries;
+}
+
+/* Calls cb for every fresh entry of key; 0 or -1. */
+static int
+redis_memo_list(struct lock *l, const char *key, memo_list_cb cb, void *arg)
+{
+	struct rd_memo_walk a = { .cb = cb, .arg = arg };
+
+	return rd_memo_walk((struct lock_redis *)l, key, rd_mlist_one, &a);
+}
+
+const struct memo_backend redis_memo = {
+	.get = redis_memo_get,
+	.begin = redis_memo_begin,
+	.append = redis_memo_append,
+	.commit = redis_memo_commit,
+	.abort = redis_memo_abort,
+	.forget = redis_memo_forget,
+	.list = redis_memo_list,
+};
