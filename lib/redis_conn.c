@@ -2,7 +2,9 @@
  * redis_conn: a Redis connection that never blocks past a deadline.
  *
  * The socket is non-blocking and close-on-exec from birth; every wait is
- * a poll(2) on it bounded by the caller's monotonic deadline.  hiredis
+ * a poll(2) on it bounded by the caller's monotonic deadline.  Bytes
+ * cross the socket through a transport table (redis_conn.h), so TLS
+ * plugs in under the same deadlines.  hiredis
  * formats the commands and parses the replies, nothing more, so a timed
  * out read never corrupts a context: the connection is simply closed and
  * the caller connects again.  Nothing here prints; the reason of the last
@@ -44,6 +46,7 @@ redis_conn_init(struct redis_conn *c, const struct redis_url *url,
 	memset(c, 0, sizeof(*c));
 	c->url = url;
 	c->addr = addr;
+	c->tp = &redis_transport_plain;
 	c->fd = -1;
 }
 
@@ -78,8 +81,10 @@ conn_fail(struct redis_conn *c, const char *what, int error)
 void
 redis_conn_close(struct redis_conn *c)
 {
-	if (c->fd != -1)
+	if (c->fd != -1) {
+		c->tp->close(c);
 		close(c->fd);
+	}
 	c->fd = -1;
 	if (c->reader != NULL)
 		redisReaderFree(c->reader);
@@ -98,6 +103,12 @@ int
 redis_conn_fd(const struct redis_conn *c)
 {
 	return c->fd;
+}
+
+int
+redis_conn_pending(const struct redis_conn *c)
+{
+	return c->fd != -1 && c->tp->pending(c);
 }
 
 /* Waits until fd is ready for events or deadline; 1, 0 timeout, -1. */
@@ -309,6 +320,10 @@ redis_conn_connect(struct redis_conn *c, int64_t deadline)
 		return -1;
 	if ((c->reader = redisReaderCreate()) == NULL)
 		return conn_fail(c, NULL, ENOMEM);
+	if (c->tp->start(c, deadline) == -1) {
+		redis_conn_close(c);
+		return -1;
+	}
 	return conn_handshake(c, deadline);
 }
 
@@ -338,7 +353,7 @@ conn_write(struct redis_conn *c, const char *buf, size_t len,
 	ssize_t n;
 
 	while (len > 0) {
-		n = send(c->fd, buf, len, MSG_NOSIGNAL);
+		n = c->tp->write(c, buf, len);
 		if (n >= 0) {
 			buf += n;
 			len -= (size_t)n;
@@ -348,7 +363,7 @@ conn_write(struct redis_conn *c, const char *buf, size_t len,
 			continue;
 		if (errno != EAGAIN)
 			return conn_fail(c, "write", errno);
-		switch (conn_wait(c->fd, POLLOUT, deadline)) {
+		switch (conn_wait(c->fd, c->want, deadline)) {
 		case -1:
 			return conn_fail(c, "poll", errno);
 		case 0:
@@ -403,11 +418,12 @@ conn_fill(struct redis_conn *c)
 	ssize_t n;
 
 	for (;;) {
-		n = read(c->fd, buf, sizeof(buf));
+		n = c->tp->read(c, buf, sizeof(buf));
 		if (n > 0) {
 			if (redisReaderFeed(c->reader, buf, (size_t)n) !=
 			    REDIS_OK)
 				return conn_fail(c, NULL, ENOMEM);
+			c->want = POLLIN;
 			return 1;
 		}
 		if (n == 0) {
@@ -434,6 +450,7 @@ redis_conn_read(struct redis_conn *c, int64_t deadline)
 			redis_conn_seterr(c, "not connected");
 		return NULL;
 	}
+	c->want = POLLIN;
 	for (;;) {
 		switch (conn_take(c, &r)) {
 		case 1:
@@ -441,7 +458,9 @@ redis_conn_read(struct redis_conn *c, int64_t deadline)
 		case -1:
 			return NULL;
 		}
-		switch (conn_wait(c->fd, POLLIN, deadline)) {
+		if (c->tp->pending(c))
+			goto fill;	/* poll(2) cannot see these bytes */
+		switch (conn_wait(c->fd, c->want, deadline)) {
 		case -1:
 			conn_fail(c, "poll", errno);
 			return NULL;
@@ -450,6 +469,7 @@ redis_conn_read(struct redis_conn *c, int64_t deadline)
 			redis_conn_close(c);
 			return NULL;
 		}
+fill:
 		if (conn_fill(c) == -1)
 			return NULL;
 	}

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include <hiredis/hiredis.h>
 
@@ -32,10 +33,42 @@ struct redis_addr {
 	socklen_t		 len[REDIS_ADDR_MAX];
 };
 
+struct redis_conn;
+
+/*
+ * A transport: how bytes cross the connected socket (plain today; TLS is
+ * another table).  read and write never block: they return what they
+ * moved, or -1 with errno EAGAIN after setting c->want to the poll(2)
+ * event to wait for (a TLS read may need to write, and the other way
+ * round), or another errno when the connection is dead.
+ */
+struct redis_transport {
+	const char	*name;
+	/* Makes the connected socket ready (a TLS handshake) by deadline;
+	   0, or -1 with c->err. */
+	int		 (*start)(struct redis_conn *c, int64_t deadline);
+	/* Reads up to len bytes; n > 0, 0 at the end of the stream, -1. */
+	ssize_t		 (*read)(struct redis_conn *c, void *buf, size_t len);
+	/* Writes up to len bytes; n >= 0, or -1. */
+	ssize_t		 (*write)(struct redis_conn *c, const void *buf,
+			    size_t len);
+	/* Nonzero if bytes were read from the socket but not yet returned
+	   by read (a TLS record), so poll(2) would not show them. */
+	int		 (*pending)(const struct redis_conn *c);
+	/* Frees the transport's state; the socket is closed by the caller. */
+	void		 (*close)(struct redis_conn *c);
+};
+
+extern const struct redis_transport redis_transport_plain;
+
 struct redis_conn {
 	const struct redis_url	*url;
 	struct redis_addr	*addr;		/* shared; filled by the first
 						   TCP connect */
+	const struct redis_transport *tp;
+	void			*tp_state;	/* the transport's */
+	short			 want;		/* POLLIN or POLLOUT, after
+						   an EAGAIN */
 	int			 fd;
 	redisReader		*reader;
 	char			 err[600];
@@ -59,6 +92,8 @@ int		 redis_conn_alive(const struct redis_conn *c);
 int		 redis_conn_idle_ok(struct redis_conn *c);
 /* The socket, for poll(2), or -1. */
 int		 redis_conn_fd(const struct redis_conn *c);
+/* Nonzero if input arrived that poll(2) on the socket cannot show. */
+int		 redis_conn_pending(const struct redis_conn *c);
 /* Closes the socket without a word to the server (also right after
    fork) and drops buffered input; c may connect again. */
 void		 redis_conn_close(struct redis_conn *c);

@@ -274,6 +274,8 @@ rd_subscribe(struct lock_redis *lr, const struct rd_keys *k)
 	return 0;
 }
 
+static int	rd_wait_woken(void *);
+
 /* wait_ops: (re)subscribes when due, then tries at once, as a release
    may have come before the subscription; the Pub/Sub socket. */
 static int
@@ -295,6 +297,11 @@ rd_wait_watch(void *arg, int64_t *retry_at)
 	if (!redis_conn_alive(&lr->sub)) {
 		*retry_at = rd_min(*retry_at, rw->retry_sub);
 		return -1;
+	}
+	if (redis_conn_pending(&lr->sub)) {
+		/* Messages poll(2) cannot show: read them, try again. */
+		rd_wait_woken(rw);
+		*retry_at = now;
 	}
 	return redis_conn_fd(&lr->sub);
 }
