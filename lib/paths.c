@@ -10,17 +10,28 @@
 
 #include "paths.h"
 
+/* The directory env names plus "/keylock", if env holds an absolute
+   path; *p malloc'd (NULL when out of memory); nonzero if env served. */
+static int
+paths_env(const char *env, char **p)
+{
+	const char *base = getenv(env);
+
+	if (base == NULL || *base != '/')
+		return 0;
+	if (asprintf(p, "%s/keylock", base) == -1)
+		*p = NULL;
+	return 1;
+}
+
 char *
 paths_lock_dir(void)
 {
 	const char *base;
 	char *p;
 
-	if ((base = getenv("XDG_RUNTIME_DIR")) != NULL && *base == '/') {
-		if (asprintf(&p, "%s/keylock", base) == -1)
-			return NULL;
+	if (paths_env("XDG_RUNTIME_DIR", &p))
 		return p;
-	}
 	if ((base = getenv("TMPDIR")) == NULL || *base != '/')
 		base = "/tmp";
 	if (asprintf(&p, "%s/keylock-%lu", base, (unsigned long)geteuid()) == -1)
@@ -35,11 +46,8 @@ paths_cache_dir(void)
 	struct passwd *pw;
 	char *p;
 
-	if ((base = getenv("XDG_CACHE_HOME")) != NULL && *base == '/') {
-		if (asprintf(&p, "%s/keylock", base) == -1)
-			return NULL;
+	if (paths_env("XDG_CACHE_HOME", &p))
 		return p;
-	}
 	if ((base = getenv("HOME")) == NULL || *base != '/') {
 		if ((pw = getpwuid(geteuid())) == NULL)
 			return NULL;

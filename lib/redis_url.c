@@ -1,14 +1,5 @@
 /*
- * redis_url: parsing of --redis / KEYLOCK_REDIS_URL.
- *
- *	redis://[[user]:password@]host[:port][/db]
- *	unix://[[user]:password@]/path/to/redis.sock[?db=N]
- *	redis+unix://... (an alias of unix://)
- *
- * The parser is strict: anything it does not understand is an error with
- * a reason, never a silent default.  User and password are %-decoded
- * like Redis key parts (keyname_unredis(): no %00, no bad escapes).  The password never reaches display
- * or an error message.
+ * redis_url: a strict parser of the URL grammar in redis_url.h.
  */
 #include "config.h"
 
@@ -81,11 +72,36 @@ url_userinfo(const char **s, const char *at, struct redis_url *u, char *err,
 	return 0;
 }
 
+/* Parses the ":port" between p and end into u; 0 or -1. */
+static int
+url_port(const char *p, const char *end, struct redis_url *u, char *err,
+    size_t errlen)
+{
+	const char *q;
+	long v;
+
+	if (*p == ':' && url_number(p + 1, (size_t)(end - p - 1), 1, 65535,
+	    &v) == 0) {
+		u->port = (int)v;
+		return 0;
+	}
+	/* Text there may be a password whose '@' is missing: echo only
+	   digits. */
+	q = p + (*p == ':');
+	if (q < end && strspn(q, "0123456789") == (size_t)(end - q))
+		snprintf(err, errlen, "bad Redis URL: bad port '%.*s' "
+		    "(1-65535)", (int)(end - q), q);
+	else
+		snprintf(err, errlen, "bad Redis URL: the port is not a "
+		    "number");
+	return -1;
+}
+
 /* Parses the host[:port][/db] part of a redis:// URL; 0 or -1. */
 static int
 url_tcp(const char *s, struct redis_url *u, char *err, size_t errlen)
 {
-	const char *auth_end, *host_end, *p, *q;
+	const char *auth_end, *host_end, *p;
 	size_t len;
 	long v;
 
@@ -118,23 +134,8 @@ url_tcp(const char *s, struct redis_url *u, char *err, size_t errlen)
 		snprintf(err, errlen, "bad Redis URL: missing host");
 		return -1;
 	}
-	if (p < s + len) {
-		if (*p != ':' || url_number(p + 1, (size_t)(s + len - p - 1),
-		    1, 65535, &v) == -1) {
-			/* Text there may be a password whose '@' is missing:
-			   echo only digits. */
-			q = p + (*p == ':');
-			if (q < s + len && strspn(q, "0123456789") ==
-			    (size_t)(s + len - q))
-				snprintf(err, errlen, "bad Redis URL: bad port "
-				    "'%.*s' (1-65535)", (int)(s + len - q), q);
-			else
-				snprintf(err, errlen, "bad Redis URL: the port "
-				    "is not a number");
-			return -1;
-		}
-		u->port = (int)v;
-	}
+	if (p < s + len && url_port(p, s + len, u, err, errlen) == -1)
+		return -1;
 	p = s + len;
 	if (*p == '/' && p[1] != '\0') {
 		if (url_number(p + 1, strlen(p + 1), 0, INT_MAX, &v) == -1) {

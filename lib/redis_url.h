@@ -2,10 +2,17 @@
  * redis_url: parsing of --redis / KEYLOCK_REDIS_URL.
  *
  *	redis://[[user]:password@]host[:port][/db]
- *	unix:///path/to/redis.sock[?db=N]
+ *	unix://[[user]:password@]/path/to/redis.sock[?db=N]
+ *	redis+unix://...	(the same as unix://)
  *
- * Percent-escapes are decoded in user and password.  "display" names the
- * server for messages and never contains the password.
+ * The parser is strict: anything it does not understand is an error with
+ * a one-line reason, never a silent default.  A host may be an IPv6
+ * literal in brackets.  User and password are %-decoded like Redis key
+ * parts (keyname_unredis(): no %00, no bad escapes); a user needs a
+ * password.  The userinfo ends at the last '@' (redis://) or the last
+ * "@/" (unix://), so a password may hold '@' or '/'.  "display" names the
+ * server for messages, and neither it nor an error message ever holds
+ * the password.
  */
 #ifndef KEYLOCK_REDIS_URL_H
 #define KEYLOCK_REDIS_URL_H
