@@ -35,6 +35,7 @@ struct run {
 	struct holder		 self;
 	const struct memo_backend *memo;	/* with --memo */
 	struct memo_id		 id;
+	struct lock_lease	 lease;
 	uint64_t		 captured;
 	int			 capturing;
 };
@@ -178,6 +179,19 @@ stop:
 	return -1;
 }
 
+/* supervise: asks the backend whether the lease is still ours. */
+static int
+check_lease(void *arg, int *fd, int64_t *at)
+{
+	struct run *r = arg;
+	int rc;
+
+	rc = r->l->be->lease_check(r->l, &r->lease);
+	*fd = r->lease.fd;
+	*at = r->lease.check_at;
+	return rc;
+}
+
 /* Reports a lost lease the moment it is noticed. */
 static void
 on_lost(void *arg)
@@ -201,7 +215,7 @@ finish(struct run *r, struct supervise *s)
 	int code = supervise_exit_code(s->status), rc;
 
 	if (r->capturing && code == 0 && !s->sink_failed && !s->out_broken &&
-	    !s->lost) {
+	    s->out_errno == 0 && !s->lost) {
 		rc = r->memo->commit(r->l, r->o.memo_ms);
 		if (rc == -1 && r->l->errclass != LOCK_ELOST) {
 			if (!r->o.quiet)
@@ -263,12 +277,17 @@ run_locked(struct run *r)
 		} else if (!r->o.quiet)
 			warnx("%s: not caching: %s", r->pkey, lock_error(r->l));
 	}
-	if (r->l->be->keepalive(r->l, &s.lostfd) == -1) {
+	if (r->l->be->keepalive(r->l, &r->lease) == -1) {
 		warnx("%s: %s", r->pkey, lock_error(r->l));
 		if (r->capturing)
 			r->memo->abort(r->l);
 		r->l->be->release(r->l);
 		return options_exit_code(r->l);
+	}
+	if (r->lease.fd != -1 || r->lease.check_at != CLOCK_FOREVER) {
+		s.lease_check = check_lease;
+		s.lease_fd = r->lease.fd;
+		s.lease_at = r->lease.check_at;
 	}
 	if (supervise_run(&s) == -1) {
 		warn("cannot run %s", r->argv[0]);

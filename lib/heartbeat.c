@@ -39,7 +39,13 @@
 #include "redis_int.h"
 
 #define HB_STOP_FD	3
-#define HB_LOST_FD	4
+#define HB_LOST_FD	4		/* the report pipe */
+
+/* A report: 'R' and the new validity deadline, or 'L' (lost). */
+struct hb_report {
+	char	kind;
+	char	valid[8];	/* int64_t, heartbeat clock */
+};
 
 /* KEYS: lock [extra].  ARGV: token, ttl_ms.  1 renewed, 0 not ours. */
 static struct redis_script hb_renew_script = {
@@ -182,6 +188,18 @@ hb_renew(struct redis_conn *rc, const struct heartbeat_conf *c,
 	return rv;
 }
 
+/* Tells keylock what happened; a report that does not fit in the pipe
+   right now is dropped (keylock reads them while the command runs). */
+static void
+hb_report(char kind, int64_t valid)
+{
+	struct hb_report rep;
+
+	rep.kind = kind;
+	memcpy(rep.valid, &valid, sizeof(rep.valid));
+	(void)!write(HB_LOST_FD, &rep, sizeof(rep));
+}
+
 /* The heartbeat loop; returns when the lease is lost or on stop. */
 static void __attribute__((noreturn))
 hb_loop(const struct heartbeat_conf *c)
@@ -221,6 +239,7 @@ hb_loop(const struct heartbeat_conf *c)
 		if (r == 1) {
 			valid = heartbeat_valid_until(now, ttl);
 			next = now + ttl / 3;
+			hb_report('R', valid);
 		} else {
 			redis_conn_close(&rc);
 			next = heartbeat_clock_ms() + retry;
@@ -228,7 +247,7 @@ hb_loop(const struct heartbeat_conf *c)
 	}
 	/* Lost: tell keylock, unless it already told us to stop. */
 	if (!hb_stop_pending(0))
-		(void)!write(HB_LOST_FD, "L", 1);
+		hb_report('L', valid);
 	_exit(0);
 }
 
@@ -240,7 +259,8 @@ heartbeat_start(struct heartbeat *hb, const struct heartbeat_conf *c)
 	pid_t parent = getpid(), pid;
 	int sp[2] = { -1, -1 }, lp[2] = { -1, -1 }, error;
 
-	if (pipe2(sp, O_CLOEXEC) == -1 || pipe2(lp, O_CLOEXEC) == -1)
+	if (pipe2(sp, O_CLOEXEC) == -1 ||
+	    pipe2(lp, O_CLOEXEC | O_NONBLOCK) == -1)
 		goto fail;
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);
@@ -258,6 +278,7 @@ heartbeat_start(struct heartbeat *hb, const struct heartbeat_conf *c)
 	close(lp[1]);
 	hb->pid = pid;
 	hb->stop_w = sp[1];
+	hb->valid = heartbeat_valid_until(c->valid_from, c->ttl_ms);
 	hb->lost_r = lp[0];
 	return 0;
 fail:
@@ -272,6 +293,28 @@ fail:
 	}
 	errno = error;
 	return -1;
+}
+
+enum heartbeat_state
+heartbeat_check(struct heartbeat *hb, int64_t *left)
+{
+	struct hb_report rep[32];
+	ssize_t n;
+	int64_t v;
+	size_t i;
+
+	while ((n = read(hb->lost_r, rep, sizeof(rep))) > 0)
+		for (i = 0; i < (size_t)n / sizeof(rep[0]); i++) {
+			if (rep[i].kind != 'R')
+				return *left = 0, HEARTBEAT_LOST;
+			memcpy(&v, rep[i].valid, sizeof(v));
+			if (v > hb->valid)
+				hb->valid = v;
+		}
+	if (n == 0)
+		return *left = 0, HEARTBEAT_GONE;
+	*left = hb->valid - heartbeat_clock_ms();
+	return *left > 0 ? HEARTBEAT_OK : HEARTBEAT_LATE;
 }
 
 /* Stops the heartbeat and waits for it; no renewal lands afterwards. */

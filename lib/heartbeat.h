@@ -3,8 +3,10 @@
  *
  * It renews the lease every ttl/3 over its own connection with a
  * compare-and-PEXPIRE script, retries failures until the local validity
- * deadline, and reports a lost lease by writing one byte to the lost
- * pipe.  With the lease it renews one extra key named at its start (an
+ * deadline, and reports each confirmed renewal, with its new deadline,
+ * and a lost lease on the report pipe.  keylock checks those reports
+ * (heartbeat_check()), so a heartbeat that stalls (SIGSTOP, a machine
+ * that starves it) cannot keep a command running past the deadline.  With the lease it renews one extra key named at its start (an
  * output capture that must live as long as the lease).  It stops,
  * without releasing, when the stop pipe from keylock reaches EOF or
  * carries any byte, so it never outlives keylock and never renews after
@@ -39,7 +41,17 @@ struct heartbeat_conf {
 struct heartbeat {
 	pid_t	pid;		/* -1: not running */
 	int	stop_w;		/* keylock's end of the stop pipe */
-	int	lost_r;		/* readable: lease lost or heartbeat gone */
+	int	lost_r;		/* the report pipe: readable on news */
+	int64_t	valid;		/* the last deadline reported (heartbeat
+				   clock) */
+};
+
+/* What heartbeat_check() found. */
+enum heartbeat_state {
+	HEARTBEAT_OK,		/* renewed in time */
+	HEARTBEAT_LOST,		/* the heartbeat says the lease is lost */
+	HEARTBEAT_GONE,		/* the heartbeat died */
+	HEARTBEAT_LATE,		/* no renewal confirmed before the deadline */
 };
 
 /* CLOCK_BOOTTIME milliseconds, the clock of heartbeat_conf.valid_from. */
@@ -51,6 +63,9 @@ int64_t	heartbeat_valid_until(int64_t from, int64_t ttl_ms);
 void	heartbeat_init(struct heartbeat *hb);
 /* Forks the heartbeat; 0, or -1 with errno. */
 int	heartbeat_start(struct heartbeat *hb, const struct heartbeat_conf *c);
+/* Reads the reports that arrived; sets *left to the milliseconds until
+   the lease runs out unless a renewal is reported meanwhile. */
+enum heartbeat_state heartbeat_check(struct heartbeat *hb, int64_t *left);
 /* Stops the heartbeat and waits for it; no renewal lands afterwards. */
 void	heartbeat_stop(struct heartbeat *hb);
 /* Closes lost_r (after heartbeat_stop()). */

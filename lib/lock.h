@@ -74,6 +74,14 @@ struct lock_wait {
 	void		*arg;
 };
 
+/* A lease keylock must see kept while the command runs. */
+struct lock_lease {
+	int		 fd;		/* readable on news from its keeper;
+					   -1: there is no lease */
+	int64_t		 check_at;	/* monotonic ms by which check()
+					   must run again, or CLOCK_FOREVER */
+};
+
 /* Who holds a key and who waits for it, as status() and list() see it. */
 struct lock_state {
 	struct holder	*holders;	/* nholders of them */
@@ -109,10 +117,13 @@ struct lock_backend {
 	   a lock_result. */
 	enum lock_result (*acquire)(struct lock *, const struct lock_request *,
 			    struct lock_wait *, struct holder *self);
-	/* Starts lease upkeep; 0 with *lostfd an fd that turns readable
-	   when the lease is lost (-1 when the backend has no lease), or
-	   -1 on error. */
-	int		 (*keepalive)(struct lock *, int *lostfd);
+	/* Starts lease upkeep and fills lease; 0, or -1 (ELOST: the
+	   lease ran out before it started). */
+	int		 (*keepalive)(struct lock *, struct lock_lease *lease);
+	/* Reads the keeper's news when lease->fd is readable or at
+	   lease->check_at; 0 while the lease is ours (lease updated), -1
+	   once it is lost or may have run out (ELOST, reason recorded). */
+	int		 (*lease_check)(struct lock *, struct lock_lease *lease);
 	/* Releases the held key; 0, or -1 (ELOST: it was no longer ours). */
 	int		 (*release)(struct lock *);
 	/* Fills st (lock_state_free() it); 0 or -1.  Never takes a lock. */

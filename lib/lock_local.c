@@ -332,11 +332,19 @@ local_acquire(struct lock *l, const struct lock_request *req,
 
 /* The local backend has no lease to keep alive. */
 static int
-local_keepalive(struct lock *l, int *lostfd)
+local_keepalive(struct lock *l, struct lock_lease *lease)
 {
 	(void)l;
-	*lostfd = -1;
+	lease->fd = -1;
+	lease->check_at = CLOCK_FOREVER;
 	return 0;
+}
+
+/* A flock is held until we let go: never lost. */
+static int
+local_lease_check(struct lock *l, struct lock_lease *lease)
+{
+	return local_keepalive(l, lease);
 }
 
 /* Clears the holder record and unlocks; 0. */
@@ -561,6 +569,7 @@ const struct lock_backend lock_local_backend = {
 	.connect = local_connect,
 	.acquire = local_acquire,
 	.keepalive = local_keepalive,
+	.lease_check = local_lease_check,
 	.release = local_release,
 	.status = local_status,
 	.list = local_list,

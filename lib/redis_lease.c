@@ -404,20 +404,44 @@ redis_acquire(struct lock *l, const struct lock_request *req,
 	return LOCK_ACQUIRED;
 }
 
-/* Forks the heartbeat, which renews the lease and the capture begun
-   before it; *lostfd turns readable when the lease is lost. */
+/* Reads the heartbeat's reports: the lease is ours until the deadline
+   of the last renewal it confirmed, and not a moment longer. */
 static int
-redis_keepalive(struct lock *l, int *lostfd)
+redis_lease_check(struct lock *l, struct lock_lease *lease)
+{
+	struct lock_redis *lr = (struct lock_redis *)l;
+	int64_t left;
+
+	switch (heartbeat_check(&lr->hb, &left)) {
+	case HEARTBEAT_OK:
+		lease->fd = lr->hb.lost_r;
+		lease->check_at = clock_mono_ms() + left;
+		return 0;
+	case HEARTBEAT_LOST:
+		return lock_seterr(l, LOCK_ELOST, "the lease on %s was lost",
+		    lr->k.key);
+	case HEARTBEAT_GONE:
+		return lock_seterr(l, LOCK_ELOST, "the heartbeat of %s "
+		    "ended", lr->k.key);
+	case HEARTBEAT_LATE:
+		break;
+	}
+	return lock_seterr(l, LOCK_ELOST, "no renewal of the lease on %s "
+	    "was confirmed before it could expire", lr->k.key);
+}
+
+/* Forks the heartbeat, which renews the lease and the capture begun
+   before it. */
+static int
+redis_keepalive(struct lock *l, struct lock_lease *lease)
 {
 	struct lock_redis *lr = (struct lock_redis *)l;
 	struct heartbeat_conf c;
 
 	if (!lr->held)
 		return lock_seterr(l, LOCK_EINTERNAL, "no lock held");
-	if (lr->hb.pid > 0) {
-		*lostfd = lr->hb.lost_r;
-		return 0;
-	}
+	if (lr->hb.pid > 0)
+		return redis_lease_check(l, lease);
 	/* A pause since the acquire may have outlasted the lease. */
 	if (heartbeat_clock_ms() >= heartbeat_valid_until(lr->valid_from,
 	    lr->ttl_ms))
@@ -436,8 +460,7 @@ redis_keepalive(struct lock *l, int *lostfd)
 	if (heartbeat_start(&lr->hb, &c) == -1)
 		return lock_seterr(l, LOCK_EINTERNAL, "heartbeat: %s",
 		    strerror(errno));
-	*lostfd = lr->hb.lost_r;
-	return 0;
+	return redis_lease_check(l, lease);
 }
 
 void
@@ -574,6 +597,7 @@ const struct lock_backend lock_redis_backend = {
 	.connect = redis_connect,
 	.acquire = redis_acquire,
 	.keepalive = redis_keepalive,
+	.lease_check = redis_lease_check,
 	.release = redis_release,
 	.status = redis_status,
 	.list = redis_list,

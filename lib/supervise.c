@@ -13,6 +13,7 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -30,6 +31,7 @@
 #include "supervise.h"
 
 #define CHUNK	65536
+#define JOB_MAX	1024	/* processes signalled in one walk */
 
 static const int forwarded[] = {
 	SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2
@@ -167,6 +169,7 @@ fail:
 struct tee {
 	int	 capfd;		/* read end of the command's stdout, or -1 */
 	int	 out_pipe;	/* our stdout is a pipe or socket */
+	int	 discard;	/* our stdout failed: read on, to nowhere */
 	char	 buf[CHUNK];
 	size_t	 off, len;	/* bytes of buf not yet written */
 };
@@ -185,6 +188,8 @@ tee_read(struct supervise *s, struct tee *t)
 		t->capfd = -1;
 		return;
 	}
+	if (t->discard)
+		return;
 	t->off = 0;
 	t->len = (size_t)n;
 	if (!s->sink_failed && s->sink(s->arg, t->buf, t->len) == -1)
@@ -206,13 +211,19 @@ tee_write(struct supervise *s, struct tee *t)
 	if (n == -1 && (errno == EINTR || errno == EAGAIN))
 		return;
 	if (n == -1) {
+		s->out_errno = errno;
+		t->off = t->len = 0;
+		if (errno != EPIPE) {
+			/* A full disk is no reader that left: the command
+			   runs on, its output goes nowhere, keylock says so. */
+			t->discard = 1;
+			return;
+		}
 		/* Like a reader that went away under the command itself:
 		   closing the pipe gives it EPIPE/SIGPIPE on its next write. */
 		s->out_broken = 1;
-		s->out_errno = errno;
 		close(t->capfd);
 		t->capfd = -1;
-		t->off = t->len = 0;
 		return;
 	}
 	t->off += (size_t)n;
@@ -275,85 +286,153 @@ tee_drain(struct supervise *s, struct tee *t)
 	t->capfd = -1;
 }
 
-/* Handles the lease being lost: once, TERM now and KILL later. */
-static void
-lease_lost(struct supervise *s, int64_t *kill_at)
-{
-	s->lost = 1;
-	if (s->on_lost != NULL)
-		s->on_lost(s->arg);
-	if (s->lost_warn)
-		return;
-	kill(s->pid, SIGTERM);
-	*kill_at = clock_mono_ms() + s->kill_after_ms;
-}
-
-/* Forwards pending signals on sigfd to the command. */
-static void
-forward_signals(struct supervise *s)
-{
-	int signo, from_tty;
-
-	while ((signo = supervise_next_signal(s->sig->sigfd, &from_tty)) > 0)
-		if (!from_tty)
-			kill(s->pid, signo);
-}
-
-/* Lists our children (ours as subreaper too) except the spared ones;
-   returns how many, at most max. */
+/* Appends the children of pid (of all its threads) to out, up to max;
+   returns the new count. */
 static int
-children(pid_t *out, int max, const pid_t *spare, int nspare)
+children_of(pid_t pid, pid_t *out, int n, int max)
 {
 	char path[64];
-	long pid;
+	struct dirent *de;
+	DIR *d;
 	FILE *f;
-	int n = 0, i;
+	long kid;
 
-	snprintf(path, sizeof(path), "/proc/self/task/%ld/children",
-	    (long)getpid());
-	if ((f = fopen(path, "re")) == NULL)
-		return 0;
-	while (n < max && fscanf(f, "%ld", &pid) == 1) {
-		for (i = 0; i < nspare && spare[i] != (pid_t)pid; i++)
-			;
-		if (i == nspare)
-			out[n++] = (pid_t)pid;
+	snprintf(path, sizeof(path), "/proc/%ld/task", (long)pid);
+	if ((d = opendir(path)) == NULL)
+		return n;
+	while (n < max && (de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/task/%.20s/children",
+		    (long)pid, de->d_name);
+		if ((f = fopen(path, "re")) == NULL)
+			continue;
+		while (n < max && fscanf(f, "%ld", &kid) == 1)
+			out[n++] = (pid_t)kid;
+		fclose(f);
 	}
-	fclose(f);
+	closedir(d);
 	return n;
 }
 
 /*
+ * Lists the job: our children (orphans adopted as subreaper too) but the
+ * spared ones (a heartbeat), and with deep set all their descendants;
+ * how many, at most max.  A process forked during the walk may be
+ * missed: callers walk again until none is left.
+ */
+static int
+job(pid_t *out, int max, const pid_t *spare, int nspare, int deep)
+{
+	int n, i, j, k;
+
+	n = children_of(getpid(), out, 0, max);
+	for (i = j = 0; i < n; i++) {
+		for (k = 0; k < nspare && spare[k] != out[i]; k++)
+			;
+		if (k == nspare)
+			out[j++] = out[i];
+	}
+	for (n = j, i = 0; deep && i < n && n < max; i++)
+		n = children_of(out[i], out, n, max);
+	return n;
+}
+
+/* Sends signo to every process of the job (deep: with all their
+   descendants, else our children only); how many there were. */
+static int
+signal_job(int signo, const pid_t *spare, int nspare, int deep)
+{
+	pid_t pids[JOB_MAX];
+	int n, i;
+
+	n = job(pids, JOB_MAX, spare, nspare, deep);
+	for (i = 0; i < n; i++)
+		kill(pids[i], signo);
+	return n;
+}
+
+/* Where the end of the job stands. */
+struct job_end {
+	pid_t		 spare[8];	/* children that are not the job's */
+	int		 nspare;
+	int64_t		 kill_at;	/* SIGKILL for all, or CLOCK_FOREVER */
+};
+
+/* Sends signo to every process of the job now, and arms SIGKILL for all
+   of them at the -k deadline, which, once set, never moves. */
+static void
+stop_job(struct supervise *s, struct job_end *je, int signo)
+{
+	signal_job(signo, je->spare, je->nspare, 1);
+	if (je->kill_at == CLOCK_FOREVER)
+		je->kill_at = clock_mono_ms() + s->kill_after_ms;
+}
+
+/* Checks the lease; once it is lost, stops the job (unless told to
+   keep it running) and looks no more. */
+static void
+check_lease(struct supervise *s, struct job_end *je)
+{
+	if (s->lease_check(s->arg, &s->lease_fd, &s->lease_at) == 0)
+		return;
+	s->lease_fd = -1;
+	s->lease_at = CLOCK_FOREVER;
+	s->lost = 1;
+	if (s->on_lost != NULL)
+		s->on_lost(s->arg);
+	if (!s->lost_warn)
+		stop_job(s, je, SIGTERM);
+}
+
+/* Passes on pending signals: one that ends keylock ends the whole job
+   (TERM now, KILL at -k); the others go to the command.  Signals the
+   terminal sent to the foreground group reached the job already. */
+static void
+forward_signals(struct supervise *s, struct job_end *je)
+{
+	int signo, from_tty;
+
+	while ((signo = supervise_next_signal(s->sig->sigfd, &from_tty)) > 0) {
+		if (from_tty)
+			continue;
+		if (terminating(signo))
+			stop_job(s, je, signo);
+		else
+			kill(s->pid, signo);
+	}
+}
+
+/*
  * Stops what the command left running: descendants that outlived it
- * were reparented to us (we are a subreaper).  They get SIGTERM, then
- * SIGKILL after the grace, so nothing runs on once the lock is gone.
+ * were reparented to us (we are a subreaper).  The whole job gets
+ * SIGTERM (again, for any process forked since), then SIGKILL at the
+ * deadline set when the job was first told to stop, so nothing runs on
+ * once the lock is gone.
  */
 static void
-reap_leftovers(struct supervise *s, const pid_t *spare, int nspare)
+reap_leftovers(struct supervise *s, struct job_end *je)
 {
 	struct signalfd_siginfo si;
 	struct pollfd pfd;
 	pid_t left[256];
-	int64_t kill_at = CLOCK_FOREVER;
 	int n, i, alive;
 
 	for (;;) {
-		n = children(left, 256, spare, nspare);
+		n = job(left, 256, je->spare, je->nspare, 0);
 		for (i = alive = 0; i < n; i++)
-			if (waitpid(left[i], NULL, WNOHANG) == 0)
-				left[alive++] = left[i];
+			alive += waitpid(left[i], NULL, WNOHANG) == 0;
 		if (alive == 0)
 			return;
-		if (kill_at == CLOCK_FOREVER) {
+		if (s->leftovers == 0)
 			s->leftovers = alive;
-			kill_at = clock_mono_ms() + s->kill_after_ms;
-		}
-		for (i = 0; i < alive; i++)
-			kill(left[i], clock_mono_ms() >= kill_at ?
-			    SIGKILL : SIGTERM);
+		if (clock_mono_ms() >= je->kill_at)
+			signal_job(SIGKILL, je->spare, je->nspare, 1);
+		else
+			stop_job(s, je, SIGTERM);
 		pfd = (struct pollfd){ s->sig->chldfd, POLLIN, 0 };
-		if (poll(&pfd, 1, clock_mono_ms() >= kill_at ? 100 :
-		    clock_poll_timeout(kill_at)) > 0)
+		if (poll(&pfd, 1, clock_mono_ms() >= je->kill_at ? 100 :
+		    clock_poll_timeout(je->kill_at)) > 0)
 			while (read(s->sig->chldfd, &si, sizeof(si)) > 0)
 				;
 	}
@@ -363,7 +442,7 @@ reap_leftovers(struct supervise *s, const pid_t *spare, int nspare)
    subreaper, they would stay zombies until the command ends.  Neither
    the command nor our spared children (a heartbeat) are touched. */
 static void
-reap_orphans(struct supervise *s, const pid_t *spare, int nspare)
+reap_orphans(struct supervise *s, const struct job_end *je)
 {
 	struct signalfd_siginfo si;
 	pid_t kids[256];
@@ -374,7 +453,7 @@ reap_orphans(struct supervise *s, const pid_t *spare, int nspare)
 	/* The command's own end costs no look at /proc. */
 	if (!others)
 		return;
-	n = children(kids, 256, spare, nspare);
+	n = job(kids, 256, je->spare, je->nspare, 0);
 	for (i = 0; i < n; i++)
 		if (kids[i] != s->pid)
 			waitpid(kids[i], NULL, WNOHANG);
@@ -392,19 +471,62 @@ abandon(struct supervise *s)
 	return -1;
 }
 
+/* The earlier of two deadlines. */
+static int64_t
+earlier(int64_t a, int64_t b)
+{
+	return a < b ? a : b;
+}
+
+/* Supervises the started command until it was reaped; 0 or -1. */
+static int
+supervise_loop(struct supervise *s, struct job_end *je, struct tee *t)
+{
+	struct pollfd pfd[5];
+
+	for (;;) {
+		pfd[0] = (struct pollfd){ s->sig->sigfd, POLLIN, 0 };
+		pfd[1] = (struct pollfd){ s->sig->chldfd, POLLIN, 0 };
+		pfd[2] = (struct pollfd){ s->lease_fd, POLLIN, 0 };
+		pfd[3] = (struct pollfd){ t->len ? -1 : t->capfd, POLLIN, 0 };
+		pfd[4] = (struct pollfd){ t->len ? STDOUT_FILENO : -1,
+		    POLLOUT, 0 };
+		if (poll(pfd, 5, clock_poll_timeout(earlier(je->kill_at,
+		    s->lease_at))) == -1 && errno != EINTR)
+			return abandon(s);
+		if (pfd[0].revents)
+			forward_signals(s, je);
+		if (pfd[2].revents || clock_mono_ms() >= s->lease_at)
+			check_lease(s, je);
+		if (pfd[3].revents)
+			tee_read(s, t);
+		if (pfd[4].revents)
+			tee_write(s, t);
+		if (clock_mono_ms() >= je->kill_at)
+			signal_job(SIGKILL, je->spare, je->nspare, 1);
+		if (pfd[1].revents)
+			reap_orphans(s, je);
+		if (waitpid(s->pid, &s->status, WNOHANG) == s->pid)
+			return 0;
+	}
+}
+
 /* Runs s->argv to completion; 0, or -1 (errno) if it could not fork. */
 int
 supervise_run(struct supervise *s)
 {
-	struct pollfd pfd[5];
 	struct stat st;
 	struct tee t;	/* not zeroed: its buffer is 64 KiB */
-	pid_t spare[8];
-	int64_t kill_at = CLOCK_FOREVER;
-	int lostfd = s->lostfd, reaped = 0, nspare, signo, from_tty;
+	struct job_end je;
+	int signo, from_tty;
 
 	/* Children we had before the command (a heartbeat) are not its. */
-	nspare = children(spare, 8, NULL, 0);
+	je.nspare = job(je.spare, 8, NULL, 0, 0);
+	je.kill_at = CLOCK_FOREVER;
+	if (s->lease_check == NULL) {
+		s->lease_fd = -1;
+		s->lease_at = CLOCK_FOREVER;
+	}
 	/* Told to end before the command exists (even by the terminal,
 	   which then signalled no command): do not start it. */
 	while ((signo = supervise_next_signal(s->sig->sigfd, &from_tty)) > 0)
@@ -414,39 +536,14 @@ supervise_run(struct supervise *s)
 			return 0;
 		}
 	t.off = t.len = 0;
+	t.discard = 0;
 	if (spawn(s, &t.capfd) == -1)
 		return -1;
 	t.out_pipe = fstat(STDOUT_FILENO, &st) == 0 &&
 	    (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
-	while (!reaped) {
-		pfd[0] = (struct pollfd){ s->sig->sigfd, POLLIN, 0 };
-		pfd[1] = (struct pollfd){ s->sig->chldfd, POLLIN, 0 };
-		pfd[2] = (struct pollfd){ lostfd, POLLIN, 0 };
-		pfd[3] = (struct pollfd){ t.len ? -1 : t.capfd, POLLIN, 0 };
-		pfd[4] = (struct pollfd){ t.len ? STDOUT_FILENO : -1,
-		    POLLOUT, 0 };
-		if (poll(pfd, 5, clock_poll_timeout(kill_at)) == -1 &&
-		    errno != EINTR)
-			return abandon(s);
-		if (pfd[0].revents)
-			forward_signals(s);
-		if (pfd[2].revents) {
-			lostfd = -1;
-			lease_lost(s, &kill_at);
-		}
-		if (pfd[3].revents)
-			tee_read(s, &t);
-		if (pfd[4].revents)
-			tee_write(s, &t);
-		if (clock_mono_ms() >= kill_at) {
-			kill(s->pid, SIGKILL);
-			kill_at = CLOCK_FOREVER;
-		}
-		if (pfd[1].revents)
-			reap_orphans(s, spare, nspare);
-		reaped = waitpid(s->pid, &s->status, WNOHANG) == s->pid;
-	}
+	if (supervise_loop(s, &je, &t) == -1)
+		return -1;
 	tee_drain(s, &t);
-	reap_leftovers(s, spare, nspare);
+	reap_leftovers(s, &je);
 	return 0;
 }

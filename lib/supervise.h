@@ -2,6 +2,13 @@
  * supervise: run the command as our child and stay its parent until it
  * ends, forwarding signals, watching the lease and (for --memo) teeing
  * its stdout.
+ *
+ * The job is the command, every process it starts, and the orphans of
+ * those (keylock is their subreaper).  When the lease is lost, when
+ * keylock itself is told to end (TERM, INT, HUP or QUIT not sent by the
+ * terminal), or when the command ends and leaves processes behind, the
+ * whole job gets SIGTERM at once and SIGKILL at one deadline, -k after
+ * the first of those: no process of it runs on past that.
  */
 #ifndef KEYLOCK_SUPERVISE_H
 #define KEYLOCK_SUPERVISE_H
@@ -23,9 +30,13 @@ struct supervise {
 	/* in */
 	char *const	*argv;
 	const struct supervise_sig *sig;
-	int		 lostfd;	/* readable when the lease is lost; -1 */
+	int		 lease_fd;	/* readable on news of the lease; -1 */
+	int64_t		 lease_at;	/* monotonic ms to check it by */
+	/* Checks the lease (NULL: there is none); 0 while it is held,
+	   with fd and at updated, or -1 once it is lost. */
+	int		(*lease_check)(void *arg, int *fd, int64_t *at);
 	int		 lost_warn;	/* keep the command running then */
-	int64_t		 kill_after_ms;	/* TERM to KILL grace on loss */
+	int64_t		 kill_after_ms;	/* TERM to KILL grace for the job */
 	int		 capture;	/* pipe stdout through sink */
 	/* Takes a chunk of stdout; -1 stops capturing (not the output). */
 	int		(*sink)(void *arg, const void *buf, size_t len);
@@ -36,8 +47,11 @@ struct supervise {
 	int		 status;	/* wait(2) status */
 	int		 exec_errno;	/* nonzero: the command did not start */
 	int		 lost;		/* the lease was lost while it ran */
-	int		 out_broken;	/* our stdout went away (EPIPE) */
-	int		 out_errno;	/* why writing to it failed, or 0 */
+	int		 out_broken;	/* our stdout went away (EPIPE), or the
+					   output was cut short */
+	int		 out_errno;	/* why writing to it failed, or 0; past
+					   a failure other than EPIPE the
+					   output went nowhere */
 	int		 sink_failed;	/* capture stopped early */
 	int		 leftovers;	/* descendants that had to be stopped */
 };
