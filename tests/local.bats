@@ -122,7 +122,9 @@ waiter"
 	d=$(cat "$TMP/h.fence")
 	[ "$d" -gt "$c" ] || fail "fence $d after $c"
 	kill -9 "$(cat "$TMP/h.pid")"
-	wait "$(cat "$TMP/h.pid")" || true
+	local st=0
+	wait "$(cat "$TMP/h.pid")" || st=$?
+	assert_equal "$st" 137
 	run "$KEYLOCK" run -w 5 k sh -c 'echo $KEYLOCK_FENCE'
 	assert_success
 	[ "$output" -gt "$d" ] || fail "fence $output after $d"
@@ -233,9 +235,11 @@ waiter"
 	"$KEYLOCK" run k true
 	(
 		while [ ! -e "$TMP/stop" ]; do
-			"$KEYLOCK" status k >/dev/null || true
+			# Held (0) or free (1); anything else ends the racer.
+			"$KEYLOCK" status k >/dev/null || [ $? -eq 1 ] || exit 1
 			"$KEYLOCK" list >/dev/null
-			"$KEYLOCK" status --json k >/dev/null || true
+			"$KEYLOCK" status --json k >/dev/null || [ $? -eq 1 ] ||
+			    exit 1
 			echo >>"$TMP/rounds"
 		done
 		exit 0
@@ -253,7 +257,8 @@ waiter"
 
 @test "status and list do not create lock files" {
 	"$KEYLOCK" run seen true
-	"$KEYLOCK" status never >/dev/null || true
+	run "$KEYLOCK" status never
+	assert_failure 1
 	"$KEYLOCK" list >/dev/null
 	run ls -A "$KEYLOCK_DIR"
 	assert_output seen
@@ -279,6 +284,7 @@ waiter"
 		pgrep -P "$(cat "$TMP/waiter.pid")" >/dev/null && break
 		sleep 0.05
 	done
+	pgrep -P "$(cat "$TMP/waiter.pid")" >/dev/null
 	kill -TERM "$(cat "$TMP/waiter.pid")"
 	wait "$(cat "$TMP/waiter.pid")" || st=$?
 	assert_equal "$st" 143

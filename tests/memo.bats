@@ -153,6 +153,7 @@ runs() {
 	cmp "$TMP/blob" "$TMP/hit"
 	# Through a pipe too (no sendfile to a file there).
 	"$KEYLOCK" run --memo 1m k cat "$TMP/blob" | cat >"$TMP/hit2"
+	assert_equal "${PIPESTATUS[*]}" "0 0"
 	cmp "$TMP/blob" "$TMP/hit2"
 	rm "$TMP/blob"
 	"$KEYLOCK" run --memo 1m k cat "$TMP/blob" >"$TMP/hit3"
@@ -303,8 +304,10 @@ runs() {
 	assert_output 1
 	run "$KEYLOCK" status k
 	refute_output --partial cached
-	run bash -c '"$1" run --memo 1m k sh -c "echo run >>\"$2/runs\"; seq 1 3000000" |
+	run bash -c 'set -o pipefail
+	    "$1" run --memo 1m k sh -c "echo run >>\"$2/runs\"; seq 1 3000000" |
 	    tail -1' x "$KEYLOCK" "$TMP"
+	assert_success
 	assert_output 3000000
 	assert_equal "$(runs)" 2
 	# A hit into a closed pipe ends like the command would: SIGPIPE.
@@ -342,7 +345,7 @@ runs() {
 # Peak RSS in kB of keylock running --memo on COMMAND... to /dev/null,
 # read by the command from /proc/$PPID/status just before it ends.
 peak_rss() {
-	"$KEYLOCK" run --memo 1m "$@" >/dev/null 2>"$TMP/hwm"
+	"$KEYLOCK" run --memo 1m "$@" >/dev/null 2>"$TMP/hwm" || return 1
 	sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB$/\1/p' "$TMP/hwm"
 }
 
@@ -450,6 +453,7 @@ peak_rss() {
 		    -gt 0 ] && break
 		sleep 0.05
 	done
+	[ "$(awk '/^wchar/ {print $2}' /proc/"$(cat "$TMP/b.pid")"/io)" -gt 0 ]
 	kill -TERM "$(cat "$TMP/b.pid")"
 	wait_gone "$(cat "$TMP/b.pid")"
 	local st=0

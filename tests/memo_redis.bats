@@ -14,16 +14,19 @@ kmemo() {
 	"$KEYLOCK" run --redis "$REDIS_URL" "$@"
 }
 
-# Prints the stored entries (data keys) of key $1, one a line, sorted.
+# Prints the stored entries (data keys) of key $1, one a line, sorted;
+# fails if the server cannot be asked, so that "no entry" is never an
+# unreachable server.
 memo_entries() {
-	rcli --scan --pattern "keylock:{$1}:memo:*" |
-	    grep -v -e ':meta$' -e ':tmp:' | sort
+	local keys
+	keys=$(rcli --scan --pattern "keylock:{$1}:memo:*") || return 1
+	printf '%s' "$keys" | grep -v -e ':meta$' -e ':tmp:' | sort
 }
 
 # Fails when any capture temp key is left in the server.
 no_tmp_keys() {
 	local left
-	left=$(rcli --scan --pattern '*:tmp:*')
+	left=$(rcli --scan --pattern '*:tmp:*') || return 1
 	if [ -n "$left" ]; then
 		echo "temp keys left: $left" >&2
 		return 1
@@ -70,12 +73,15 @@ runs() {
 	[ "$(runs)" -eq 1 ]
 	# One entry: data and meta, both expiring within the memo TTL.
 	run memo_entries job
+	assert_success
 	[ "${#lines[@]}" -eq 1 ]
 	local data=${lines[0]} pttl
 	pttl=$(rcli PTTL "$data")
-	[ "$pttl" -gt 50000 ] && [ "$pttl" -le 60000 ]
+	[ "$pttl" -gt 50000 ] || fail "data PTTL $pttl"
+	[ "$pttl" -le 60000 ] || fail "data PTTL $pttl"
 	pttl=$(rcli PTTL "$data:meta")
-	[ "$pttl" -gt 50000 ] && [ "$pttl" -le 60000 ]
+	[ "$pttl" -gt 50000 ] || fail "meta PTTL $pttl"
+	[ "$pttl" -le 60000 ] || fail "meta PTTL $pttl"
 	[ "$(rcli GET "$data")" = out ]
 	run --separate-stderr kmemo --memo 1m job -- "$TMP/job.sh"
 	assert_success
@@ -223,6 +229,7 @@ runs() {
 	[ "$(runs)" -eq 5 ]
 	[ ! -e "$TMP/overlap" ]
 	run memo_entries job
+	assert_success
 	assert_output ''
 	no_tmp_keys
 	# The next caller runs it again.
@@ -306,8 +313,10 @@ runs() {
 	run kmemo --memo 1m other -- echo a
 	assert_output a
 	run memo_entries job
+	assert_success
 	[ "${#lines[@]}" -eq 4 ]
 	run memo_entries other
+	assert_success
 	[ "${#lines[@]}" -eq 1 ]
 	# Each is served to its own command.
 	run kmemo --memo 1m job -- echo ab c
@@ -372,6 +381,7 @@ runs() {
 		cmp "$TMP/expect" "$TMP/out.$i"
 	done
 	run memo_entries storm
+	assert_success
 	[ "${#lines[@]}" -eq 1 ]
 	no_tmp_keys
 }
@@ -436,6 +446,7 @@ EOF
 	printf '%s\n' "$output" | cmp - "$TMP/expect"
 	[ "$(printf '%s\n' "$stderr" | grep -c 'memo-max')" -eq 1 ]
 	run memo_entries job
+	assert_success
 	assert_output ''
 	no_tmp_keys
 	# Not cached: the next call runs it again (and says nothing without -v).
@@ -453,11 +464,13 @@ EOF
 	run kmemo --memo 1m --memo-max 1K job -- head -c 1024 /dev/zero
 	assert_success
 	run memo_entries job
+	assert_success
 	[ "${#lines[@]}" -eq 1 ]
 	[ "$(rcli STRLEN "${lines[0]}")" -eq 1024 ]
 	run kmemo --memo 1m --memo-max 1K job -- head -c 1025 /dev/zero
 	assert_success
 	run memo_entries job
+	assert_success
 	[ "${#lines[@]}" -eq 1 ]
 	no_tmp_keys
 }
@@ -469,6 +482,7 @@ EOF
 	[ "$st" = "y
 141" ]
 	run memo_entries job
+	assert_success
 	assert_output ''
 	no_tmp_keys
 	# Released: the next caller runs at once.
@@ -485,6 +499,7 @@ EOF
 	[ "$st" = "y
 0" ]
 	run memo_entries job
+	assert_success
 	assert_output ''
 	no_tmp_keys
 }
@@ -567,16 +582,20 @@ EOF
 	/usr/bin/time -f %M -o "$TMP/rss.big" "$KEYLOCK" run \
 	    --redis "$REDIS_URL" --memo 1m big -- head -c 512M /dev/zero |
 	    wc -c > "$TMP/n.big"
+	assert_equal "${PIPESTATUS[*]}" "0 0"
 	[ "$(cat "$TMP/n.big")" -eq $((512 << 20)) ]
 	run memo_entries big
+	assert_success
 	assert_output ''
 	# Below the cap: stored, then served from Redis.
 	/usr/bin/time -f %M -o "$TMP/rss.miss" "$KEYLOCK" run \
 	    --redis "$REDIS_URL" --memo 1m mid -- head -c 50M /dev/zero |
 	    wc -c > "$TMP/n.miss"
+	assert_equal "${PIPESTATUS[*]}" "0 0"
 	/usr/bin/time -f %M -o "$TMP/rss.hit" "$KEYLOCK" run \
 	    --redis "$REDIS_URL" --memo 1m mid -- head -c 50M /dev/zero |
 	    wc -c > "$TMP/n.hit"
+	assert_equal "${PIPESTATUS[*]}" "0 0"
 	[ "$(cat "$TMP/n.miss")" -eq $((50 << 20)) ]
 	[ "$(cat "$TMP/n.hit")" -eq $((50 << 20)) ]
 	[ "$(rcli STRLEN "$(memo_entries mid)")" -eq $((50 << 20)) ]

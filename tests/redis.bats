@@ -36,6 +36,8 @@ auth_server() {
 		    ping 2>/dev/null | grep -q PONG && break
 		sleep 0.05
 	done
+	redis-cli -p "$AUTH_PORT" -a topsecret --no-auth-warning ping |
+	    grep -q PONG || { echo "auth server did not start" >&2; return 1; }
 	redis-cli -p "$AUTH_PORT" -a topsecret --no-auth-warning \
 	    ACL SETUSER kluser on '>p@ss/w:rd' '~*' '&*' '+@all' >/dev/null
 }
@@ -167,6 +169,7 @@ s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)
 print(s.getsockname()[1], flush=True); time.sleep(30)' > "$TMP/port" &
 	echo $! > "$TMP/mute.pid"
 	for _ in $(seq 1 100); do [ -s "$TMP/port" ] && break; sleep 0.05; done
+	[ -s "$TMP/port" ]
 	local t0=$(date +%s%N)
 	run "$KEYLOCK" run --connect-timeout 300ms \
 	    --redis "redis://127.0.0.1:$(cat "$TMP/port")" job -- touch "$TMP/ran"
