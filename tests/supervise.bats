@@ -294,16 +294,6 @@ line2"
 	assert_released
 }
 
-# Succeeds when the pipe on our descriptor $1 holds at least its capacity
-# less one page.
-pipe_full() {
-	python3 -c 'import array, fcntl, sys, termios
-fd = int(sys.argv[1])
-n = array.array("i", [0])
-fcntl.ioctl(fd, termios.FIONREAD, n)
-sys.exit(0 if n[0] >= fcntl.fcntl(fd, fcntl.F_GETPIPE_SZ) - 4096 else 1)' "$1"
-}
-
 @test "a stalled stdout reader under --memo does not stop signal forwarding" {
 	mkfifo "$TMP/out"
 	# Nobody reads the fifo after the first byte: the pipe fills up.
