@@ -224,8 +224,11 @@ assert_usage_error() {
 	# fits NAME_MAX.
 	after=$(find "$TMP" -path "$KEYLOCK_DIR" -prune -o -print | sort)
 	assert_equal "$after" "$before"
-	[ ! -e "$BATS_TMPDIR/escape" ] && [ ! -e /escape ]
-	run sh -c 'ls -a "$1" | awk "length(\$0) > 255"' x "$KEYLOCK_DIR"
+	[ ! -e "$BATS_TMPDIR/escape" ]
+	[ ! -e /escape ]
+	run bash -c 'set -o pipefail; ls -a "$1" | awk "length(\$0) > 255"' \
+	    x "$KEYLOCK_DIR"
+	assert_success
 	assert_output ""
 }
 
@@ -386,7 +389,9 @@ assert_usage_error() {
 }
 
 @test "usage errors write nothing to stdout" {
-	"$KEYLOCK" run -w bad k echo out >"$TMP/out" 2>"$TMP/err" || true
+	local st=0
+	"$KEYLOCK" run -w bad k echo out >"$TMP/out" 2>"$TMP/err" || st=$?
+	assert_equal "$st" 64
 	[ ! -s "$TMP/out" ]
 	[ -s "$TMP/err" ]
 }

@@ -128,3 +128,46 @@ release_local() {
 	touch "$TMP/$1.release"
 	wait "$(cat "$TMP/$1.pid")"
 }
+
+# How many times a --memo test command ran: the lines in $TMP/runs.
+runs() {
+	if [ -e "$TMP/runs" ]; then wc -l <"$TMP/runs"; else echo 0; fi
+}
+
+# Writes $TMP/job.sh for the --memo suites: logs each run to $TMP/runs,
+# records an overlap in $TMP/overlap if another run is active at the same
+# time, waits for $TMP/go on the first run if that fifo exists (touching
+# $TMP/up first), prints "out" on stdout and "err" on stderr, and exits $1.
+job_script() {
+	cat >"$TMP/job.sh" <<EOF
+#!/bin/bash
+d='$TMP'
+echo \$\$ >> "\$d/runs"
+touch "\$d/active.\$\$"
+[ "\$(ls "\$d"/active.* | wc -l)" -gt 1 ] && echo \$\$ >> "\$d/overlap"
+if [ -p "\$d/go" ]; then
+	touch "\$d/up"
+	exec 4<>"\$d/go"
+	read -t 10 x <&4
+	rm -f "\$d/go"
+fi
+sleep 0.05
+[ "\$(ls "\$d"/active.* | wc -l)" -gt 1 ] && echo \$\$ >> "\$d/overlap"
+rm -f "\$d/active.\$\$"
+echo out
+echo err >&2
+exit $1
+EOF
+	chmod +x "$TMP/job.sh"
+}
+
+# Succeeds when the pipe on our descriptor $1 holds at least its capacity
+# less one page (partly filled pages may count as full): its writer is
+# blocked.
+pipe_full() {
+	python3 -c 'import array, fcntl, sys, termios
+fd = int(sys.argv[1])
+n = array.array("i", [0])
+fcntl.ioctl(fd, termios.FIONREAD, n)
+sys.exit(0 if n[0] >= fcntl.fcntl(fd, fcntl.F_GETPIPE_SZ) - 4096 else 1)' "$1"
+}

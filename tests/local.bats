@@ -122,7 +122,9 @@ waiter"
 	d=$(cat "$TMP/h.fence")
 	[ "$d" -gt "$c" ] || fail "fence $d after $c"
 	kill -9 "$(cat "$TMP/h.pid")"
-	wait "$(cat "$TMP/h.pid")" || true
+	local st=0
+	wait "$(cat "$TMP/h.pid")" || st=$?
+	assert_equal "$st" 137
 	run "$KEYLOCK" run -w 5 k sh -c 'echo $KEYLOCK_FENCE'
 	assert_success
 	[ "$output" -gt "$d" ] || fail "fence $output after $d"
@@ -233,9 +235,11 @@ waiter"
 	"$KEYLOCK" run k true
 	(
 		while [ ! -e "$TMP/stop" ]; do
-			"$KEYLOCK" status k >/dev/null || true
+			# Held (0) or free (1); anything else ends the racer.
+			"$KEYLOCK" status k >/dev/null || [ $? -eq 1 ] || exit 1
 			"$KEYLOCK" list >/dev/null
-			"$KEYLOCK" status --json k >/dev/null || true
+			"$KEYLOCK" status --json k >/dev/null || [ $? -eq 1 ] ||
+			    exit 1
 			echo >>"$TMP/rounds"
 		done
 		exit 0
@@ -253,7 +257,8 @@ waiter"
 
 @test "status and list do not create lock files" {
 	"$KEYLOCK" run seen true
-	"$KEYLOCK" status never >/dev/null || true
+	run "$KEYLOCK" status never
+	assert_failure 1
 	"$KEYLOCK" list >/dev/null
 	run ls -A "$KEYLOCK_DIR"
 	assert_output seen
@@ -279,6 +284,7 @@ waiter"
 		pgrep -P "$(cat "$TMP/waiter.pid")" >/dev/null && break
 		sleep 0.05
 	done
+	pgrep -P "$(cat "$TMP/waiter.pid")" >/dev/null
 	kill -TERM "$(cat "$TMP/waiter.pid")"
 	wait "$(cat "$TMP/waiter.pid")" || st=$?
 	assert_equal "$st" 143
@@ -299,4 +305,106 @@ waiter"
 	    x "$KEYLOCK"
 	assert_success
 	assert_output "$(printf '%s\nfence 8' "$key")"
+}
+
+# --memo with the local cache: its directory, memory use, its entry
+# files.  The scenarios every backend shares are in memo.bats.
+
+# Peak RSS in kB of keylock running --memo on COMMAND... to /dev/null,
+# read by the command from /proc/$PPID/status just before it ends.
+peak_rss() {
+	"$KEYLOCK" run --memo 1m "$@" >/dev/null 2>"$TMP/hwm" || return 1
+	sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB$/\1/p' "$TMP/hwm"
+}
+
+@test "the cache directory is created 0700" {
+	"$KEYLOCK" run --memo 1m k true
+	run stat -c %a "$XDG_CACHE_HOME/keylock"
+	assert_output 700
+}
+
+@test "an unsafe cache directory is refused, nothing run" {
+	job_script 0
+	mkdir -p "$XDG_CACHE_HOME/keylock"
+	chmod 777 "$XDG_CACHE_HOME/keylock"
+	run --separate-stderr "$KEYLOCK" run --memo 1m k "$TMP/job.sh"
+	assert_failure
+	[[ "$stderr" == keylock:*"$XDG_CACHE_HOME/keylock"* ]] ||
+	    fail "stderr: $stderr"
+	assert_equal "$(runs)" 0
+	rmdir "$XDG_CACHE_HOME/keylock"
+	mkdir -m 700 "$TMP/elsewhere"
+	ln -s "$TMP/elsewhere" "$XDG_CACHE_HOME/keylock"
+	run --separate-stderr "$KEYLOCK" run --memo 1m k "$TMP/job.sh"
+	assert_failure
+	assert_equal "$(runs)" 0
+	[ -z "$(ls -A "$TMP/elsewhere")" ]
+}
+
+@test "peak RSS stays flat while 1 GiB of output goes through --memo" {
+	local small big
+	small=$(peak_rss small sh -c \
+	    'head -c 1M /dev/zero; cat /proc/$PPID/status >&2')
+	big=$(peak_rss big sh -c \
+	    'head -c 1G /dev/zero; cat /proc/$PPID/status >&2')
+	[ -n "$small" ] && [ -n "$big" ] || fail "no VmHWM: $(cat "$TMP/hwm")"
+	[ "$big" -lt $((small + 8192)) ] ||
+	    fail "peak RSS ${big} kB for 1 GiB, ${small} kB for 1 MiB"
+	# Unsanitized builds start small; the whole run stays under 20 MB.
+	if [ "$small" -lt 5000 ]; then
+		[ "$big" -lt 20000 ] || fail "peak RSS ${big} kB"
+	fi
+}
+
+@test "peak RSS stays flat capturing 256 MiB into the cache and serving it" {
+	local small big hit1 hit2
+	small=$(peak_rss small sh -c \
+	    'head -c 1M /dev/zero; cat /proc/$PPID/status >&2')
+	big=$(peak_rss --memo-max 512M k sh -c \
+	    'head -c 256M /dev/zero; cat /proc/$PPID/status >&2')
+	[ -n "$small" ] && [ -n "$big" ] || fail "no VmHWM: $(cat "$TMP/hwm")"
+	[ "$big" -lt $((small + 8192)) ] ||
+	    fail "peak RSS ${big} kB capturing 256 MiB, ${small} kB for 1 MiB"
+	run "$KEYLOCK" status --json k
+	assert_output --partial '"size":268435456'
+	# Serving it: compare with serving the 1 MiB entry.
+	command -v /usr/bin/time >/dev/null || skip "/usr/bin/time not installed"
+	/usr/bin/time -f %M -o "$TMP/rss1" "$KEYLOCK" run --memo 1m small \
+	    sh -c 'head -c 1M /dev/zero; cat /proc/$PPID/status >&2' >/dev/null
+	/usr/bin/time -f %M -o "$TMP/rss2" "$KEYLOCK" run --memo 1m \
+	    --memo-max 512M k sh -c \
+	    'head -c 256M /dev/zero; cat /proc/$PPID/status >&2' >"$TMP/hit"
+	assert_equal "$(wc -c <"$TMP/hit")" 268435456
+	hit1=$(tail -1 "$TMP/rss1")
+	hit2=$(tail -1 "$TMP/rss2")
+	[ "$hit2" -lt $((hit1 + 8192)) ] ||
+	    fail "peak RSS ${hit2} kB serving 256 MiB, ${hit1} kB for 1 MiB"
+}
+
+@test "an entry stamped in the future (the clock stepped back) is not served" {
+	"$KEYLOCK" run --memo 1h k echo first >/dev/null
+	local f
+	f=$(ls "$XDG_CACHE_HOME/keylock/k/")
+	# CREATED_MS is the second field of the header: make it a day ahead.
+	printf '%020d' $(( ($(date +%s) + 86400) * 1000 )) |
+	    dd of="$XDG_CACHE_HOME/keylock/k/$f" bs=1 seek=5 conv=notrunc \
+	    2>/dev/null
+	run "$KEYLOCK" run --memo 1h k echo first
+	assert_output first
+	run "$KEYLOCK" status --json k
+	refute_output --partial '"age_ms":-'
+}
+
+@test "temp files of a killed run are swept by the next run and by forget" {
+	mkdir -p "$XDG_CACHE_HOME/keylock/k"
+	chmod 700 "$XDG_CACHE_HOME" "$XDG_CACHE_HOME/keylock" \
+	    "$XDG_CACHE_HOME/keylock/k"
+	: >"$XDG_CACHE_HOME/keylock/k/.0123~99999"
+	"$KEYLOCK" run --memo 1m k echo hi >/dev/null
+	[ ! -e "$XDG_CACHE_HOME/keylock/k/.0123~99999" ]
+	: >"$XDG_CACHE_HOME/keylock/k/.4567~99999"
+	run "$KEYLOCK" forget -v k
+	assert_output 'keylock: k: dropped 1 cached result'
+	run ls -A "$XDG_CACHE_HOME/keylock/k"
+	assert_output ''
 }

@@ -36,6 +36,8 @@ auth_server() {
 		    ping 2>/dev/null | grep -q PONG && break
 		sleep 0.05
 	done
+	redis-cli -p "$AUTH_PORT" -a topsecret --no-auth-warning ping |
+	    grep -q PONG || { echo "auth server did not start" >&2; return 1; }
 	redis-cli -p "$AUTH_PORT" -a topsecret --no-auth-warning \
 	    ACL SETUSER kluser on '>p@ss/w:rd' '~*' '&*' '+@all' >/dev/null
 }
@@ -167,6 +169,7 @@ s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)
 print(s.getsockname()[1], flush=True); time.sleep(30)' > "$TMP/port" &
 	echo $! > "$TMP/mute.pid"
 	for _ in $(seq 1 100); do [ -s "$TMP/port" ] && break; sleep 0.05; done
+	[ -s "$TMP/port" ]
 	local t0=$(date +%s%N)
 	run "$KEYLOCK" run --connect-timeout 300ms \
 	    --redis "redis://127.0.0.1:$(cat "$TMP/port")" job -- touch "$TMP/ran"
@@ -321,20 +324,6 @@ print(s.getsockname()[1], flush=True); time.sleep(30)' > "$TMP/port" &
 	assert_output ''
 }
 
-@test "memo over Redis: binary output is byte-identical and streamed" {
-	head -c 1500000 /dev/urandom > "$TMP/blob"
-	printf 'a\0b' >> "$TMP/blob"
-	"$KEYLOCK" run --redis "$REDIS_URL" --memo 1m job -- cat "$TMP/blob" \
-	    > "$TMP/miss"
-	"$KEYLOCK" run --redis "$REDIS_URL" --memo 1m job -- cat "$TMP/blob" \
-	    > "$TMP/hit"
-	cmp "$TMP/blob" "$TMP/miss"
-	cmp "$TMP/blob" "$TMP/hit"
-	# No temp key is left behind.
-	run rcli --scan --pattern 'keylock:{job}:memo:*:tmp:*'
-	assert_output ''
-}
-
 @test "keys of 10 KB, mostly escaped characters, work with --memo and status" {
 	local key
 	key=$(printf '{}%%%.0s' $(seq 1 3400))
@@ -355,4 +344,170 @@ late"
 	run "$KEYLOCK" status --redis "$REDIS_URL" "$key"
 	assert_failure 1
 	[ "$(printf '%s\n' "$output" | grep -c '^  cached ')" -eq 1 ]
+}
+
+# --memo in Redis: the data and meta keys of an entry, capture temp keys,
+# a tampered entry, memory use and an unreachable server.  The scenarios
+# every backend shares are in memo.bats (run here as memo_redis.bats).
+
+# Runs keylock over the test server with the rest of "$@".
+kmemo() {
+	"$KEYLOCK" run --redis "$REDIS_URL" "$@"
+}
+
+@test "an entry is a data and a meta key, both expiring with the memo TTL" {
+	job_script 0
+	run --separate-stderr kmemo --memo 1m job -- "$TMP/job.sh"
+	assert_success
+	assert_output out
+	run memo_entries job
+	assert_success
+	[ "${#lines[@]}" -eq 1 ]
+	local data=${lines[0]} pttl
+	pttl=$(rcli PTTL "$data")
+	[ "$pttl" -gt 50000 ] || fail "data PTTL $pttl"
+	[ "$pttl" -le 60000 ] || fail "data PTTL $pttl"
+	pttl=$(rcli PTTL "$data:meta")
+	[ "$pttl" -gt 50000 ] || fail "meta PTTL $pttl"
+	[ "$pttl" -le 60000 ] || fail "meta PTTL $pttl"
+	[ "$(rcli GET "$data")" = out ]
+	# Stored for 300 ms: Redis expires data and meta.
+	run --separate-stderr kmemo --memo 300ms job -- "$TMP/job.sh" x
+	assert_success
+	data=$(memo_entries job | grep -vxF "$data")
+	[ -n "$data" ]
+	for _ in $(seq 1 40); do
+		[ "$(rcli EXISTS "$data" "$data:meta")" = 0 ] && break
+		sleep 0.05
+	done
+	[ "$(rcli EXISTS "$data" "$data:meta")" = 0 ]
+	no_tmp_keys
+}
+
+@test "another namespace keeps entries of its own" {
+	run kmemo --memo 1m job -- echo a
+	assert_output a
+	run kmemo -N ci --memo 1m job -- echo a
+	assert_output a
+	run rcli --scan --pattern 'ci:{job}:memo:*'
+	[ "${#lines[@]}" -eq 2 ]
+	run memo_entries job
+	assert_success
+	[ "${#lines[@]}" -eq 1 ]
+	[ "$(rcli GET 'ci:{job}:fence')" = 1 ]
+	no_tmp_keys
+}
+
+@test "a failing run with a large output leaves no temp key" {
+	run kmemo --memo 1m job -- sh -c 'seq 1 100000; exit 3'
+	assert_failure 3
+	[ "${#lines[@]}" -eq 100000 ]
+	run rcli --scan --pattern 'keylock:{job}:*'
+	assert_output 'keylock:{job}:fence'
+}
+
+@test "a failing run whose connection was cut leaves no temp key" {
+	kmemo --memo 1m job -- sh -c 'head -c 100000 /dev/zero; : >"$1/up"
+	    while [ ! -e "$1/go" ]; do sleep 0.02; done; exit 3' x "$TMP" \
+	    >/dev/null 2>&1 &
+	local pid=$!
+	wait_for_file "$TMP/up"
+	rcli CLIENT KILL TYPE normal >/dev/null
+	touch "$TMP/go"
+	local st=0
+	wait "$pid" || st=$?
+	assert_equal "$st" 3
+	no_tmp_keys
+}
+
+@test "--memo-max: the temp key goes once the output passes the cap" {
+	kmemo --memo 1m --memo-max 1K job -- sh -c 'head -c 100000 /dev/zero
+	    : >"$1/up"; while [ ! -e "$1/go" ]; do sleep 0.02; done' x "$TMP" \
+	    >/dev/null 2>&1 &
+	local pid=$! left
+	wait_for_file "$TMP/up"
+	for _ in $(seq 1 100); do
+		left=$(rcli --scan --pattern '*:tmp:*')
+		[ -z "$left" ] && break
+		sleep 0.05
+	done
+	kill -0 "$pid"		# the command still runs
+	[ -z "$left" ]
+	touch "$TMP/go"
+	wait "$pid"
+}
+
+@test "a tampered entry is never served" {
+	job_script 0
+	run kmemo --memo 1m job -- "$TMP/job.sh"
+	local data
+	data=$(memo_entries job)
+	# Data grown behind keylock's back: size mismatch, a miss.
+	rcli APPEND "$data" junk >/dev/null
+	run --separate-stderr kmemo --memo 1m job -- "$TMP/job.sh"
+	assert_success
+	assert_output out
+	[ "$(runs)" -eq 2 ]
+	# Meta gone: a miss too.
+	rcli DEL "$data:meta" >/dev/null
+	run --separate-stderr kmemo --memo 1m job -- "$TMP/job.sh"
+	assert_output out
+	[ "$(runs)" -eq 3 ]
+	run --separate-stderr kmemo --memo 1m job -- "$TMP/job.sh"
+	assert_output out
+	[ "$(runs)" -eq 3 ]
+	no_tmp_keys
+}
+
+@test "flat memory: 512 MB streamed past the cap, 50 MB stored and served" {
+	# Sanitized builds: a small quarantine, or freed chunks stay resident.
+	export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=1
+	# The baseline: 1 MiB, stored.
+	/usr/bin/time -f %M -o "$TMP/rss.small" "$KEYLOCK" run \
+	    --redis "$REDIS_URL" --memo 1m small -- head -c 1M /dev/zero \
+	    >/dev/null
+	# Beyond --memo-max (default 64M): passed through, not stored.
+	/usr/bin/time -f %M -o "$TMP/rss.big" "$KEYLOCK" run \
+	    --redis "$REDIS_URL" --memo 1m big -- head -c 512M /dev/zero |
+	    wc -c > "$TMP/n.big"
+	assert_equal "${PIPESTATUS[*]}" "0 0"
+	[ "$(cat "$TMP/n.big")" -eq $((512 << 20)) ]
+	run memo_entries big
+	assert_success
+	assert_output ''
+	# Below the cap: stored, then served from Redis.
+	/usr/bin/time -f %M -o "$TMP/rss.miss" "$KEYLOCK" run \
+	    --redis "$REDIS_URL" --memo 1m mid -- head -c 50M /dev/zero |
+	    wc -c > "$TMP/n.miss"
+	assert_equal "${PIPESTATUS[*]}" "0 0"
+	/usr/bin/time -f %M -o "$TMP/rss.hit" "$KEYLOCK" run \
+	    --redis "$REDIS_URL" --memo 1m mid -- head -c 50M /dev/zero |
+	    wc -c > "$TMP/n.hit"
+	assert_equal "${PIPESTATUS[*]}" "0 0"
+	[ "$(cat "$TMP/n.miss")" -eq $((50 << 20)) ]
+	[ "$(cat "$TMP/n.hit")" -eq $((50 << 20)) ]
+	[ "$(rcli STRLEN "$(memo_entries mid)")" -eq $((50 << 20)) ]
+	local f small
+	small=$(tail -1 "$TMP/rss.small")
+	for f in big miss hit; do
+		echo "peak RSS $f: $(tail -1 "$TMP/rss.$f") KiB," \
+		    "$small KiB for 1 MiB" >&2
+		[ "$(tail -1 "$TMP/rss.$f")" -lt $((small + 8192)) ]
+		# Unsanitized builds start small; the whole run stays under 20 MB.
+		if [ "$small" -lt 5000 ]; then
+			[ "$(tail -1 "$TMP/rss.$f")" -lt 20480 ]
+		fi
+	done
+	no_tmp_keys
+}
+
+@test "Redis unreachable with --memo: 69, the command not run" {
+	local port
+	port=$(free_port)
+	run --separate-stderr "$KEYLOCK" run --redis "redis://127.0.0.1:$port" \
+	    --memo 1m job -- touch "$TMP/ran"
+	assert_failure 69
+	[ ! -e "$TMP/ran" ]
+	[[ $stderr == *"127.0.0.1:$port"* ]]
+	[ "$(printf '%s\n' "$stderr" | wc -l)" -eq 1 ]
 }

@@ -166,7 +166,8 @@ start_holder() {
 	rcli DEL 'keylock:{job}:lock' >/dev/null
 	c=$("$KEYLOCK" run --redis "unix://$REDIS_SOCK" job -- \
 	    sh -c 'echo $KEYLOCK_FENCE')
-	[ "$a" -lt "$b" ] && [ "$b" -lt "$c" ]
+	[ "$a" -lt "$b" ] || fail "fences $a $b $c"
+	[ "$b" -lt "$c" ] || fail "fences $a $b $c"
 }
 
 @test "a waiter survives a dropped subscription" {
@@ -216,6 +217,8 @@ own_server() {
 		redis-cli -p "$OWN_PORT" ping 2>/dev/null | grep -q PONG && break
 		sleep 0.05
 	done
+	redis-cli -p "$OWN_PORT" ping | grep -q PONG ||
+	    { echo "redis-server on $OWN_PORT did not start" >&2; return 1; }
 	OWN_PID=$(cat "$TMP/own.pid")
 	OWN_URL="redis://127.0.0.1:$OWN_PORT"
 }
@@ -260,7 +263,7 @@ start_waiter() {
 		[ ! -e "$TMP/$w" ]
 		[ "$(grep -c . "$TMP/$w.err")" -eq 1 ]
 		grep -q "127.0.0.1:$OWN_PORT" "$TMP/$w.err"
-		! grep -q 'timed out after' "$TMP/$w.err"
+		run ! grep -q 'timed out after' "$TMP/$w.err"
 	done
 }
 
@@ -314,6 +317,7 @@ while True:
     n += 1' "$REDIS_PORT" "$1" > "$TMP/port" &
 	echo $! > "$TMP/proxy.pid"
 	for _ in $(seq 1 100); do [ -s "$TMP/port" ] && break; sleep 0.05; done
+	[ -s "$TMP/port" ] || { echo "the proxy did not start" >&2; return 1; }
 }
 
 @test "a lost acquire reply does not lock us out: our own lease is ours" {

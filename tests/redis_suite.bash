@@ -1,6 +1,7 @@
 # Loaded after helper by the suites that run against one redis-server per
 # file: the server starts with the file and every test begins with it
-# empty and running (a test may have frozen it with SIGSTOP).
+# empty and running (a test may have frozen it with SIGSTOP).  A suite
+# with setup of its own calls redis_test_setup / redis_test_teardown.
 
 setup_file() {
 	redis_start
@@ -10,15 +11,25 @@ teardown_file() {
 	redis_stop
 }
 
-setup() {
+# Per-test setup: scratch space, the server running and empty.
+redis_test_setup() {
 	common_setup
 	kill -CONT "$REDIS_PID" 2>/dev/null
 	rcli FLUSHALL >/dev/null
 }
 
-teardown() {
+# Per-test teardown: the server running again, scratch space gone.
+redis_test_teardown() {
 	kill -CONT "$REDIS_PID" 2>/dev/null
 	common_teardown
+}
+
+setup() {
+	redis_test_setup
+}
+
+teardown() {
+	redis_test_teardown
 }
 
 # Waits (bounded, 10 s) until $1 clients wait on key $2's channel.
@@ -30,4 +41,23 @@ wait_subscribers() {
 	done
 	echo "fewer than $1 waiters on $2" >&2
 	return 1
+}
+
+# Prints the stored --memo entries (data keys) of key $1, one a line,
+# sorted; fails if the server cannot be asked, so that "no entry" is never
+# an unreachable server.
+memo_entries() {
+	local keys
+	keys=$(rcli --scan --pattern "keylock:{$1}:memo:*") || return 1
+	printf '%s' "$keys" | grep -v -e ':meta$' -e ':tmp:' | sort
+}
+
+# Fails when any --memo capture temp key is left in the server.
+no_tmp_keys() {
+	local left
+	left=$(rcli --scan --pattern '*:tmp:*') || return 1
+	if [ -n "$left" ]; then
+		echo "temp keys left: $left" >&2
+		return 1
+	fi
 }

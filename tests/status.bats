@@ -101,7 +101,9 @@ RFC3339='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-]
 @test "status shows the holder that took over after a SIGKILLed holder" {
 	hold_local k h1
 	kill -9 "$(cat "$TMP/h1.pid")"
-	wait "$(cat "$TMP/h1.pid")" || true
+	local st=0
+	wait "$(cat "$TMP/h1.pid")" || st=$?
+	assert_equal "$st" 137
 	run "$KEYLOCK" status k
 	assert_failure 1
 	hold_local k h2

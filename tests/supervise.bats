@@ -107,7 +107,9 @@ forward_check() {
 	wait_for_file "$TMP/started"
 	assert_equal "$(cat "$TMP/ppid")" "$(cat "$TMP/keylock.pid")"
 	kill "$(cat "$TMP/keylock.pid")"
-	wait "$(cat "$TMP/keylock.pid")" || true
+	local st=0
+	wait "$(cat "$TMP/keylock.pid")" || st=$?
+	assert_equal "$st" 143
 }
 
 @test "a forwarded TERM the command does not catch: 143, nothing left" {
@@ -141,7 +143,9 @@ forward_check() {
 	    x "$TMP"
 	wait_for_file "$TMP/started"
 	kill -KILL "$(cat "$TMP/keylock.pid")"
-	wait "$(cat "$TMP/keylock.pid")" || true
+	local st=0
+	wait "$(cat "$TMP/keylock.pid")" || st=$?
+	assert_equal "$st" 137
 	wait_gone "$(cat "$TMP/cmd.pid")"
 	assert_released
 }
@@ -263,7 +267,8 @@ line2"
 
 @test "no holder record is left behind after the run" {
 	"$KEYLOCK" run k true
-	"$KEYLOCK" run k sh -c 'exit 1' || true
+	run "$KEYLOCK" run k sh -c 'exit 1'
+	assert_failure 1
 	run ls -A "$KEYLOCK_DIR"
 	assert_output k
 }
@@ -297,12 +302,13 @@ line2"
 	    'head -c 1000000 /dev/zero; : >"$1/started"; exec sleep 30' \
 	    x "$TMP" >"$TMP/out" 3>&- 5>&- &
 	echo $! >"$TMP/keylock.pid"
-	# The writer blocks before "started" exists; wait for the pipe to fill.
+	# The writer blocks before "started" exists; wait for the pipe to fill
+	# (to within a page: partly filled pages may count as full).
 	for _ in $(seq 1 100); do
-		[ "$(awk '/^State/ {print $2}' \
-		    /proc/"$(cat "$TMP/keylock.pid")"/status)" = S ] && break
+		pipe_full 5 && break
 		sleep 0.05
 	done
+	pipe_full 5 || fail "the pipe to the reader did not fill up"
 	kill -TERM "$(cat "$TMP/keylock.pid")"
 	wait_gone "$(cat "$TMP/keylock.pid")"
 	st=0
