@@ -56,10 +56,9 @@ static const struct vec_case vec_cases[] = {
 static unsigned char *
 vec_input(const struct vec_case *c)
 {
-	unsigned char *p = malloc(c->len == 0 ? 1 : c->len);
+	unsigned char *p = unit_alloc(c->len == 0 ? 1 : c->len);
 	size_t i;
 
-	assert_non_null(p);
 	for (i = 0; i < c->len; i++)
 		p[i] = c->in != NULL ? (unsigned char)c->in[i] :
 		    c->fill == -1 ? (unsigned char)i : (unsigned char)c->fill;
@@ -79,7 +78,6 @@ test_vector(void **state)
 	assert_int_equal(hex[DIGEST_HEX_LEN], '\0');
 	assert_int_equal(hex[DIGEST_HEX_LEN + 1], 'X');
 	unit_assert_str(hex, c->hex);
-	free(p);
 }
 
 /* The same vector fed piece by piece through digest_bytes(). */
@@ -100,7 +98,6 @@ test_vector_pieces(void **state)
 	}
 	digest_end(&d, hex);
 	unit_assert_str(hex, c->hex);
-	free(p);
 }
 
 /* The hex of a digest fed by fn. */

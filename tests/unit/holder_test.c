@@ -85,13 +85,11 @@ static void
 test_format_cut(void **state)
 {
 	struct holder h = mk(TOKEN, "h", 1, 2, 3);
-	char *buf = malloc(10);
+	char *buf = unit_alloc(10);
 
 	(void)state;
-	assert_non_null(buf);
 	assert_int_equal(holder_format(&h, buf, 10), 9);
 	unit_assert_str(buf, "012345678");
-	free(buf);
 }
 
 /* Nothing fits in 0 bytes: the length written is 0. */
@@ -166,7 +164,6 @@ test_parse(void **state)
 	int rc;
 
 	rc = holder_parse(rec, len, &h);
-	free(rec);
 	assert_int_equal(rc, c->rc);
 	if (rc == 0)
 		assert_int_equal(h.ttl_ms, -1);
@@ -226,7 +223,6 @@ test_seal(void **state)
 	len = seal(h, buf);
 	exact = unit_dup(buf, len);
 	assert_int_equal(holder_unseal(exact, len, &back), 0);
-	free(exact);
 	assert_holder_equal(&back, h);
 	assert_int_equal(holder_unseal(buf, sizeof(buf), &back), 0);
 	assert_holder_equal(&back, h);
@@ -246,7 +242,6 @@ test_torn(void **state)
 		cut = unit_dup(buf, n);
 		cut[n] = 'x';	/* no NUL to stop at */
 		assert_int_equal(holder_unseal(cut, n, &back), -1);
-		free(cut);
 	}
 }
 
@@ -361,8 +356,7 @@ test_garbage(void **state)
 	size_t i;
 	int round, rounds = c->fill == -1 ? 2000 : 1;
 
-	buf = malloc(c->len + 1);
-	assert_non_null(buf);
+	buf = unit_alloc(c->len + 1);
 	for (round = 0; round < rounds; round++) {
 		for (i = 0; i < c->len; i++) {
 			x = x * 1103515245 + 12345;
@@ -370,7 +364,6 @@ test_garbage(void **state)
 		}
 		assert_int_equal(holder_unseal(buf, c->len, &h), -1);
 	}
-	free(buf);
 }
 
 struct describe_case {
@@ -400,12 +393,10 @@ static void
 test_describe(void **state)
 {
 	const struct describe_case *c = *state;
-	char *buf = malloc(c->len);
+	char *buf = unit_alloc(c->len);
 
-	assert_non_null(buf);
 	holder_describe(&c->h, buf, c->len);
 	unit_assert_str(buf, c->want);
-	free(buf);
 }
 
 /* The extreme stamps of a parsed record describe without a crash. */

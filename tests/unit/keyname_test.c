@@ -19,15 +19,14 @@
 #define UNFILE_TODO	"keyname_unfile decodes names keyname_file " \
 	"never writes"
 
-/* keyname_file() of key into an exact-size buffer; fails the test on -1. */
+/* keyname_file() of key into an exact-size block kept for the test;
+   fails the test on -1. */
 static char *
 file_name(const char *key)
 {
-	char *buf = malloc(KEYNAME_FILE_MAX + 1);
+	char *buf = unit_alloc(KEYNAME_FILE_MAX + 1);
 
-	assert_non_null(buf);
 	if (keyname_file(key, buf, KEYNAME_FILE_MAX + 1) != 0) {
-		free(buf);
 		print_error("keyname_file(%s) failed\n", unit_q(key));
 		fail();
 	}
@@ -55,15 +54,12 @@ assert_redis_round_trip(const char *key)
 {
 	char *esc, *back, *exact;
 
-	esc = keyname_redis(key);
+	esc = unit_keep(keyname_redis(key));
 	assert_non_null(esc);
 	assert_null(strpbrk(esc, "{}"));
 	exact = unit_dup(esc, strlen(esc));
-	back = keyname_unredis(exact, strlen(exact));
-	free(exact);
+	back = unit_keep(keyname_unredis(exact, strlen(exact)));
 	unit_assert_str(back, key);
-	free(back);
-	free(esc);
 }
 
 /* Byte b alone, in the middle and leading: both names round trip. */
@@ -80,10 +76,8 @@ test_byte(void **state)
 		name = file_name(keys[i]);
 		assert_safe_name(name);
 		assert_true(name[0] != '#');
-		back = keyname_unfile(name);
+		back = unit_keep(keyname_unfile(name));
 		unit_assert_str(back, keys[i]);
-		free(back);
-		free(name);
 		assert_redis_round_trip(keys[i]);
 	}
 }
@@ -131,7 +125,6 @@ test_file(void **state)
 	int rc;
 
 	rc = keyname_file(key, buf, sizeof(buf));
-	free(key);
 	if (c->out == NULL) {
 		assert_int_equal(rc, -1);
 		return;
@@ -184,17 +177,14 @@ test_unfile(void **state)
 	char *name = unit_dup(c->in, strlen(c->in));
 	char *key;
 
-	key = keyname_unfile(name);
-	free(name);
+	key = unit_keep(keyname_unfile(name));
 	if (c->out == NULL) {
 		if (key != NULL)
 			print_error("got %s\n", unit_q(key));
-		free(key);
 		assert_null(key);
 		return;
 	}
 	unit_assert_str(key, c->out);
-	free(key);
 }
 
 static const struct map_case redis_cases[] = {
@@ -219,12 +209,10 @@ test_redis(void **state)
 	char *key = unit_dup(c->in, strlen(c->in));
 	char *esc;
 
-	esc = keyname_redis(key);
+	esc = unit_keep(keyname_redis(key));
 	unit_assert_str(esc, c->out);
-	free(esc);
 	if (key[0] != '\0')
 		assert_redis_round_trip(key);
-	free(key);
 }
 
 static const struct map_case unredis_cases[] = {
@@ -247,46 +235,37 @@ test_unredis(void **state)
 {
 	const struct map_case *c = *state;
 	size_t len = strlen(c->in);
-	char *in = malloc(len + 1), *key;
+	char *in = unit_alloc(len + 1), *key;
 
-	assert_non_null(in);
 	memcpy(in, c->in, len);	/* exactly len bytes are read */
-	key = keyname_unredis(in, len);
-	free(in);
+	key = unit_keep(keyname_unredis(in, len));
 	if (c->out == NULL) {
-		free(key);
 		assert_null(key);
 		return;
 	}
 	unit_assert_str(key, c->out);
-	free(key);
 }
 
 /* keyname_unredis() reads len bytes, not up to a NUL. */
 static void
 test_unredis_len(void **state)
 {
-	char *in = malloc(3), *key;
+	char *in = unit_alloc(3), *key;
 
 	(void)state;
-	assert_non_null(in);
 	memcpy(in, "abc", 3);
-	key = keyname_unredis(in, 2);
+	key = unit_keep(keyname_unredis(in, 2));
 	unit_assert_str(key, "ab");
-	free(key);
-	key = keyname_unredis(in, 3);	/* no NUL in the block */
+	key = unit_keep(keyname_unredis(in, 3));	/* no NUL in the block */
 	unit_assert_str(key, "abc");
-	free(key);
-	free(in);
 }
 
-/* A key of n copies of c; malloc'd. */
+/* A key of n copies of c, kept for the test. */
 static char *
 repeat(int c, size_t n)
 {
-	char *s = malloc(n + 1);
+	char *s = unit_alloc(n + 1);
 
-	assert_non_null(s);
 	memset(s, c, n);
 	s[n] = '\0';
 	return s;
@@ -325,14 +304,11 @@ test_long(void **state)
 		digest_sha256(key, c->n, hex);
 		assert_int_equal(name[0], '#');
 		unit_assert_str(name + 1, hex);
-		assert_null(keyname_unfile(name));
+		assert_null(unit_keep(keyname_unfile(name)));
 	} else {
-		back = keyname_unfile(name);
+		back = unit_keep(keyname_unfile(name));
 		unit_assert_str(back, key);
-		free(back);
 	}
-	free(name);
-	free(key);
 }
 
 /* Keys of every length 1..400 over all bytes: a name that fits or the
@@ -351,12 +327,10 @@ test_lengths(void **state)
 		assert_safe_name(name);
 		assert_true(strcmp(name, prev) != 0);
 		if (name[0] != '#') {
-			back = keyname_unfile(name);
+			back = unit_keep(keyname_unfile(name));
 			unit_assert_str(back, key);
-			free(back);
 		}
 		strcpy(prev, name);
-		free(name);
 	}
 }
 
@@ -371,10 +345,6 @@ test_long_distinct(void **state)
 	na = file_name(a);
 	nb = file_name(b);
 	assert_true(strcmp(na, nb) != 0);
-	free(na);
-	free(nb);
-	free(a);
-	free(b);
 }
 
 /* A buffer below KEYNAME_FILE_MAX + 1 is refused, even for short keys. */
@@ -403,7 +373,7 @@ test_injective(void **state)
 	(void)state;
 	for (i = 0; i < n; i++) {
 		f[i] = file_name(keys[i]);
-		r[i] = keyname_redis(keys[i]);
+		r[i] = unit_keep(keyname_redis(keys[i]));
 		assert_non_null(r[i]);
 	}
 	for (i = 0; i < n; i++)
@@ -411,10 +381,6 @@ test_injective(void **state)
 			assert_true(strcmp(f[i], f[j]) != 0);
 			assert_true(strcmp(r[i], r[j]) != 0);
 		}
-	for (i = 0; i < n; i++) {
-		free(f[i]);
-		free(r[i]);
-	}
 }
 
 #define NROWS(t)	(sizeof(t) / sizeof((t)[0]))

@@ -125,7 +125,6 @@ test_duration(void **state)
 	int rc;
 
 	rc = parse_duration(in, &ms);
-	free(in);
 	assert_int_equal(rc, c->rc);
 	if (c->rc == 0)
 		assert_int_equal(ms, c->ms);
@@ -235,7 +234,6 @@ test_size(void **state)
 	int rc;
 
 	rc = parse_size(in, &bytes);
-	free(in);
 	assert_int_equal(rc, c->rc);
 	if (c->rc == 0)
 		assert_int_equal(bytes, c->bytes);
@@ -290,7 +288,6 @@ test_int(void **state)
 	int rc;
 
 	rc = parse_int(in, c->min, c->max, &v);
-	free(in);
 	assert_int_equal(rc, c->rc);
 	if (c->rc == 0)
 		assert_int_equal(v, c->v);

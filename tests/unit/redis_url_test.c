@@ -99,7 +99,6 @@ test_ok(void **state)
 	int rc;
 
 	rc = redis_url_parse(in, &u, err, sizeof(err));
-	free(in);
 	if (rc != 0)
 		print_error("err: %s\n", unit_q(err));
 	assert_int_equal(rc, 0);
@@ -214,7 +213,6 @@ test_bad(void **state)
 	int rc;
 
 	rc = redis_url_parse(in, &u, err, sizeof(err));
-	free(in);
 	assert_int_equal(rc, -1);
 	if (strncmp(err, "bad Redis URL: ", 15) != 0 ||
 	    strstr(err, c->reason) == NULL) {

@@ -58,13 +58,10 @@ test_printable(void **state)
 {
 	const struct str_case *c = *state;
 	char *in = unit_dup(c->in, strlen(c->in));
-	char *buf = malloc(c->len);
+	char *buf = unit_alloc(c->len);
 
-	assert_non_null(buf);
 	assert_ptr_equal(text_printable(in, buf, c->len), buf);
 	unit_assert_str(buf, c->out);
-	free(buf);
-	free(in);
 }
 
 /* With len 0 there is no room even for the NUL: nothing is written. */
@@ -95,19 +92,16 @@ test_fputs(void **state)
 	char *out = unit_capture(text_fputs, in);
 
 	unit_assert_str(out, c->out);
-	free(out);
-	free(in);
 }
 
 /* text_fputs() writes all of a long string: no buffer limit. */
 static void
 test_fputs_long(void **state)
 {
-	char *in = malloc(100001), *out;
+	char *in = unit_alloc(100001), *out;
 	size_t i;
 
 	(void)state;
-	assert_non_null(in);
 	for (i = 0; i < 100000; i++)
 		in[i] = (char)(i % 10 == 9 ? '\n' : 'a' + i % 10);
 	in[100000] = '\0';
@@ -115,8 +109,6 @@ test_fputs_long(void **state)
 	assert_int_equal(strlen(out), 100000);
 	assert_null(strchr(out, '\n'));
 	assert_int_equal(out[9], '?');
-	free(out);
-	free(in);
 }
 
 static const struct str_case json_cases[] = {
@@ -182,8 +174,6 @@ test_json(void **state)
 	char *out = unit_capture(text_json_fputs, in);
 
 	unit_assert_str(out, c->out);
-	free(out);
-	free(in);
 }
 
 /* Every byte 1..255 in one key: quotes around text that is valid
@@ -210,7 +200,6 @@ test_json_all_bytes(void **state)
 			i++;
 		}
 	}
-	free(out);
 }
 
 struct utf8_case {
@@ -282,7 +271,6 @@ test_utf8(void **state)
 	char *in = unit_dup(c->in, strlen(c->in));
 
 	assert_int_equal(text_utf8_len((unsigned char *)in), c->len);
-	free(in);
 }
 
 struct dur_case {
@@ -329,12 +317,10 @@ static void
 test_duration(void **state)
 {
 	const struct dur_case *c = *state;
-	char *buf = malloc(c->len);
+	char *buf = unit_alloc(c->len);
 
-	assert_non_null(buf);
 	text_duration(c->ms, buf, c->len);
 	unit_assert_str(buf, c->out);
-	free(buf);
 }
 
 #define NROWS(t)	(sizeof(t) / sizeof((t)[0]))

@@ -9,6 +9,19 @@
 
 #include "unit.h"
 
+static void	**kept;		/* what unit_keep() frees after the test */
+static size_t	  nkept, capkept;
+
+/* Frees what the test kept; cmocka runs it after a failure too. */
+static int
+unit_teardown(void **state)
+{
+	(void)state;
+	while (nkept > 0)
+		free(kept[--nkept]);
+	return 0;
+}
+
 /* Registers fn as one test; see unit.h. */
 void
 unit_add(struct unit_suite *s, CMUnitTestFunction fn, const void *state,
@@ -38,6 +51,7 @@ unit_add(struct unit_suite *s, CMUnitTestFunction fn, const void *state,
 	memset(t, 0, sizeof(*t));
 	t->name = name;
 	t->test_func = fn;
+	t->teardown_func = unit_teardown;
 	t->initial_state = (void *)(uintptr_t)state;
 }
 
@@ -53,6 +67,9 @@ unit_run(struct unit_suite *s)
 	for (i = 0; i < s->n; i++)
 		free((char *)(uintptr_t)s->tests[i].name);
 	free(s->tests);
+	free(kept);
+	kept = NULL;
+	capkept = 0;
 	s->tests = NULL;
 	s->n = s->cap = 0;
 	return 0;
@@ -91,14 +108,41 @@ unit_q(const char *s)
 	return s == NULL ? "NULL" : unit_qn(s, strlen(s));
 }
 
+/* Adds p to the list freed after the test. */
+void *
+unit_keep(void *p)
+{
+	void **k;
+
+	if (p == NULL)
+		return NULL;
+	if (nkept == capkept) {
+		capkept = capkept == 0 ? 64 : capkept * 2;
+		if ((k = realloc(kept, capkept * sizeof(*k))) == NULL)
+			abort();
+		kept = k;
+	}
+	kept[nkept++] = p;
+	return p;
+}
+
+/* malloc() that aborts rather than fail, kept for the test. */
+void *
+unit_alloc(size_t len)
+{
+	void *p;
+
+	if ((p = malloc(len == 0 ? 1 : len)) == NULL)
+		abort();
+	return unit_keep(p);
+}
+
 /* Copies len bytes into a block of exactly len + 1 bytes. */
 char *
 unit_dup(const void *p, size_t len)
 {
-	char *d;
+	char *d = unit_alloc(len + 1);
 
-	if ((d = malloc(len + 1)) == NULL)
-		abort();
 	memcpy(d, p, len);
 	d[len] = '\0';
 	return d;
@@ -117,7 +161,7 @@ unit_capture(void (*fn)(const char *, FILE *), const char *s)
 	fn(s, fp);
 	if (fclose(fp) != 0)
 		abort();
-	return out;
+	return unit_keep(out);
 }
 
 /* Compares strings; on a difference, shows both and fails the test. */

@@ -38,10 +38,19 @@ int	 unit_run(struct unit_suite *s);
 const char *unit_qn(const void *p, size_t len);
 /* unit_qn() of a string; "NULL" for NULL. */
 const char *unit_q(const char *s);
-/* An exact-size malloc'd copy of len bytes plus a NUL, so that AddressSanitizer
-   sees any read past the end; never NULL. */
+/*
+ * Memory a test gets from these is freed after the test, passed or
+ * failed: a failed assertion leaves the test by longjmp, and a TODO case
+ * must not add a leak report to its expected failure.
+ */
+/* Keeps p (from malloc) to be freed after the test; returns p. */
+void	*unit_keep(void *p);
+/* malloc(len) kept for the test; never NULL. */
+void	*unit_alloc(size_t len);
+/* A copy of len bytes plus a NUL in a block of exactly that size, so
+   that AddressSanitizer sees any read past the end. */
 char	*unit_dup(const void *p, size_t len);
-/* What fn(s, fp) writes, as a malloc'd NUL-terminated string. */
+/* What fn(s, fp) writes, as a NUL-terminated string. */
 char	*unit_capture(void (*fn)(const char *, FILE *), const char *s);
 
 /* Fails the test unless got is a string equal to want; shows both escaped. */
