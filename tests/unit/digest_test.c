@@ -194,21 +194,19 @@ test_pair(void **state)
 		assert_true(strcmp(a, b) != 0);
 }
 
-#define NROWS(t)	(sizeof(t) / sizeof((t)[0]))
-
 int
 main(void)
 {
 	struct unit_suite s = { 0 };
 	size_t i;
 
-	for (i = 0; i < NROWS(vec_cases); i++)
+	for (i = 0; i < UNIT_NROWS(vec_cases); i++)
 		unit_add(&s, test_vector, &vec_cases[i], NULL,
 		    "digest_sha256 of %s", vec_cases[i].name);
-	for (i = 0; i < NROWS(vec_cases); i++)
+	for (i = 0; i < UNIT_NROWS(vec_cases); i++)
 		unit_add(&s, test_vector_pieces, &vec_cases[i], NULL,
 		    "digest_bytes of %s in pieces", vec_cases[i].name);
-	for (i = 0; i < NROWS(pair_cases); i++)
+	for (i = 0; i < UNIT_NROWS(pair_cases); i++)
 		unit_add(&s, test_pair, &pair_cases[i], NULL, "%s",
 		    pair_cases[i].name);
 	return unit_run(&s);

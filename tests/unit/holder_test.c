@@ -414,15 +414,13 @@ test_describe_extremes(void **state)
 	assert_int_equal(strncmp(buf, "pid 1 on h since ", 17), 0);
 }
 
-#define NROWS(t)	(sizeof(t) / sizeof((t)[0]))
-
 int
 main(void)
 {
 	struct unit_suite s = { 0 };
 	size_t i;
 
-	for (i = 0; i < NROWS(rec_cases); i++)
+	for (i = 0; i < UNIT_NROWS(rec_cases); i++)
 		unit_add(&s, test_format, &rec_cases[i], NULL,
 		    "holder_format -> %s, and back", unit_q(rec_cases[i].rec));
 	unit_add(&s, test_format_cut, NULL, NULL,
@@ -430,7 +428,7 @@ main(void)
 	unit_add(&s, test_format_zero, NULL,
 	    "holder_format returns len - 1, (size_t)-1 for len 0",
 	    "holder_format into 0 bytes returns 0");
-	for (i = 0; i < NROWS(parse_cases); i++)
+	for (i = 0; i < UNIT_NROWS(parse_cases); i++)
 		unit_add(&s, test_parse, &parse_cases[i], parse_cases[i].todo,
 		    "holder_parse(%s) %s", unit_qn(parse_cases[i].rec,
 		    parse_cases[i].len != 0 ? parse_cases[i].len :
@@ -438,7 +436,7 @@ main(void)
 		    parse_cases[i].rc == 0 ? "is accepted" : "is refused");
 	unit_add(&s, test_parse_long, NULL, NULL,
 	    "holder_parse refuses a record past HOLDER_RECORD_MAX");
-	for (i = 0; i < NROWS(seal_holders); i++)
+	for (i = 0; i < UNIT_NROWS(seal_holders); i++)
 		unit_add(&s, test_seal, &seal_holders[i], NULL,
 		    "holder_seal of pid %ld on %.20s unseals",
 		    seal_holders[i].pid, seal_holders[i].host);
@@ -446,7 +444,7 @@ main(void)
 	    "holder_unseal refuses every torn prefix");
 	unit_add(&s, test_corrupt, NULL, NULL,
 	    "holder_unseal refuses every one-bit corruption");
-	for (i = 0; i < NROWS(forged_cases); i++)
+	for (i = 0; i < UNIT_NROWS(forged_cases); i++)
 		unit_add(&s, test_forged, &forged_cases[i], NULL,
 		    "holder_unseal of %s with a %s checksum %s",
 		    unit_q(forged_cases[i].rec),
@@ -454,10 +452,10 @@ main(void)
 		    forged_cases[i].rc == 0 ? "is accepted" : "is refused");
 	unit_add(&s, test_forged_long, NULL, NULL,
 	    "holder_unseal refuses a checksummed record past the maximum");
-	for (i = 0; i < NROWS(garbage_cases); i++)
+	for (i = 0; i < UNIT_NROWS(garbage_cases); i++)
 		unit_add(&s, test_garbage, &garbage_cases[i], NULL,
 		    "holder_unseal refuses %s", garbage_cases[i].name);
-	for (i = 0; i < NROWS(describe_cases); i++)
+	for (i = 0; i < UNIT_NROWS(describe_cases); i++)
 		unit_add(&s, test_describe, &describe_cases[i],
 		    describe_cases[i].todo, "holder_describe -> %s",
 		    unit_q(describe_cases[i].want));

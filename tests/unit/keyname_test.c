@@ -366,9 +366,9 @@ test_injective(void **state)
 		"%7Ba%7D", "%257Ba%257D", "#a", "%23a", "a", "A", "a ",
 		"a\t", "a.", "a..",
 	};
-	size_t n = sizeof(keys) / sizeof(keys[0]), i, j;
-	char *f[sizeof(keys) / sizeof(keys[0])];
-	char *r[sizeof(keys) / sizeof(keys[0])];
+	size_t n = UNIT_NROWS(keys), i, j;
+	char *f[UNIT_NROWS(keys)];
+	char *r[UNIT_NROWS(keys)];
 
 	(void)state;
 	for (i = 0; i < n; i++) {
@@ -383,8 +383,6 @@ test_injective(void **state)
 		}
 }
 
-#define NROWS(t)	(sizeof(t) / sizeof((t)[0]))
-
 int
 main(void)
 {
@@ -394,25 +392,25 @@ main(void)
 	for (i = 1; i <= 255; i++)
 		unit_add(&s, test_byte, (void *)(uintptr_t)i, NULL,
 		    "keyname byte 0x%02zx: file and Redis names round trip", i);
-	for (i = 0; i < NROWS(file_cases); i++)
+	for (i = 0; i < UNIT_NROWS(file_cases); i++)
 		unit_add(&s, test_file, &file_cases[i], file_cases[i].todo,
 		    "keyname_file(%s) -> %s", unit_q(file_cases[i].in),
 		    unit_q(file_cases[i].out));
-	for (i = 0; i < NROWS(unfile_cases); i++)
+	for (i = 0; i < UNIT_NROWS(unfile_cases); i++)
 		unit_add(&s, test_unfile, &unfile_cases[i],
 		    unfile_cases[i].todo, "keyname_unfile(%s) -> %s",
 		    unit_q(unfile_cases[i].in), unit_q(unfile_cases[i].out));
-	for (i = 0; i < NROWS(redis_cases); i++)
+	for (i = 0; i < UNIT_NROWS(redis_cases); i++)
 		unit_add(&s, test_redis, &redis_cases[i], redis_cases[i].todo,
 		    "keyname_redis(%s) -> %s", unit_q(redis_cases[i].in),
 		    unit_q(redis_cases[i].out));
-	for (i = 0; i < NROWS(unredis_cases); i++)
+	for (i = 0; i < UNIT_NROWS(unredis_cases); i++)
 		unit_add(&s, test_unredis, &unredis_cases[i],
 		    unredis_cases[i].todo, "keyname_unredis(%s) -> %s",
 		    unit_q(unredis_cases[i].in), unit_q(unredis_cases[i].out));
 	unit_add(&s, test_unredis_len, NULL, NULL,
 	    "keyname_unredis reads len bytes, not to a NUL");
-	for (i = 0; i < NROWS(long_cases); i++)
+	for (i = 0; i < UNIT_NROWS(long_cases); i++)
 		unit_add(&s, test_long, &long_cases[i], long_cases[i].todo,
 		    "keyname_file of %zu x %s is %s", long_cases[i].n,
 		    unit_qn(&long_cases[i].c, 1),

@@ -309,18 +309,18 @@ main(void)
 	struct unit_suite s = { 0 };
 	size_t i;
 
-	for (i = 0; i < sizeof(dur_cases) / sizeof(dur_cases[0]); i++)
+	for (i = 0; i < UNIT_NROWS(dur_cases); i++)
 		unit_add(&s, test_duration, &dur_cases[i], dur_cases[i].todo,
 		    "parse_duration(%s) %s", unit_q(dur_cases[i].in),
 		    dur_cases[i].rc == 0 ? "is accepted" : "is refused");
 	unit_add(&s, test_duration_long, NULL, NULL,
 	    "parse_duration of 400 digits");
 	unit_add(&s, test_duration_null, NULL, NULL, "parse_duration(NULL)");
-	for (i = 0; i < sizeof(size_cases) / sizeof(size_cases[0]); i++)
+	for (i = 0; i < UNIT_NROWS(size_cases); i++)
 		unit_add(&s, test_size, &size_cases[i], size_cases[i].todo,
 		    "parse_size(%s) %s", unit_q(size_cases[i].in),
 		    size_cases[i].rc == 0 ? "is accepted" : "is refused");
-	for (i = 0; i < sizeof(int_cases) / sizeof(int_cases[0]); i++)
+	for (i = 0; i < UNIT_NROWS(int_cases); i++)
 		unit_add(&s, test_int, &int_cases[i], NULL,
 		    "parse_int(%s, %ld, %ld) %s", unit_q(int_cases[i].in),
 		    int_cases[i].min, int_cases[i].max,

@@ -285,10 +285,10 @@ main(void)
 	struct unit_suite s = { 0 };
 	size_t i;
 
-	for (i = 0; i < sizeof(ok_cases) / sizeof(ok_cases[0]); i++)
+	for (i = 0; i < UNIT_NROWS(ok_cases); i++)
 		unit_add(&s, test_ok, &ok_cases[i], NULL,
 		    "redis_url_parse(%s) parses", unit_q(ok_cases[i].in));
-	for (i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++)
+	for (i = 0; i < UNIT_NROWS(bad_cases); i++)
 		unit_add(&s, test_bad, &bad_cases[i], bad_cases[i].todo,
 		    "redis_url_parse(%s) fails: %s", unit_q(bad_cases[i].in),
 		    bad_cases[i].reason);

@@ -323,8 +323,6 @@ test_duration(void **state)
 	unit_assert_str(buf, c->out);
 }
 
-#define NROWS(t)	(sizeof(t) / sizeof((t)[0]))
-
 int
 main(void)
 {
@@ -334,7 +332,7 @@ main(void)
 	for (i = 0; i < 0x80; i++)
 		unit_add(&s, test_byte, (void *)(uintptr_t)i, NULL,
 		    "text_printable_byte(0x%02zx)", i);
-	for (i = 0; i < NROWS(printable_cases); i++)
+	for (i = 0; i < UNIT_NROWS(printable_cases); i++)
 		unit_add(&s, test_printable, &printable_cases[i],
 		    printable_cases[i].todo, "text_printable(%s, %zu) -> %s",
 		    unit_q(printable_cases[i].in), printable_cases[i].len,
@@ -342,23 +340,23 @@ main(void)
 	unit_add(&s, test_printable_zero, NULL,
 	    "text_printable writes the NUL at buf[0] even for len 0",
 	    "text_printable with len 0 writes nothing");
-	for (i = 0; i < NROWS(fputs_cases); i++)
+	for (i = 0; i < UNIT_NROWS(fputs_cases); i++)
 		unit_add(&s, test_fputs, &fputs_cases[i], fputs_cases[i].todo,
 		    "text_fputs(%s) -> %s", unit_q(fputs_cases[i].in),
 		    unit_q(fputs_cases[i].out));
 	unit_add(&s, test_fputs_long, NULL, NULL,
 	    "text_fputs writes all of 100000 bytes");
-	for (i = 0; i < NROWS(json_cases); i++)
+	for (i = 0; i < UNIT_NROWS(json_cases); i++)
 		unit_add(&s, test_json, &json_cases[i], json_cases[i].todo,
 		    "text_json_fputs(%s) -> %s", unit_q(json_cases[i].in),
 		    unit_q(json_cases[i].out));
 	unit_add(&s, test_json_all_bytes, NULL, NULL,
 	    "text_json_fputs of bytes 1..255 is a valid JSON string");
-	for (i = 0; i < NROWS(utf8_cases); i++)
+	for (i = 0; i < UNIT_NROWS(utf8_cases); i++)
 		unit_add(&s, test_utf8, &utf8_cases[i], NULL,
 		    "text_utf8_len(%s) == %zu", unit_q(utf8_cases[i].in),
 		    utf8_cases[i].len);
-	for (i = 0; i < NROWS(dur_cases); i++)
+	for (i = 0; i < UNIT_NROWS(dur_cases); i++)
 		unit_add(&s, test_duration, &dur_cases[i], dur_cases[i].todo,
 		    "text_duration(%lld, %zu) -> %s",
 		    (long long)dur_cases[i].ms, dur_cases[i].len,

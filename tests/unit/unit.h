@@ -53,6 +53,9 @@ char	*unit_dup(const void *p, size_t len);
 /* What fn(s, fp) writes, as a NUL-terminated string. */
 char	*unit_capture(void (*fn)(const char *, FILE *), const char *s);
 
+/* The number of rows of a table. */
+#define UNIT_NROWS(t)	(sizeof(t) / sizeof((t)[0]))
+
 /* Fails the test unless got is a string equal to want; shows both escaped. */
 #define unit_assert_str(got, want) \
 	unit_assert_str_((got), (want), __FILE__, __LINE__)
