@@ -1,0 +1,302 @@
+/*
+ * Unit tests of lib/redis_url.h: the forms it accepts, every error class
+ * it reports, and that no error or display shows the password.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "redis_url.h"
+#include "unit.h"
+
+#define PW	"S3cr3tPW"	/* a password no message may show */
+
+struct ok_case {
+	const char	*in;
+	int		 is_unix;
+	const char	*host;
+	int		 port;
+	const char	*path;
+	const char	*user;
+	const char	*password;
+	int		 db;
+	const char	*display;
+};
+
+static const struct ok_case ok_cases[] = {
+	{ "redis://localhost", 0, "localhost", 6379, NULL, NULL, NULL, 0,
+	    "localhost:6379" },
+	{ "redis://127.0.0.1:6380", 0, "127.0.0.1", 6380, NULL, NULL, NULL, 0,
+	    "127.0.0.1:6380" },
+	{ "redis://h:1", 0, "h", 1, NULL, NULL, NULL, 0, "h:1" },
+	{ "redis://h:65535", 0, "h", 65535, NULL, NULL, NULL, 0, "h:65535" },
+	{ "redis://h:06379", 0, "h", 6379, NULL, NULL, NULL, 0, "h:6379" },
+	{ "redis://h/", 0, "h", 6379, NULL, NULL, NULL, 0, "h:6379" },
+	{ "redis://h/0", 0, "h", 6379, NULL, NULL, NULL, 0, "h:6379" },
+	{ "redis://h/15", 0, "h", 6379, NULL, NULL, NULL, 15, "h:6379" },
+	{ "redis://h:7000/3", 0, "h", 7000, NULL, NULL, NULL, 3, "h:7000" },
+	{ "redis://h/2147483647", 0, "h", 6379, NULL, NULL, NULL, 2147483647,
+	    "h:6379" },
+	{ "redis://:" PW "@h", 0, "h", 6379, NULL, NULL, PW, 0, "h:6379" },
+	{ "redis://alice:" PW "@h:6380/2", 0, "h", 6380, NULL, "alice", PW, 2,
+	    "h:6380" },
+	{ "redis://:p@ss@h", 0, "h", 6379, NULL, NULL, "p@ss", 0, "h:6379" },
+	{ "redis://:p:ss@h", 0, "h", 6379, NULL, NULL, "p:ss", 0, "h:6379" },
+	{ "redis://u:p/w@h/1", 0, "h", 6379, NULL, "u", "p/w", 1, "h:6379" },
+	{ "redis://u:a@b:c/d@h:1/9", 0, "h", 1, NULL, "u", "a@b:c/d", 9,
+	    "h:1" },
+	{ "redis://:%40%3A%25%3f%23@h", 0, "h", 6379, NULL, NULL, "@:%?#", 0,
+	    "h:6379" },
+	{ "redis://u%3Ax%40y:pw@h", 0, "h", 6379, NULL, "u:x@y", "pw", 0,
+	    "h:6379" },
+	{ "redis://[::1]", 0, "::1", 6379, NULL, NULL, NULL, 0,
+	    "[::1]:6379" },
+	{ "redis://[::1]:6380/1", 0, "::1", 6380, NULL, NULL, NULL, 1,
+	    "[::1]:6380" },
+	{ "redis://:pw@[fe80::1]:7000", 0, "fe80::1", 7000, NULL, NULL, "pw",
+	    0, "[fe80::1]:7000" },
+	{ "redis://[2001:db8::42]/4", 0, "2001:db8::42", 6379, NULL, NULL,
+	    NULL, 4, "[2001:db8::42]:6379" },
+	{ "redis://[127.0.0.1]", 0, "127.0.0.1", 6379, NULL, NULL, NULL, 0,
+	    "127.0.0.1:6379" },
+	{ "unix:///tmp/redis.sock", 1, NULL, 6379, "/tmp/redis.sock", NULL,
+	    NULL, 0, "/tmp/redis.sock" },
+	{ "unix:///tmp/redis.sock?db=3", 1, NULL, 6379, "/tmp/redis.sock",
+	    NULL, NULL, 3, "/tmp/redis.sock" },
+	{ "unix:///r?db=0", 1, NULL, 6379, "/r", NULL, NULL, 0, "/r" },
+	{ "redis+unix:///tmp/r.sock", 1, NULL, 6379, "/tmp/r.sock", NULL,
+	    NULL, 0, "/tmp/r.sock" },
+	{ "unix://:" PW "@/tmp/r.sock", 1, NULL, 6379, "/tmp/r.sock", NULL,
+	    PW, 0, "/tmp/r.sock" },
+	{ "unix://u:pw@/tmp/r.sock?db=1", 1, NULL, 6379, "/tmp/r.sock", "u",
+	    "pw", 1, "/tmp/r.sock" },
+	{ "unix://:p@/w@/tmp/r.sock", 1, NULL, 6379, "/tmp/r.sock", NULL,
+	    "p@/w", 0, "/tmp/r.sock" },
+	{ "unix://:p?db=1@/tmp/r", 1, NULL, 6379, "/tmp/r", NULL, "p?db=1", 0,
+	    "/tmp/r" },
+	{ "unix:///tmp/a@/b.sock", 1, NULL, 6379, "/tmp/a@/b.sock", NULL,
+	    NULL, 0, "/tmp/a@/b.sock" },
+};
+
+/* Fails unless got and want are both NULL or equal strings. */
+static void
+assert_opt_str(const char *got, const char *want)
+{
+	if (got == NULL && want == NULL)
+		return;
+	unit_assert_str(got, want);
+}
+
+/* One URL that parses: every field. */
+static void
+test_ok(void **state)
+{
+	const struct ok_case *c = *state;
+	char *in = unit_dup(c->in, strlen(c->in));
+	struct redis_url u;
+	char err[256] = "";
+	int rc;
+
+	rc = redis_url_parse(in, &u, err, sizeof(err));
+	if (rc != 0)
+		print_error("err: %s\n", unit_q(err));
+	assert_int_equal(rc, 0);
+	assert_int_equal(u.is_unix, c->is_unix);
+	assert_opt_str(u.host, c->host);
+	assert_int_equal(u.port, c->port);
+	assert_opt_str(u.path, c->path);
+	assert_opt_str(u.user, c->user);
+	assert_opt_str(u.password, c->password);
+	assert_int_equal(u.db, c->db);
+	unit_assert_str(u.display, c->display);
+	if (c->password != NULL)
+		assert_null(strstr(u.display, c->password));
+	redis_url_free(&u);
+	assert_null(u.host);
+	assert_null(u.password);
+	redis_url_free(&u);	/* a second free is harmless */
+}
+
+struct bad_case {
+	const char	*in;
+	const char	*reason;	/* a part of the message */
+	const char	*todo;
+};
+
+static const struct bad_case bad_cases[] = {
+	/* Scheme. */
+	{ "", "expected redis:// or unix://", NULL },
+	{ "localhost:6379", "expected redis:// or unix://", NULL },
+	{ "http://h", "expected redis:// or unix://", NULL },
+	{ "redis:/h", "expected redis:// or unix://", NULL },
+	{ "REDIS://h", "expected redis:// or unix://", NULL },
+	{ "rediss://h", "expected redis:// or unix://", NULL },
+	{ " redis://h", "expected redis:// or unix://", NULL },
+	{ "unix:/tmp/s", "expected redis:// or unix://", NULL },
+	/* Host. */
+	{ "redis://", "missing host", NULL },
+	{ "redis://:6379", "missing host", NULL },
+	{ "redis:///0", "missing host", NULL },
+	{ "redis://[]", "missing host", NULL },
+	{ "redis://[]:6379", "missing host", NULL },
+	{ "redis://:" PW "@", "missing host", NULL },
+	{ "redis://:" PW "@/1", "missing host", NULL },
+	{ "redis://[::1", "unclosed '['", NULL },
+	{ "redis://[::1/0]", "unclosed '['", NULL },
+	/* Port. */
+	{ "redis://h:0", "bad port '0' (1-65535)", NULL },
+	{ "redis://h:65536", "bad port '65536'", NULL },
+	{ "redis://h:99999999999", "bad port", NULL },
+	{ "redis://h:", "the port is not a number", NULL },
+	{ "redis://h:abc", "the port is not a number", NULL },
+	{ "redis://h:12ab", "the port is not a number", NULL },
+	{ "redis://h:-1", "the port is not a number", NULL },
+	{ "redis://h:+1", "the port is not a number", NULL },
+	{ "redis://h: 1", "the port is not a number", NULL },
+	{ "redis://h:1:2", "the port is not a number", NULL },
+	{ "redis://[::1]x", "the port is not a number", NULL },
+	{ "redis://[::1]:0", "bad port '0'", NULL },
+	{ "redis://::1", "missing host", NULL },
+	/* Database. */
+	{ "redis://h/abc", "bad database number 'abc'", NULL },
+	{ "redis://h/-1", "bad database number '-1'", NULL },
+	{ "redis://h/+1", "bad database number", NULL },
+	{ "redis://h/2147483648", "bad database number", NULL },
+	{ "redis://h/99999999999", "bad database number", NULL },
+	{ "redis://h/1/2", "bad database number", NULL },
+	{ "redis://h/1 ", "bad database number", NULL },
+	{ "redis://h//", "bad database number", NULL },
+	/* Query and fragment. */
+	{ "redis://h?db=1", "unexpected '?' or '#'", NULL },
+	{ "redis://h/1#x", "unexpected '?' or '#'", NULL },
+	{ "redis://:" PW "?@h", "unexpected '?' or '#'", NULL },
+	/* User information. */
+	{ "redis://user@h", "user name without password", NULL },
+	{ "redis://@h", "user name without password", NULL },
+	{ "redis://user:@h", "user name without password", NULL },
+	{ "redis://:%zz@h", "bad %-escape in the password", NULL },
+	{ "redis://:%4@h", "bad %-escape in the password", NULL },
+	{ "redis://:" PW "%@h", "bad %-escape in the password", NULL },
+	{ "redis://:%00@h", "bad %-escape in the password", NULL },
+	{ "redis://:a%00b@h", "bad %-escape in the password", NULL },
+	{ "redis://%zz:pw@h", "bad %-escape in the user name", NULL },
+	{ "redis://%00:pw@h", "bad %-escape in the user name", NULL },
+	/* Unix sockets. */
+	{ "unix://", "must be absolute", NULL },
+	{ "unix://tmp/r.sock", "must be absolute", NULL },
+	{ "unix://u:" PW "@tmp/r.sock", "must be absolute", NULL },
+	{ "redis+unix://r.sock", "must be absolute", NULL },
+	{ "unix:///", "missing socket path", NULL },
+	{ "unix:///?db=1", "missing socket path", NULL },
+	{ "unix://:" PW "@/", "missing socket path", NULL },
+	{ "unix:///tmp/s?db=", "bad query '?db='", NULL },
+	{ "unix:///tmp/s?db=x", "bad query", NULL },
+	{ "unix:///tmp/s?db=-1", "bad query", NULL },
+	{ "unix:///tmp/s?db=2147483648", "bad query", NULL },
+	{ "unix:///tmp/s?x=1", "bad query '?x=1' (only ?db=N)", NULL },
+	{ "unix:///tmp/s?db=1&x=2", "bad query", NULL },
+	{ "unix:///tmp/s?", "bad query", NULL },
+	{ "unix://user@/tmp/s", "user name without password", NULL },
+	{ "unix://:%zz@/tmp/s", "bad %-escape in the password", NULL },
+	{ "unix://u:" PW "%4@/tmp/s", "bad %-escape in the password", NULL },
+};
+
+/* One URL that must fail: the reason, no password, nothing left. */
+static void
+test_bad(void **state)
+{
+	const struct bad_case *c = *state;
+	char *in = unit_dup(c->in, strlen(c->in));
+	struct redis_url u;
+	char err[256] = "";
+	int rc;
+
+	rc = redis_url_parse(in, &u, err, sizeof(err));
+	assert_int_equal(rc, -1);
+	if (strncmp(err, "bad Redis URL: ", 15) != 0 ||
+	    strstr(err, c->reason) == NULL) {
+		print_error("err %s lacks %s\n", unit_q(err), unit_q(c->reason));
+		fail();
+	}
+	assert_null(strchr(err, '\n'));
+	assert_null(strstr(err, PW));
+	assert_null(u.host);
+	assert_null(u.path);
+	assert_null(u.user);
+	assert_null(u.password);
+}
+
+/* A small err buffer gets a cut, NUL-terminated reason. */
+static void
+test_small_err(void **state)
+{
+	struct redis_url u;
+	char err[9];
+
+	(void)state;
+	memset(err, 'x', sizeof(err));
+	assert_int_equal(redis_url_parse("http://h", &u, err, 8), -1);
+	unit_assert_str(err, "bad Red");
+	assert_int_equal(err[8], 'x');
+}
+
+/* A host of 300 bytes: display is cut, never overrun. */
+static void
+test_long_host(void **state)
+{
+	char in[8 + 300 + 1];
+	struct redis_url u;
+	char err[256];
+
+	(void)state;
+	memcpy(in, "redis://", 8);
+	memset(in + 8, 'h', 300);
+	in[308] = '\0';
+	assert_int_equal(redis_url_parse(in, &u, err, sizeof(err)), 0);
+	assert_int_equal(strlen(u.host), 300);
+	assert_true(strlen(u.display) < sizeof(u.display));
+	assert_int_equal(strncmp(u.display, in + 8, 256), 0);
+	redis_url_free(&u);
+}
+
+/* A password of 1000 bytes survives whole and stays out of display. */
+static void
+test_long_password(void **state)
+{
+	char in[1100];
+	struct redis_url u;
+	char err[256];
+
+	(void)state;
+	strcpy(in, "redis://:");
+	memset(in + 9, 'p', 1000);
+	strcpy(in + 1009, "@h:1/2");
+	assert_int_equal(redis_url_parse(in, &u, err, sizeof(err)), 0);
+	assert_int_equal(strlen(u.password), 1000);
+	unit_assert_str(u.display, "h:1");
+	assert_int_equal(u.db, 2);
+	redis_url_free(&u);
+}
+
+int
+main(void)
+{
+	struct unit_suite s = { 0 };
+	size_t i;
+
+	for (i = 0; i < UNIT_NROWS(ok_cases); i++)
+		unit_add(&s, test_ok, &ok_cases[i], NULL,
+		    "redis_url_parse(%s) parses", unit_q(ok_cases[i].in));
+	for (i = 0; i < UNIT_NROWS(bad_cases); i++)
+		unit_add(&s, test_bad, &bad_cases[i], bad_cases[i].todo,
+		    "redis_url_parse(%s) fails: %s", unit_q(bad_cases[i].in),
+		    bad_cases[i].reason);
+	unit_add(&s, test_small_err, NULL, NULL,
+	    "redis_url_parse cuts its reason to errlen");
+	unit_add(&s, test_long_host, NULL, NULL,
+	    "redis_url_parse of a 300-byte host cuts display");
+	unit_add(&s, test_long_password, NULL, NULL,
+	    "redis_url_parse of a 1000-byte password");
+	return unit_run(&s);
+}
