@@ -13,8 +13,10 @@
  *   the addresses keylock resolved before the fork;
  * - it never outlives keylock: EOF on the stop channel (also when keylock
  *   is SIGKILLed) ends it, and PR_SET_PDEATHSIG backs that up;
- * - keylock waits for it to exit before releasing, so no renewal ever
- *   lands after the release;
+ * - keylock kills it and waits for it before releasing, so it sends no
+ *   renewal afterwards (one sent before cannot match a released lease);
+ * - each confirmed renewal is reported with its deadline, so keylock
+ *   can end the job itself when the reports stop;
  * - it ignores the job-control and termination signals sent to the
  *   process group, and never prints.
  */
@@ -317,16 +319,19 @@ heartbeat_check(struct heartbeat *hb, int64_t *left)
 	return *left > 0 ? HEARTBEAT_OK : HEARTBEAT_LATE;
 }
 
-/* Stops the heartbeat and waits for it; no renewal lands afterwards. */
+/* SIGKILL, not only EOF: a stalled heartbeat must not hold up the
+   release. */
 void
 heartbeat_stop(struct heartbeat *hb)
 {
 	if (hb->stop_w != -1)
 		close(hb->stop_w);
 	hb->stop_w = -1;
-	if (hb->pid > 0)
+	if (hb->pid > 0) {
+		kill(hb->pid, SIGKILL);
 		while (waitpid(hb->pid, NULL, 0) == -1 && errno == EINTR)
 			continue;
+	}
 	hb->pid = -1;
 }
 

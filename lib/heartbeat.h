@@ -66,7 +66,8 @@ int	heartbeat_start(struct heartbeat *hb, const struct heartbeat_conf *c);
 /* Reads the reports that arrived; sets *left to the milliseconds until
    the lease runs out unless a renewal is reported meanwhile. */
 enum heartbeat_state heartbeat_check(struct heartbeat *hb, int64_t *left);
-/* Stops the heartbeat and waits for it; no renewal lands afterwards. */
+/* Stops (SIGKILL) the heartbeat and waits for it: it sends no renewal
+   afterwards, and one it sent can no longer match a released lease. */
 void	heartbeat_stop(struct heartbeat *hb);
 /* Closes lost_r (after heartbeat_stop()). */
 void	heartbeat_close(struct heartbeat *hb);

@@ -680,6 +680,15 @@ PY
 	no_temps
 }
 
+@test "a full disk past a pipe's worth of output: still 74, not the command's SIGPIPE" {
+	run --separate-stderr sh -c '"$@" >/dev/full' x "$KL" run --memo 1m k \
+	    seq 1 20000
+	assert_failure 74
+	assert_equal "$stderr" "keylock: k: cannot write the output: No space left on device"
+	assert_equal "$(cached k)" 0
+	no_temps
+}
+
 @test "a SIGTERM while a waiter prints the result to a stalled reader ends it" {
 	local cmd=': >"$1/up.$$"
 	    while [ ! -e "$1/go" ]; do sleep 0.02; done

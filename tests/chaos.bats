@@ -1,0 +1,93 @@
+#!/usr/bin/env bats
+# Faults a lock tool must survive: a job that ignores SIGTERM when the
+# lease is lost, a stalled heartbeat, a stalled or vanished server.  Each
+# test bounds how long an old job can overlap a new holder.
+
+bats_require_minimum_version 1.5.0
+load helper
+load redis_suite
+
+now_ms() {
+	echo $(( $(date +%s%N) / 1000000 ))
+}
+
+# A command whose whole tree ignores SIGTERM: it writes its pid and its
+# child's pid, touches $TMP/up and runs until killed.
+stubborn='trap "" TERM
+	(trap "" TERM; echo $$ > "$0/child.pid"; exec sleep 60) &
+	echo $$ > "$0/cmd.pid"; touch "$0/up"; wait'
+
+# Starts keylock with options "$@" on key job running $stubborn; sets KL
+# to its pid; its stderr goes to $TMP/err and its status to $TMP/status.
+start_stubborn() {
+	(
+		rc=0
+		"$KEYLOCK" run --redis "$REDIS_URL" "$@" job -- \
+		    sh -c "$stubborn" "$TMP" 2>"$TMP/err" || rc=$?
+		echo $rc > "$TMP/status"
+	) &
+	wait_for_file "$TMP/up"
+	wait_for_file "$TMP/child.pid"
+	KL=$(pgrep -P $! -x keylock)
+}
+
+# Waits (bounded, 10 s) for the holder started by start_stubborn to end.
+wait_status() {
+	for _ in $(seq 1 200); do
+		[ -s "$TMP/status" ] && return 0
+		sleep 0.05
+	done
+	echo "keylock did not end" >&2
+	return 1
+}
+
+@test "a lost lease ends the whole job within -k, descendants included" {
+	start_stubborn -t 600ms -k 2s
+	local t0
+	t0=$(now_ms)
+	rcli DEL 'keylock:{job}:lock' >/dev/null
+	wait_status
+	# Lost within a renewal (ttl/3), then TERM to all, KILL at 2 s: one
+	# grace, not one for the command and another for its child.
+	[ $(( $(now_ms) - t0 )) -lt 3500 ] ||
+	    fail "the job ran $(( $(now_ms) - t0 )) ms past the loss"
+	assert_equal "$(cat "$TMP/status")" 76
+	run kill -0 "$(cat "$TMP/child.pid")"
+	assert_failure
+	run kill -0 "$(cat "$TMP/cmd.pid")"
+	assert_failure
+}
+
+@test "keylock's own SIGTERM ends the whole job within -k" {
+	start_stubborn -k 1s
+	local t0
+	t0=$(now_ms)
+	kill -TERM "$KL"
+	wait_status
+	[ $(( $(now_ms) - t0 )) -lt 2500 ] ||
+	    fail "the job ran $(( $(now_ms) - t0 )) ms past the TERM"
+	run kill -0 "$(cat "$TMP/child.pid")"
+	assert_failure
+	# The lock is free at once.
+	assert_equal "$(rcli EXISTS 'keylock:{job}:lock')" 0
+}
+
+@test "a stalled heartbeat: keylock itself ends the job at the lease deadline" {
+	start_stubborn -t 1s -k 500ms
+	local hb
+	hb=$(ps -o pid=,comm= --ppid "$KL" | awk '$2 == "keylock" { print $1 }')
+	[ -n "$hb" ] || fail "no heartbeat found"
+	kill -STOP "$hb"
+	local t0
+	t0=$(now_ms)
+	wait_status
+	kill -CONT "$hb" 2>/dev/null || true
+	# The lease could last 1 s from the last renewal; then -k.
+	[ $(( $(now_ms) - t0 )) -lt 2500 ] ||
+	    fail "the job ran $(( $(now_ms) - t0 )) ms with a stalled heartbeat"
+	assert_equal "$(cat "$TMP/status")" 76
+	run grep -q 'lost the lock on job' "$TMP/err"
+	assert_success
+	run kill -0 "$(cat "$TMP/child.pid")"
+	assert_failure
+}
