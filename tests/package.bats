@@ -63,3 +63,17 @@ extract_deb() {
 	run dpkg-deb -f "$KEYLOCK_DEB" Depends
 	assert_output --regexp '^libc6( \([^)]*\))?$'
 }
+
+@test "README's Install section: the package command, and the .deb's files" {
+	local install
+	install=$(sed -n '/^### Debian package/,/^### From source/p' \
+	    "$SRCDIR/README.md")
+	[ -n "$install" ] || fail "README has no Debian package section"
+	grep -qF 'dpkg-buildpackage -us -uc -b' <<<"$install"
+	extract_deb
+	local f missing=
+	for f in $(grep -oE '`/usr/[^`]+`' <<<"$install" | tr -d '`'); do
+		[ -f "$TMP/root$f" ] || missing="$missing $f"
+	done
+	assert_equal "missing:$missing" "missing:"
+}
