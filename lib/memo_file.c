@@ -1,11 +1,11 @@
 /*
  * memo_file: the local cache directory (memo_file.h).
  *
- * An entry file is a 68-byte header, "KLM1 CREATED_MS TTL_MS SIZE\n" with
- * each number 20 digits wide, then SIZE bytes of output.  The header is
- * written last, just before the rename, so CREATED is when the result was
- * stored, not when the run began.  Readers check SIZE against the file,
- * so even a truncated file (disk full) is never served.
+ * The header is written last, just before the rename, so CREATED is when
+ * the result was stored, not when the run began.  Readers check SIZE
+ * against the file and SUM against every byte before they print one, so
+ * a truncated file (disk full) or a changed byte is never served; they
+ * open without blocking and take only regular files.
  */
 #include "config.h"
 
@@ -20,6 +20,7 @@
 #include <sys/sendfile.h>
 #include <sys/stat.h>
 
+#include "checksum.h"
 #include "clock.h"
 #include "digest.h"
 #include "fdio.h"
@@ -27,7 +28,6 @@
 #include "memo_file.h"
 #include "safedir.h"
 
-#define MEMO_HDR_LEN	68
 
 /* Sets up an unopened cache. */
 void
@@ -71,46 +71,91 @@ fail:
 	return -1;
 }
 
-/* Parses an entry header; 0, or -1 if it is not one. */
-static int
-parse_header(const char *hdr, int64_t *created, int64_t *ttl, uint64_t *size)
+int
+memo_file_parse_header(const char *buf, size_t len, struct memo_header *h)
 {
+	char hdr[MEMO_HDR_LEN + 1];
 	long long c, t;
 	unsigned long long s;
 	int end = 0;
 
-	if (sscanf(hdr, "KLM1 %20lld %20lld %20llu%n", &c, &t, &s, &end) != 3 ||
-	    end != MEMO_HDR_LEN - 1 || hdr[end] != '\n')
+	if (len < MEMO_HDR_LEN)
 		return -1;
-	*created = c;
-	*ttl = t;
-	*size = s;
+	memcpy(hdr, buf, MEMO_HDR_LEN);
+	hdr[MEMO_HDR_LEN] = '\0';
+	if (sscanf(hdr, MEMO_HDR_MAGIC " %20lld %20lld %20llu %n", &c, &t, &s,
+	    &end) != 3 || end != MEMO_HDR_LEN - CHECKSUM_HEX_LEN - 1 ||
+	    checksum_parse(hdr + end, CHECKSUM_HEX_LEN, &h->sum) == -1 ||
+	    hdr[MEMO_HDR_LEN - 1] != '\n' || c < 0 || t < 0)
+		return -1;
+	h->created = c;
+	h->ttl = t;
+	h->size = s;
 	return 0;
 }
 
-/* Opens entry name and reads its header; fd, or -1 if absent or bad. */
+/* Opens entry name, a regular file, without blocking (a FIFO put in its
+   place must not hang us) and reads its header; fd, or -1. */
 static int
-open_entry(struct memo_file *mf, const char *name, int64_t *created,
-    int64_t *ttl, uint64_t *size)
+open_entry(struct memo_file *mf, const char *name, struct memo_header *h)
 {
-	char hdr[MEMO_HDR_LEN + 1];
+	char hdr[MEMO_HDR_LEN];
 	struct stat st;
 	int fd;
 
-	fd = openat(mf->keydirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	fd = openat(mf->keydirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
+	    O_NONBLOCK);
 	if (fd == -1)
 		return -1;
-	if (read(fd, hdr, MEMO_HDR_LEN) != MEMO_HDR_LEN)
-		goto bad;
-	hdr[MEMO_HDR_LEN] = '\0';
-	if (parse_header(hdr, created, ttl, size) == -1 ||
-	    fstat(fd, &st) == -1 ||
-	    (uint64_t)st.st_size != MEMO_HDR_LEN + *size)
-		goto bad;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    read(fd, hdr, MEMO_HDR_LEN) != MEMO_HDR_LEN ||
+	    memo_file_parse_header(hdr, sizeof(hdr), h) == -1 ||
+	    (uint64_t)st.st_size != MEMO_HDR_LEN + h->size) {
+		close(fd);
+		return -1;
+	}
 	return fd;
-bad:
-	close(fd);
-	return -1;
+}
+
+/* Nonzero if the h->size bytes after the header of fd hash to h->sum. */
+static int
+entry_intact(int fd, const struct memo_header *h)
+{
+	struct checksum c;
+	char buf[65536];
+	uint64_t off = 0;
+	ssize_t n;
+	int ok;
+
+	memset(&c, 0, sizeof(c));
+	if (checksum_init(&c) == -1)
+		return 0;
+	while (off < h->size) {
+		n = pread(fd, buf, h->size - off < sizeof(buf) ?
+		    (size_t)(h->size - off) : sizeof(buf),
+		    (off_t)(MEMO_HDR_LEN + off));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		checksum_update(&c, buf, (size_t)n);
+		off += (uint64_t)n;
+	}
+	ok = off == h->size && checksum_value(&c) == h->sum;
+	checksum_free(&c);
+	return ok;
+}
+
+/* Drops entry name if it is still the file open at fd. */
+static void
+drop_entry(struct memo_file *mf, const char *name, int fd)
+{
+	struct stat a, b;
+
+	if (fstat(fd, &a) == 0 && fstatat(mf->keydirfd, name, &b,
+	    AT_SYMLINK_NOFOLLOW) == 0 && a.st_ino == b.st_ino &&
+	    a.st_dev == b.st_dev)
+		unlinkat(mf->keydirfd, name, 0);
 }
 
 /* Copies len bytes from in (at its offset) to out; 0 or -1 (errno). */
@@ -152,19 +197,24 @@ int
 memo_file_get(struct memo_file *mf, const struct memo_id *id,
     int64_t max_age_ms, int fd)
 {
-	int64_t created, ttl, age;
-	uint64_t size;
+	struct memo_header h;
+	int64_t age;
 	int in, rc;
 
-	if ((in = open_entry(mf, id->digest, &created, &ttl, &size)) == -1)
+	if ((in = open_entry(mf, id->digest, &h)) == -1)
 		return 0;
-	age = clock_wall_ms() - created;
+	age = clock_wall_ms() - h.created;
 	/* Stamped in the future: the clock stepped back; trust nothing. */
-	if (age < 0 || age >= max_age_ms || age >= ttl) {
+	if (age < 0 || age >= max_age_ms || age >= h.ttl) {
 		close(in);
 		return 0;
 	}
-	rc = copy_out(in, fd, size) == 0 ? 1 : -1;
+	if (!entry_intact(in, &h)) {
+		drop_entry(mf, id->digest, in);
+		close(in);
+		return 0;
+	}
+	rc = copy_out(in, fd, h.size) == 0 ? 1 : -1;
 	close(in);
 	return rc;
 }
@@ -184,6 +234,8 @@ memo_file_begin(struct memo_file *mf, const struct memo_id *id)
 	snprintf(mf->tmpname, sizeof(mf->tmpname), ".%s~%ld", id->digest,
 	    (long)getpid());
 	mf->size = 0;
+	if (checksum_init(&mf->sum) == -1)
+		return -1;
 	mf->tmpfd = openat(mf->keydirfd, mf->tmpname, O_WRONLY | O_CREAT |
 	    O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (mf->tmpfd == -1)
@@ -204,6 +256,7 @@ memo_file_append(struct memo_file *mf, const void *buf, size_t len)
 {
 	if (fdio_write_all(mf->tmpfd, buf, len) == -1)
 		return -1;
+	checksum_update(&mf->sum, buf, len);
 	mf->size += len;
 	return 0;
 }
@@ -212,12 +265,13 @@ memo_file_append(struct memo_file *mf, const void *buf, size_t len)
 int
 memo_file_commit(struct memo_file *mf, int64_t ttl_ms)
 {
-	char hdr[MEMO_HDR_LEN + 1];
+	char hdr[MEMO_HDR_LEN + 1], sum[CHECKSUM_HEX_LEN + 1];
 	int rc = -1, saved;
 
-	snprintf(hdr, sizeof(hdr), "KLM1 %020lld %020lld %020llu\n",
-	    (long long)clock_wall_ms(), (long long)ttl_ms,
-	    (unsigned long long)mf->size);
+	checksum_hex(checksum_value(&mf->sum), sum);
+	snprintf(hdr, sizeof(hdr), MEMO_HDR_MAGIC " %020lld %020lld %020llu "
+	    "%s\n", (long long)clock_wall_ms(), (long long)ttl_ms,
+	    (unsigned long long)mf->size, sum);
 	if (pwrite(mf->tmpfd, hdr, MEMO_HDR_LEN, 0) == MEMO_HDR_LEN &&
 	    renameat(mf->keydirfd, mf->tmpname, mf->keydirfd,
 	    mf->digest) == 0)
@@ -310,14 +364,15 @@ list_one(struct memo_file *mf, const char *name, void *arg)
 {
 	struct list_arg *la = arg;
 	struct memo_info mi;
-	int64_t created, ttl;
+	struct memo_header h;
 	int fd;
 
-	if ((fd = open_entry(mf, name, &created, &ttl, &mi.size)) == -1)
+	if ((fd = open_entry(mf, name, &h)) == -1)
 		return LOCK_WALK_NEXT;
 	close(fd);
-	mi.age_ms = clock_wall_ms() - created;
-	mi.ttl_ms = ttl - mi.age_ms;
+	mi.size = h.size;
+	mi.age_ms = clock_wall_ms() - h.created;
+	mi.ttl_ms = h.ttl - mi.age_ms;
 	if (mi.age_ms < 0 || mi.ttl_ms <= 0)
 		return LOCK_WALK_NEXT;
 	if (strlen(name) >= sizeof(mi.digest))
@@ -340,6 +395,7 @@ void
 memo_file_close(struct memo_file *mf)
 {
 	memo_file_abort(mf);
+	checksum_free(&mf->sum);
 	if (mf->keydirfd != -1)
 		close(mf->keydirfd);
 	mf->keydirfd = -1;

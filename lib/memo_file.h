@@ -2,7 +2,14 @@
  * memo_file: the local cache directory of the output cache.
  *
  * Entries of KEY live in CACHE/N/DIGEST (N = keyname_file(KEY)): a fixed
- * header line, then the output byte for byte.  An entry is written to
+ * header line, then the output byte for byte.  The header, MEMO_HDR_LEN
+ * bytes, is
+ *
+ *	KLM2 CREATED_MS TTL_MS SIZE SUM\n
+ *
+ * with the numbers 20 decimal digits wide and SUM the 16 hex digits of
+ * the output's checksum (checksum.h); an entry of another version is a
+ * miss, never misread.  An entry is written to
  * CACHE/N/.DIGEST~PID and renamed into place, so a reader never sees a
  * partial entry.  An entry stamped in the future (the clock stepped
  * back) is a miss.
@@ -13,7 +20,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "checksum.h"
 #include "memo.h"
+
+#define MEMO_HDR_MAGIC	"KLM2"
+#define MEMO_HDR_LEN	(4 + 3 * 21 + 1 + CHECKSUM_HEX_LEN + 1)
+
+/* What an entry's header says. */
+struct memo_header {
+	int64_t		 created;	/* wall clock, epoch ms */
+	int64_t		 ttl;		/* ms */
+	uint64_t	 size;		/* bytes of output after it */
+	uint64_t	 sum;		/* their checksum */
+};
 
 /* The local cache of one key. */
 struct memo_file {
@@ -22,7 +41,13 @@ struct memo_file {
 	char		 tmpname[128];
 	char		 digest[DIGEST_HEX_LEN + 1];
 	uint64_t	 size;
+	struct checksum	 sum;		/* of what was appended */
 };
+
+/* Parses the first MEMO_HDR_LEN of len bytes at buf as an entry header
+   into h; 0, or -1 if they are not one (of this version). */
+int	memo_file_parse_header(const char *buf, size_t len,
+	    struct memo_header *h);
 
 /* Sets up an unopened cache. */
 void	memo_file_init(struct memo_file *mf);
@@ -31,7 +56,8 @@ void	memo_file_init(struct memo_file *mf);
    with a reason in err. */
 int	memo_file_open(struct memo_file *mf, const char *cachedir, int strict,
 	    const char *key, int create, char *err, size_t errlen);
-/* Copies a fresh entry to fd: 1 hit, 0 miss, -1 error (errno). */
+/* Copies a fresh entry to fd: 1 hit, 0 miss, -1 error (errno).  An
+   entry whose checksum does not hold is dropped, and is a miss. */
 int	memo_file_get(struct memo_file *mf, const struct memo_id *id,
 	    int64_t max_age_ms, int fd);
 /* Starts a new entry for id; 0 or -1 (errno). */

@@ -13,7 +13,8 @@
  *	NS:{E}:lock			"TOKEN HOST PID SINCE_MS FENCE", PX ttl
  *	NS:{E}:fence			INCR'd on every acquisition, no TTL
  *	NS:{E}:memo:D			a cached stdout, PX memo ttl
- *	NS:{E}:memo:D:meta		hash: id, created (server ms), size, v
+ *	NS:{E}:memo:D:meta		hash: id, created (server ms), size,
+ *					sum (checksum.h), v (2)
  *	NS:{E}:memo:D:tmp:TOKEN		output being captured, PX lease ttl
  *	channel NS:{E}:ch		"released" / "memo D" on every release
  */
@@ -23,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "checksum.h"
 #include "heartbeat.h"
 #include "holder.h"
 #include "lock.h"
@@ -88,6 +90,7 @@ struct lock_redis {
 	char			*tmpkey;
 	char			*mbuf;
 	size_t			 mlen;
+	struct checksum		 msum;		/* of the capture */
 };
 
 /* What a rd_scan() callback tells the walk. */

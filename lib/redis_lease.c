@@ -581,6 +581,7 @@ redis_close(struct lock *l)
 	redis_conn_close(&lr->sub);
 	rd_drop_held(lr);
 	redis_url_free(&lr->url);
+	checksum_free(&lr->msum);
 	free(lr->mbuf);
 	free(lr->ns);
 	free(lr);

@@ -4,7 +4,11 @@
  * renews both), then renamed into place, stamped, released and announced
  * in one script, only while the lease is ours.  A reader serves an entry
  * in chunks, each only while the entry is still the one it began with,
- * so a replaced entry is never served half old, half new.
+ * so a replaced entry is never served half old, half new; and only once
+ * every byte matched the checksum stored with it (an entry too large for
+ * one reply is read twice: checked, then printed).  An entry that fails
+ * the check is deleted and is a miss; so is one stamped in the future
+ * by the server's clock, or written by another version (no sum).
  */
 #include "config.h"
 
@@ -14,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checksum.h"
 #include "fdio.h"
 #include "redis_int.h"
 
@@ -33,8 +38,9 @@ static struct redis_script rd_append_script = {
 	"return redis.call('APPEND', KEYS[1], ARGV[1])\n", ""
 };
 
-/* KEYS: lock, tmp, data, meta.  ARGV: token, memo ttl, channel, digest.
-   1 stored and released, 0 not ours, -1 capture gone (released). */
+/* KEYS: lock, tmp, data, meta.  ARGV: token, memo ttl, channel, digest,
+   checksum.  1 stored and released, 0 not ours, -1 capture gone
+   (released). */
 static struct redis_script rd_commit_script = {
 	RD_LUA_OURS
 	"if not ours then\n"
@@ -49,7 +55,7 @@ static struct redis_script rd_commit_script = {
 	"  redis.call('DEL', KEYS[4])\n"
 	"  redis.call('HSET', KEYS[4], 'id', ARGV[1], 'created',"
 	" string.format('%.0f', now),"
-	" 'size', redis.call('STRLEN', KEYS[3]), 'v', '1')\n"
+	" 'size', redis.call('STRLEN', KEYS[3]), 'sum', ARGV[5], 'v', '2')\n"
 	"  redis.call('PEXPIRE', KEYS[4], ARGV[2])\n"
 	"  rv = 1\n"
 	"end\n"
@@ -60,19 +66,29 @@ static struct redis_script rd_commit_script = {
 };
 
 /* KEYS: data, meta.  ARGV: max age, chunk.  nil (miss), or
-   {id, age, size[, data if size <= chunk]}. */
+   {id, age, size, sum[, data if size <= chunk]}.  An entry stamped in
+   the future (the server's clock stepped back) is a miss. */
 static struct redis_script rd_memo_get_script = {
-	"local m = redis.call('HMGET', KEYS[2], 'id', 'created', 'size')\n"
-	"if not m[1] or not m[2] or not m[3] then return false end\n"
+	"local m = redis.call('HMGET', KEYS[2], 'id', 'created', 'size',"
+	" 'sum')\n"
+	"if not m[1] or not m[2] or not m[3] or not m[4] then"
+	" return false end\n"
 	RD_LUA_NOW
 	"local age = now - tonumber(m[2])\n"
-	"if age >= tonumber(ARGV[1]) then return false end\n"
+	"if age < 0 or age >= tonumber(ARGV[1]) then return false end\n"
 	"local len = redis.call('STRLEN', KEYS[1])\n"
 	"if len ~= tonumber(m[3]) then return false end\n"
 	"if len <= tonumber(ARGV[2]) then\n"
-	"  return {m[1], age, len, redis.call('GET', KEYS[1])}\n"
+	"  return {m[1], age, len, m[4], redis.call('GET', KEYS[1])}\n"
 	"end\n"
-	"return {m[1], age, len}\n", ""
+	"return {m[1], age, len, m[4]}\n", ""
+};
+
+/* KEYS: data, meta.  ARGV: id.  Deletes the entry if it is still the
+   one with this id. */
+static struct redis_script rd_memo_drop_script = {
+	"if redis.call('HGET', KEYS[2], 'id') ~= ARGV[1] then return 0 end\n"
+	"return redis.call('DEL', KEYS[1], KEYS[2])\n", ""
 };
 
 /* KEYS: data, meta.  ARGV: id, start, end.  The range, or nil if the
@@ -106,45 +122,88 @@ rd_write_err(struct lock_redis *lr)
 }
 
 /*
- * Streams entry id (size bytes) of data and meta (keys) to fd in chunks,
- * each served only while the entry is still the same one.  1 done, 0
- * gone before anything was written, -1 error.
+ * Reads entry id (size bytes) of data and meta (keys) in chunks, each
+ * only while the entry is still the same one, into c (fd -1) or to fd.
+ * 1 done, 0 gone before anything was written, -1 error.
  */
 static int
 rd_memo_stream(struct lock_redis *lr, const char **keys,
-    const redisReply *id, uint64_t size, int fd)
+    const redisReply *id, uint64_t size, struct checksum *c, int fd)
 {
 	const char *argv[5];
 	char start[24], end[24];
 	uint64_t off, want;
 	redisReply *r;
+	int rc = 1;
 
 	argv[0] = keys[0];
 	argv[1] = keys[1];
 	argv[2] = id->str;
 	argv[3] = start;
 	argv[4] = end;
-	for (off = 0; off < size; off += want) {
+	for (off = 0; off < size && rc == 1; off += want) {
 		want = size - off < RD_MEMO_CHUNK ? size - off : RD_MEMO_CHUNK;
 		snprintf(start, sizeof(start), "%" PRIu64, off);
 		snprintf(end, sizeof(end), "%" PRIu64, off + want - 1);
 		if ((r = rd_eval(lr, &rd_memo_range_script, 2, 5, argv,
 		    NULL)) == NULL)
 			return -1;
-		if (r->type != REDIS_REPLY_STRING || r->len != want) {
-			freeReplyObject(r);
-			if (off == 0)
-				return 0;
-			return lock_seterr(&lr->base, LOCK_EINTERNAL,
-			    "the cached result changed while it was read");
-		}
-		if (fdio_write_all(fd, r->str, r->len) == -1) {
-			freeReplyObject(r);
-			return rd_write_err(lr);
-		}
+		if (r->type != REDIS_REPLY_STRING || r->len != want)
+			rc = fd == -1 || off == 0 ? 0 : lock_seterr(&lr->base,
+			    LOCK_EINTERNAL, "the cached result changed while "
+			    "it was read");
+		else if (fd == -1)
+			checksum_update(c, r->str, r->len);
+		else if (fdio_write_all(fd, r->str, r->len) == -1)
+			rc = rd_write_err(lr);
 		freeReplyObject(r);
 	}
-	return 1;
+	return rc;
+}
+
+/* Deletes an entry that failed its check, if it is still that one;
+   best effort: a miss either way. */
+static int
+rd_memo_drop(struct lock_redis *lr, const char **keys, const redisReply *id)
+{
+	const char *argv[3] = { keys[0], keys[1], id->str };
+	redisReply *r;
+
+	if ((r = rd_eval(lr, &rd_memo_drop_script, 2, 3, argv, NULL)) != NULL)
+		freeReplyObject(r);
+	return 0;
+}
+
+/* Checks entry r (a get script reply) against its checksum, then
+   prints it to fd: 1 hit, 0 miss, -1 error. */
+static int
+rd_memo_serve(struct lock_redis *lr, const char **keys, const redisReply *r,
+    int fd)
+{
+	const redisReply *id = r->element[0], *data;
+	struct checksum c;
+	uint64_t sum, size = (uint64_t)r->element[2]->integer;
+	int rc;
+
+	if (checksum_parse(r->element[3]->str, r->element[3]->len, &sum) == -1)
+		return rd_memo_drop(lr, keys, id);
+	if (r->elements > 4 && r->element[4]->type == REDIS_REPLY_STRING) {
+		data = r->element[4];
+		if (checksum_of(data->str, data->len) != sum)
+			return rd_memo_drop(lr, keys, id);
+		return fdio_write_all(fd, data->str, data->len) == -1 ?
+		    rd_write_err(lr) : 1;
+	}
+	memset(&c, 0, sizeof(c));
+	if (checksum_init(&c) == -1)
+		return lock_seterr(&lr->base, LOCK_EINTERNAL, "out of memory");
+	rc = rd_memo_stream(lr, keys, id, size, &c, -1);
+	if (rc == 1 && checksum_value(&c) != sum)
+		rc = rd_memo_drop(lr, keys, id);
+	checksum_free(&c);
+	if (rc != 1)
+		return rc;
+	return rd_memo_stream(lr, keys, id, size, NULL, fd);
 }
 
 /* Copies a fresh entry to fd: 1 hit, 0 miss, -1 error. */
@@ -173,18 +232,14 @@ redis_memo_get(struct lock *l, const struct memo_id *id, int64_t max_age_ms,
 	argv[3] = chunk;
 	if ((r = rd_eval(lr, &rd_memo_get_script, 2, 4, argv, NULL)) == NULL)
 		goto out;
-	if (r->type != REDIS_REPLY_ARRAY || r->elements < 3 ||
+	if (r->type != REDIS_REPLY_ARRAY || r->elements < 4 ||
 	    r->element[0]->type != REDIS_REPLY_STRING ||
-	    r->element[2]->type != REDIS_REPLY_INTEGER) {
+	    r->element[2]->type != REDIS_REPLY_INTEGER ||
+	    r->element[3]->type != REDIS_REPLY_STRING) {
 		rc = 0;
 		goto out;
 	}
-	if (r->elements > 3 && r->element[3]->type == REDIS_REPLY_STRING)
-		rc = fdio_write_all(fd, r->element[3]->str,
-		    r->element[3]->len) == -1 ? rd_write_err(lr) : 1;
-	else
-		rc = rd_memo_stream(lr, argv, r->element[0],
-		    (uint64_t)r->element[2]->integer, fd);
+	rc = rd_memo_serve(lr, argv, r, fd);
 out:
 	if (r != NULL)
 		freeReplyObject(r);
@@ -230,6 +285,10 @@ redis_memo_begin(struct lock *l, const struct memo_id *id)
 	/* From here the temp key exists: abort or release drops it. */
 	lr->capturing = 1;
 	lr->mlen = 0;
+	if (checksum_init(&lr->msum) == -1) {
+		redis_memo_abort(l);
+		return lock_seterr(l, LOCK_EINTERNAL, "out of memory");
+	}
 	return 0;
 }
 
@@ -267,6 +326,7 @@ redis_memo_append(struct lock *l, const void *buf, size_t len)
 
 	if (!lr->capturing)
 		return lock_seterr(l, LOCK_EINTERNAL, "not capturing");
+	checksum_update(&lr->msum, buf, len);
 	while (len > 0) {
 		n = RD_MEMO_CHUNK - lr->mlen;
 		if (n > len)
@@ -287,8 +347,8 @@ static int
 redis_memo_commit(struct lock *l, int64_t ttl_ms)
 {
 	struct lock_redis *lr = (struct lock_redis *)l;
-	const char *argv[8];
-	char *data = NULL, *meta = NULL, ttl[24];
+	const char *argv[9];
+	char *data = NULL, *meta = NULL, ttl[24], sum[CHECKSUM_HEX_LEN + 1];
 	long long v = 0;
 	int rc = -1;
 
@@ -310,7 +370,9 @@ redis_memo_commit(struct lock *l, int64_t ttl_ms)
 	argv[5] = ttl;
 	argv[6] = lr->k.chan;
 	argv[7] = lr->digest;
-	if (rd_int(lr, rd_eval(lr, &rd_commit_script, 4, 8, argv, NULL),
+	checksum_hex(checksum_value(&lr->msum), sum);
+	argv[8] = sum;
+	if (rd_int(lr, rd_eval(lr, &rd_commit_script, 4, 9, argv, NULL),
 	    &v) == -1)
 		goto out;
 	if (v == 1)
@@ -400,8 +462,10 @@ rd_mlist_one(struct lock_redis *lr, const char *name, size_t len, void *arg)
 	free(data);
 	if (r == NULL)
 		return RD_SCAN_ERROR;
+	/* Not one stamped in the future by a server clock set back. */
 	if (r->type == REDIS_REPLY_ARRAY && r->elements == 4 &&
-	    r->element[2]->integer != -2) {
+	    r->element[2]->integer != -2 &&
+	    r->element[3]->integer >= r->element[0]->integer) {
 		memset(&mi, 0, sizeof(mi));
 		memcpy(mi.digest, digest, DIGEST_HEX_LEN);
 		mi.age_ms = r->element[3]->integer - r->element[0]->integer;

@@ -395,6 +395,41 @@ peak_rss() {
 	refute_output --partial '"age_ms":-'
 }
 
+@test "a cached entry with one changed byte is not served: dropped, the command runs" {
+	"$KEYLOCK" run --memo 1h k sh -c 'echo hello world; echo ran >>"$0"' \
+	    "$TMP/runs" >/dev/null
+	local f off
+	f="$XDG_CACHE_HOME/keylock/k/$(ls "$XDG_CACHE_HOME/keylock/k/")"
+	# Turn "hello" into "jello", after the header, whatever its length.
+	off=$(grep -abo 'hello world' "$f" | cut -d: -f1)
+	printf 'j' | dd of="$f" bs=1 seek="$off" conv=notrunc 2>/dev/null
+	run "$KEYLOCK" run --memo 1h k sh -c 'echo hello world; echo ran >>"$0"' \
+	    "$TMP/runs"
+	assert_success
+	assert_output "hello world"
+	assert_equal "$(wc -l <"$TMP/runs")" 2
+	# The good entry the run stored is served again.
+	run "$KEYLOCK" run --memo 1h k sh -c 'echo hello world; echo ran >>"$0"' \
+	    "$TMP/runs"
+	assert_output "hello world"
+	assert_equal "$(wc -l <"$TMP/runs")" 2
+}
+
+@test "a FIFO in place of a cached entry is a miss, never a hang" {
+	echo first >"$TMP/in"
+	"$KEYLOCK" run --memo 1h k cat "$TMP/in" >/dev/null
+	local f
+	f="$XDG_CACHE_HOME/keylock/k/$(ls "$XDG_CACHE_HOME/keylock/k/")"
+	rm "$f"
+	mkfifo "$f"
+	echo second >"$TMP/in"
+	run timeout 10 "$KEYLOCK" run --memo 1h k cat "$TMP/in"
+	assert_success
+	assert_output second
+	# The run stored a real entry in its place.
+	[ -f "$f" ] && [ ! -p "$f" ] || fail "no regular entry stored"
+}
+
 @test "temp files of a killed run are swept by the next run and by forget" {
 	mkdir -p "$XDG_CACHE_HOME/keylock/k"
 	chmod 700 "$XDG_CACHE_HOME" "$XDG_CACHE_HOME/keylock" \

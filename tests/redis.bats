@@ -459,6 +459,49 @@ kmemo() {
 	no_tmp_keys
 }
 
+@test "an entry with one changed byte is not served: dropped, the command runs" {
+	job_script 0
+	kmemo --memo 1m job -- "$TMP/job.sh" >/dev/null
+	local data
+	data=$(memo_entries job)
+	# Same size, one byte changed ("out" -> "oat").
+	rcli SETRANGE "$data" 1 a >/dev/null
+	run --separate-stderr kmemo --memo 1m job -- "$TMP/job.sh"
+	assert_success
+	assert_output out
+	[ "$(runs)" -eq 2 ] || fail "the changed entry was served"
+	run --separate-stderr kmemo --memo 1m job -- "$TMP/job.sh"
+	assert_output out
+	[ "$(runs)" -eq 2 ]
+}
+
+@test "a large entry (read in chunks) with one changed byte prints nothing of it" {
+	local cmd='head -c 600000 /dev/zero; echo ran >>"$0"'
+	kmemo --memo 1m big -- sh -c "$cmd" "$TMP/runs" >/dev/null
+	local data
+	data=$(memo_entries big)
+	# A byte in the last chunk: the first ones would already be out.
+	rcli SETRANGE "$data" 599999 x >/dev/null
+	kmemo --memo 1m big -- sh -c "$cmd" "$TMP/runs" >"$TMP/out"
+	assert_equal "$(wc -l <"$TMP/runs")" 2
+	assert_equal "$(wc -c <"$TMP/out")" 600000
+	assert_equal "$(tr -d '\0' <"$TMP/out" | wc -c)" 0
+}
+
+@test "an entry stamped in the future (server clock set back) is not served" {
+	job_script 0
+	kmemo --memo 1h job -- "$TMP/job.sh" >/dev/null
+	local data
+	data=$(memo_entries job)
+	rcli HSET "$data:meta" created $(( ($(date +%s) + 3600) * 1000 )) \
+	    >/dev/null
+	run --separate-stderr kmemo --memo 1h job -- "$TMP/job.sh"
+	assert_output out
+	[ "$(runs)" -eq 2 ] || fail "the future entry was served"
+	run "$KEYLOCK" status --redis "$REDIS_URL" --json job
+	refute_output --partial '"age_ms":-'
+}
+
 @test "flat memory: 512 MB streamed past the cap, 50 MB stored and served" {
 	# Sanitized builds: a small quarantine, or freed chunks stay resident.
 	export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=1
