@@ -5,10 +5,7 @@
  * (keyname_file()):
  *
  *	N	the lock file: flock(LOCK_EX) on it is the lock.  It holds
- *		the fence counter ("%020llu\n", 21 bytes), then a slot of
- *		SLOT_LEN bytes for the sealed holder record (holder.h),
- *		NUL-padded and zeroed at release, then the key itself, so
- *		hashed names can still be listed.
+ *		the fence, the holder's record and the key (lockfile.h).
  *
  * The holder writes the fence and its record with one pwrite(2), and
  * nothing else, so taking a lock creates, renames and unlinks no file.
@@ -48,16 +45,12 @@
 #include "clock.h"
 #include "keyname.h"
 #include "local_int.h"
+#include "lockfile.h"
 #include "paths.h"
 #include "safedir.h"
 #include "wait.h"
 
-#define FENCE_LEN	21	/* "%020llu\n" */
-#define SLOT_LEN	384	/* the sealed holder record, NUL-padded */
-#define KEY_OFF		(FENCE_LEN + SLOT_LEN)
 #define READ_TRIES	3	/* a record caught mid-write is read again */
-
-_Static_assert(SLOT_LEN >= HOLDER_SEALED_MAX, "holder slot too small");
 
 /* A locked inode as /proc/locks shows it. */
 struct locked {
@@ -123,30 +116,12 @@ local_connect(struct lock *l)
 	return 0;
 }
 
-/* Reads the fence of a lock file's first bytes; 0 if there is none,
-   (uint64_t)-1 if they are not a fence of ours. */
-static uint64_t
-local_parse_fence(const char *buf, ssize_t n)
-{
-	char f[FENCE_LEN + 1], *end;
-	unsigned long long fence;
-
-	if (n <= 0)
-		return 0;
-	if (n < FENCE_LEN)
-		return (uint64_t)-1;
-	memcpy(f, buf, FENCE_LEN);
-	f[FENCE_LEN] = '\0';
-	fence = strtoull(f, &end, 10);
-	return *end == '\n' ? fence : (uint64_t)-1;
-}
-
 /* Reads the holder record of lock file name into h; 0, or -1 if none. */
 static int
 local_read_holder(struct lock_local *ll, const char *name, struct holder *h)
 {
 	static const struct timespec again = { 0, 1000000 };
-	char buf[KEY_OFF];
+	char buf[LOCKFILE_KEY_OFF];
 	ssize_t n;
 	int fd, i, rc = -1;
 
@@ -157,9 +132,7 @@ local_read_holder(struct lock_local *ll, const char *name, struct holder *h)
 		if (i > 0)
 			nanosleep(&again, NULL);
 		n = pread(fd, buf, sizeof(buf), 0);
-		if (n == (ssize_t)sizeof(buf) &&
-		    holder_unseal(buf + FENCE_LEN, SLOT_LEN, h) == 0 &&
-		    h->fence == local_parse_fence(buf, n))
+		if (n > 0 && lockfile_holder(buf, (size_t)n, h) == 0)
 			rc = 0;
 	}
 	close(fd);
@@ -177,21 +150,19 @@ static uint64_t
 local_write_holder(struct lock_local *ll, const char *key,
     struct holder *self)
 {
-	char buf[KEY_OFF];
+	char buf[LOCKFILE_KEY_OFF];
 	struct iovec iov[2];
 	ssize_t n;
 	uint64_t fence;
 
-	if ((n = pread(ll->lockfd, buf, FENCE_LEN, 0)) == -1)
+	if ((n = pread(ll->lockfd, buf, LOCKFILE_FENCE_LEN, 0)) == -1)
 		return 0;
-	if ((fence = local_parse_fence(buf, n)) == (uint64_t)-1)
+	fence = lockfile_fence(buf, (size_t)n);
+	if (fence == LOCKFILE_NO_FENCE || fence + 1 == LOCKFILE_NO_FENCE)
 		return errno = EINVAL, 0;	/* not ours: keep out */
 	self->fence = ++fence;
 	self->since_ms = clock_wall_ms();
-	memset(buf, 0, sizeof(buf));
-	snprintf(buf, FENCE_LEN + 1, "%020llu", (unsigned long long)fence);
-	buf[FENCE_LEN - 1] = '\n';
-	holder_seal(self, buf + FENCE_LEN);
+	lockfile_format(fence, self, buf);
 	iov[0] = (struct iovec){ buf, sizeof(buf) };
 	iov[1] = (struct iovec){ (void *)key, strlen(key) };
 	if (pwritev(ll->lockfd, iov, 2, 0) !=
@@ -352,11 +323,11 @@ int
 local_release(struct lock *l)
 {
 	struct lock_local *ll = (struct lock_local *)l;
-	static const char zero[SLOT_LEN];
+	static const char zero[LOCKFILE_SLOT_LEN];
 
 	if (ll->lockfd == -1)
 		return 0;
-	(void)!pwrite(ll->lockfd, zero, sizeof(zero), FENCE_LEN);
+	(void)!pwrite(ll->lockfd, zero, sizeof(zero), LOCKFILE_FENCE_LEN);
 	close(ll->lockfd);
 	ll->lockfd = -1;
 	return 0;
@@ -470,12 +441,13 @@ local_key_of(struct lock_local *ll, const char *name)
 	fd = openat(ll->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd == -1)
 		return NULL;
-	if (fstat(fd, &st) == 0 && st.st_size > KEY_OFF &&
+	if (fstat(fd, &st) == 0 && st.st_size > LOCKFILE_KEY_OFF &&
 	    (buf = malloc((size_t)st.st_size + 1)) != NULL) {
 		n = pread(fd, buf, (size_t)st.st_size, 0);
-		if (n > KEY_OFF) {
+		if (n > LOCKFILE_KEY_OFF) {
 			buf[n] = '\0';
-			memmove(buf, buf + KEY_OFF, (size_t)n - KEY_OFF + 1);
+			memmove(buf, buf + LOCKFILE_KEY_OFF,
+			    (size_t)n - LOCKFILE_KEY_OFF + 1);
 		} else {
 			free(buf);
 			buf = NULL;
