@@ -5,23 +5,54 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "text.h"
 
-/* C0 controls but tab, and DEL, become '?'. */
+/* C0 controls but tab, DEL, and the bytes of C1 controls become '?'. */
 int
 text_printable_byte(int c)
 {
-	return (c < ' ' && c != '\t') || c == 0x7f ? '?' : c;
+	return (c < ' ' && c != '\t') || (c >= 0x7f && c <= 0x9f) ? '?' : c;
+}
+
+/* The length of the piece at p: a character, shown as is, or (*bad
+   set) a control character or a byte of malformed UTF-8, shown as '?'. */
+static size_t
+text_piece(const unsigned char *p, int *bad)
+{
+	size_t n = text_utf8_len(p);
+
+	if (n == 0) {
+		*bad = 1;
+		return 1;
+	}
+	/* U+0080..U+009F, the C1 controls, are 0xc2 0x80..0x9f. */
+	*bad = (n == 1 && text_printable_byte(*p) == '?') ||
+	    (n == 2 && p[0] == 0xc2 && p[1] <= 0x9f);
+	return n;
 }
 
 const char *
 text_printable(const char *s, char *buf, size_t len)
 {
-	size_t i;
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, n;
+	int bad;
 
-	for (i = 0; i + 1 < len && s[i] != '\0'; i++)
-		buf[i] = (char)text_printable_byte((unsigned char)s[i]);
+	if (len == 0)
+		return buf;
+	for (; *p != '\0'; p += n) {
+		n = text_piece(p, &bad);
+		if (i + (bad ? 1 : n) >= len)
+			break;		/* never half a sequence */
+		if (bad)
+			buf[i++] = '?';
+		else {
+			memcpy(buf + i, p, n);
+			i += n;
+		}
+	}
 	buf[i] = '\0';
 	return buf;
 }
@@ -84,10 +115,17 @@ text_json_fputs(const char *s, FILE *fp)
 void
 text_fputs(const char *s, FILE *fp)
 {
-	const unsigned char *p;
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n;
+	int bad;
 
-	for (p = (const unsigned char *)s; *p != '\0'; p++)
-		putc(text_printable_byte(*p), fp);
+	for (; *p != '\0'; p += n) {
+		n = text_piece(p, &bad);
+		if (bad)
+			putc('?', fp);
+		else
+			fwrite(p, 1, n, fp);
+	}
 }
 
 void

@@ -10,11 +10,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* c, or '?' for a control character other than tab: what keylock may
-   print of a key without breaking a line or driving the terminal. */
+/* c, or '?' for a byte that is a control character (C0 but tab, DEL)
+   or may be one (0x80..0x9f, C1 in 8-bit terminals). */
 int	 text_printable_byte(int c);
-/* Copies s into buf (truncating to len - 1 bytes), each byte through
-   text_printable_byte(); returns buf. */
+/* Copies s into buf as people may see it, truncated to at most len - 1
+   bytes and never inside a UTF-8 sequence: well-formed UTF-8 as is,
+   each control character (C0 but tab, DEL, C1 whether as a byte or as
+   UTF-8) and each byte of malformed UTF-8 as '?'; returns buf. */
 const char *text_printable(const char *s, char *buf, size_t len);
 /* Writes all of s to fp as text_printable() would. */
 void	 text_fputs(const char *s, FILE *fp);

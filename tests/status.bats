@@ -203,7 +203,7 @@ RFC3339='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-]
 	release_local h
 }
 
-@test "--json is valid UTF-8 for any key; text output shows control bytes as ?" {
+@test "--json is valid UTF-8 for any key; text shows control and bad bytes as ?" {
 	local key=$'bad\xff\xfe utf8 \xc3\xa9 ctl\n\e[31m'
 	run "$KEYLOCK" run -- "$key" sh -c \
 	    '"$1" status --json -- "$KEYLOCK_KEY"; "$1" list' x "$KEYLOCK"
@@ -213,5 +213,14 @@ RFC3339='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-]
 k = json.loads(sys.argv[1].encode("utf-8", "surrogateescape"))["key"]
 assert k == "bad\ufffd\ufffd utf8 \u00e9 ctl\n\x1b[31m", repr(k)' \
 	    "${lines[0]}"
-	assert_equal "${lines[1]}" $'bad\xff\xfe utf8 \xc3\xa9 ctl??[31m'
+	assert_equal "${lines[1]}" $'bad?? utf8 \xc3\xa9 ctl??[31m'
+}
+
+@test "C1 controls never reach the terminal raw, as bytes or as UTF-8" {
+	local key=$'a\x9b31mb\xc2\x9b31mc\xc2\x85d'
+	run "$KEYLOCK" run -- "$key" sh -c '"$1" list; "$1" status -- "$KEYLOCK_KEY"' \
+	    x "$KEYLOCK"
+	assert_success
+	assert_line --index 0 'a?31mb?31mc?d'
+	assert_line --index 1 --partial 'a?31mb?31mc?d: held by'
 }

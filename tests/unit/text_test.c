@@ -1,7 +1,8 @@
 /*
  * Unit tests of lib/text.h: printable bytes and strings, JSON strings,
- * well-formed UTF-8 and durations for people.  C1 controls (bytes
- * 0x80-0x9f, U+0080..U+009F) are left unasserted: their rule is changing.
+ * well-formed UTF-8 and durations for people.  C1 controls count as
+ * control characters both as bytes (0x80-0x9f) and as UTF-8 (U+0080..
+ * U+009F), and every byte of malformed UTF-8 prints as '?'.
  */
 #include "config.h"
 
@@ -11,12 +12,13 @@
 #include "text.h"
 #include "unit.h"
 
-/* text_printable_byte() of every ASCII byte: C0 but tab, and DEL, '?'. */
+/* text_printable_byte() of every byte: C0 but tab, DEL and C1, '?'. */
 static void
 test_byte(void **state)
 {
 	int c = (int)(uintptr_t)*state;
-	int want = (c < 0x20 && c != '\t') || c == 0x7f ? '?' : c;
+	int want = (c < 0x20 && c != '\t') || (c >= 0x7f && c <= 0x9f) ?
+	    '?' : c;
 
 	assert_int_equal(text_printable_byte(c), want);
 }
@@ -41,7 +43,17 @@ static const struct str_case printable_cases[] = {
 	{ "b\bs", 16, "b?s", NULL },
 	{ "caf\xc3\xa9 \xc3\xb1 \xc3\xbf", 32, "caf\xc3\xa9 \xc3\xb1 \xc3\xbf",
 	    NULL },
-	{ "\xff\xfe", 16, "\xff\xfe", NULL },
+	{ "\xff\xfe", 16, "??", NULL },
+	{ "\x9b" "31m", 16, "?31m", NULL },			/* 8-bit CSI */
+	{ "\xc2\x9b" "31m", 16, "?31m", NULL },		/* U+009B */
+	{ "\xc2\x80\xc2\x9f", 16, "??", NULL },		/* U+0080, U+009F */
+	{ "\xc2\xa0", 16, "\xc2\xa0", NULL },		/* U+00A0 is text */
+	{ "\xc0\xaf", 16, "??", NULL },			/* overlong '/' */
+	{ "\xed\xa0\x80", 16, "???", NULL },		/* a surrogate */
+	{ "\xf4\x90\x80\x80", 16, "????", NULL },	/* past U+10FFFF */
+	{ "\xe2\x82", 16, "??", NULL },			/* cut short */
+	{ "\xe2\x82\xac", 3, "", NULL },		/* never half of one */
+	{ "\xe2\x82\xac", 4, "\xe2\x82\xac", NULL },
 	{ "key with \"quotes\" and \\", 64, "key with \"quotes\" and \\",
 	    NULL },
 	/* Truncation to len - 1 bytes. */
@@ -81,6 +93,8 @@ static const struct str_case fputs_cases[] = {
 	{ "a\nb\tc\x7f", 0, "a?b\tc?", NULL },
 	{ "\x1b[2J", 0, "?[2J", NULL },
 	{ "caf\xc3\xa9", 0, "caf\xc3\xa9", NULL },
+	{ "\x9b" "2J \xc2\x9b" "2J", 0, "?2J ?2J", NULL },
+	{ "bad\xff", 0, "bad?", NULL },
 };
 
 /* One text_fputs() row, through a memory stream. */
@@ -329,7 +343,7 @@ main(void)
 	struct unit_suite s = { 0 };
 	size_t i;
 
-	for (i = 0; i < 0x80; i++)
+	for (i = 0; i < 0x100; i++)
 		unit_add(&s, test_byte, (void *)(uintptr_t)i, NULL,
 		    "text_printable_byte(0x%02zx)", i);
 	for (i = 0; i < UNIT_NROWS(printable_cases); i++)
@@ -337,8 +351,7 @@ main(void)
 		    printable_cases[i].todo, "text_printable(%s, %zu) -> %s",
 		    unit_q(printable_cases[i].in), printable_cases[i].len,
 		    unit_q(printable_cases[i].out));
-	unit_add(&s, test_printable_zero, NULL,
-	    "text_printable writes the NUL at buf[0] even for len 0",
+	unit_add(&s, test_printable_zero, NULL, NULL,
 	    "text_printable with len 0 writes nothing");
 	for (i = 0; i < UNIT_NROWS(fputs_cases); i++)
 		unit_add(&s, test_fputs, &fputs_cases[i], fputs_cases[i].todo,
