@@ -136,7 +136,13 @@ static enum lock_walk
 print_held(void *arg, const char *key, const struct lock_state *st)
 {
 	struct list_print *lp = arg;
+	char pkey[256];
 
+	if (st->unreadable != NULL) {
+		warnx("list: skipped %s: %s", text_printable(key, pkey,
+		    sizeof(pkey)), st->unreadable);
+		return LOCK_WALK_NEXT;
+	}
 	if (!lp->json) {
 		text_fputs(key, stdout);
 		putchar('\n');

@@ -88,6 +88,9 @@ struct lock_state {
 	size_t		 nholders;
 	struct holder	*waiters;	/* in queue order */
 	size_t		 nwaiters;
+	const char	*unreadable;	/* list(): why this key's state could
+					   not be read (it is skipped), or
+					   NULL */
 };
 
 /* What a list() callback tells the walk. */

@@ -73,7 +73,16 @@ rd_list_one(struct lock_redis *lr, const char *name, size_t len, void *arg)
 		return RD_SCAN_NEXT;
 	switch (rd_status_of(lr, name, &h)) {
 	case -1:
-		next = RD_SCAN_ERROR;
+		/* A key the server refuses to read (a wrong type) is one
+		   key; a connection gone is the whole walk. */
+		if (!redis_conn_alive(&lr->cmd)) {
+			next = RD_SCAN_ERROR;
+			break;
+		}
+		st = (struct lock_state){ .unreadable = lock_error(&lr->base) };
+		if (a->cb(a->arg, key, &st) == LOCK_WALK_STOP)
+			next = RD_SCAN_STOP;
+		lr->base.errclass = LOCK_ENONE;
 		break;
 	case 1:
 		st = (struct lock_state){ .holders = &h, .nholders = 1 };

@@ -460,6 +460,11 @@ rd_mlist_one(struct lock_redis *lr, const char *name, size_t len, void *arg)
 	keys[1] = data;
 	r = rd_eval(lr, &rd_memo_info_script, 2, 2, keys, NULL);
 	free(data);
+	if (r == NULL && redis_conn_alive(&lr->cmd)) {
+		/* Not an entry of ours (a wrong type): skip it. */
+		lr->base.errclass = LOCK_ENONE;
+		return RD_SCAN_NEXT;
+	}
 	if (r == NULL)
 		return RD_SCAN_ERROR;
 	/* Not one stamped in the future by a server clock set back. */

@@ -91,3 +91,19 @@ wait_status() {
 	run kill -0 "$(cat "$TMP/child.pid")"
 	assert_failure
 }
+
+@test "a wrong-type key: list warns once naming it and lists the rest" {
+	"$KEYLOCK" run --redis "$REDIS_URL" good -- sh -c '
+		redis-cli -s "$1" HSET "keylock:{bad}:lock" f v >/dev/null
+		"$2" list --redis "$3"' x "$REDIS_SOCK" "$KEYLOCK" "$REDIS_URL" \
+	    >"$TMP/out" 2>"$TMP/err"
+	assert_equal "$(cat "$TMP/out")" good
+	run cat "$TMP/err"
+	assert_output --partial 'skipped bad'
+	assert_equal "$(grep -c bad "$TMP/err")" 1
+	# A wrong-type memo key does not break status either.
+	rcli SET 'keylock:{good}:memo:0000000000000000000000000000000000000000000000000000000000000000:meta' x >/dev/null
+	run "$KEYLOCK" status --redis "$REDIS_URL" good
+	assert_failure 1
+	assert_output 'good: free'
+}
