@@ -44,6 +44,10 @@ const char *options_key(const struct options *o, int argc, char **argv,
 	    int i);
 /* Opens and connects the backend o names; exits 64/69/70 on failure. */
 struct lock *options_backend(struct options *o);
+/* Shows the warning l holds, if any (unless -q), after "PKEY: " when
+   pkey is given, and clears it. */
+void	options_warn(const struct options *o, struct lock *l,
+	    const char *pkey);
 /* Closes what options_backend() opened. */
 void	options_free(struct options *o, struct lock *l);
 /* The exit code for l's recorded error class. */

@@ -31,6 +31,7 @@ cmd_release(int argc, char **argv)
 	} else if (deleted) {
 		if (o.verbose)
 			warnx("released %s", pkey);
+		options_warn(&o, l, pkey);
 		rc = 0;
 	} else {
 		if (!o.quiet)

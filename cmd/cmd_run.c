@@ -237,6 +237,7 @@ finish(struct run *r, struct supervise *s)
 	}
 	if (rc == -1 && !r->o.quiet)
 		warnx("%s: could not release: %s", r->pkey, lock_error(r->l));
+	options_warn(&r->o, r->l, r->pkey);
 	if (s->out_errno != 0 && s->out_errno != EPIPE) {
 		/* Not a reader that left: the output is lost, say so. */
 		warnx("%s: cannot write the output: %s", r->pkey,

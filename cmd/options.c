@@ -235,13 +235,25 @@ options_backend(struct options *o)
 	lo.ttl_ms = o->ttl_ms;
 	if ((l = be->open(&lo)) == NULL)
 		err(EXIT_INTERNAL, "out of memory");
-	if (l->warning[0] != '\0' && !o->quiet)
-		warnx("warning: %s", l->warning);
+	options_warn(o, l, NULL);
 	if (be->connect(l) == -1) {
 		warnx("%s", lock_error(l));
 		exit(options_exit_code(l));
 	}
 	return l;
+}
+
+/* Shows the warning l holds, if any (unless -q), and clears it. */
+void
+options_warn(const struct options *o, struct lock *l, const char *pkey)
+{
+	if (l->warning[0] != '\0' && !o->quiet) {
+		if (pkey != NULL)
+			warnx("%s: %s", pkey, l->warning);
+		else
+			warnx("warning: %s", l->warning);
+	}
+	l->warning[0] = '\0';
 }
 
 /* Closes what options_backend() opened. */

@@ -16,7 +16,14 @@
  *	NS:{E}:memo:D:meta		hash: id, created (server ms), size,
  *					sum (checksum.h), v (2)
  *	NS:{E}:memo:D:tmp:TOKEN		output being captured, PX lease ttl
+ *	NS:{E}:quiet			set for an hour by a release that could
+ *					not PUBLISH (an ACL without it)
  *	channel NS:{E}:ch		"released" / "memo D" on every release
+ *	channel NS:{E}:probe		a waiter's test: may it PUBLISH?
+ *
+ * A waiter that learns that releases cannot be announced (the quiet key,
+ * or its own PUBLISH refused) tries again every RD_QUIET_RETRY ms
+ * instead of waiting for a message; otherwise it never polls.
  */
 #ifndef KEYLOCK_REDIS_INT_H
 #define KEYLOCK_REDIS_INT_H
@@ -41,12 +48,24 @@
 	"local v = redis.call('GET', KEYS[1])\n" \
 	"local ours = v and string.sub(v, 1, " RD_STR(HOLDER_TOKEN_LEN) \
 	") == ARGV[1]\n"
+/* Lua: tell(channel, message, quiet key) publishes, or, when the server
+   refuses (an ACL without PUBLISH), marks the key quiet for an hour;
+   true if the message went out. */
+#define RD_LUA_TELL \
+	"local function tell(ch, msg, quiet)\n" \
+	"  if type(redis.pcall('PUBLISH', ch, msg)) ~= 'table' then\n" \
+	"    return true\n" \
+	"  end\n" \
+	"  redis.pcall('SET', quiet, '1', 'PX', 3600000)\n" \
+	"  return false\n" \
+	"end\n"
 /* Lua: now is the server's clock in milliseconds. */
 #define RD_LUA_NOW \
 	"local t = redis.call('TIME')\n" \
 	"local now = t[1] * 1000 + math.floor(t[2] / 1000)\n"
 
 #define RD_SCAN_COUNT	"1000"
+#define RD_QUIET_RETRY	1000	/* ms between tries without messages */
 
 /* The names of one KEY's keys. */
 struct rd_keys {
@@ -55,6 +74,8 @@ struct rd_keys {
 	char	*lock;
 	char	*fence;
 	char	*chan;
+	char	*quiet;
+	char	*probe;
 	char	*memo;		/* NS:{E}:memo: */
 };
 
@@ -79,6 +100,8 @@ struct lock_redis {
 
 	int			 held;
 	int			 tried_blind;	/* an acquire got no reply */
+	int			 untold;	/* the last release could not be
+						   announced */
 	struct rd_keys		 k;		/* of the held key */
 	char			 token[HOLDER_TOKEN_LEN + 1];
 	int64_t			 valid_from;	/* send time of the acquire,
@@ -153,6 +176,8 @@ void		 rd_holder(const redisReply *v, int64_t pttl,
 /* Reads lockkey's holder: 1 held (h filled), 0 free, -1 error. */
 int		 rd_status_of(struct lock_redis *lr, const char *lockkey,
 		    struct holder *h);
+/* Records, for cmd/ to show, that a release could not be announced. */
+void		 rd_untold(struct lock_redis *lr);
 /* Forgets the held lock and any capture locally. */
 void		 rd_drop_held(struct lock_redis *lr);
 

@@ -42,25 +42,30 @@ struct rd_waiter {
 	int64_t			 down_since;	/* outage start, or -1 */
 };
 
-/* KEYS: lock, fence.  ARGV: value without fence, ttl.
-   {1, fence} taken; {0, PTTL, value} held by someone. */
+/* KEYS: lock, fence, quiet.  ARGV: value without fence, ttl, probe
+   channel.  {1, fence} taken; {0, PTTL, value, quiet} held by someone,
+   quiet 1 when its release may not be announced. */
 static struct redis_script rd_acquire_script = {
 	"if redis.call('EXISTS', KEYS[1]) == 1 then\n"
-	"  return {0, redis.call('PTTL', KEYS[1]), redis.call('GET', KEYS[1])}\n"
+	"  local quiet = redis.call('EXISTS', KEYS[3]) == 1 or"
+	" type(redis.pcall('PUBLISH', ARGV[3], '')) == 'table'\n"
+	"  return {0, redis.call('PTTL', KEYS[1]), redis.call('GET', KEYS[1]),"
+	" quiet and 1 or 0}\n"
 	"end\n"
 	"local f = redis.call('INCR', KEYS[2])\n"
 	"redis.call('SET', KEYS[1], ARGV[1] .. f, 'PX', ARGV[2])\n"
 	"return {1, f}\n", ""
 };
 
-/* KEYS: lock [tmp].  ARGV: token, channel.  1 released, 0 not ours. */
+/* KEYS: lock, quiet [tmp].  ARGV: token, channel.  1 released, 2
+   released but not announced, 0 not ours. */
 static struct redis_script rd_release_script = {
-	"if KEYS[2] then redis.call('DEL', KEYS[2]) end\n"
+	"if KEYS[3] then redis.call('DEL', KEYS[3]) end\n"
 	RD_LUA_OURS
+	RD_LUA_TELL
 	"if not ours then return 0 end\n"
 	"redis.call('DEL', KEYS[1])\n"
-	"redis.call('PUBLISH', ARGV[2], 'released')\n"
-	"return 1\n", ""
+	"return tell(ARGV[2], 'released', KEYS[2]) and 1 or 2\n", ""
 };
 
 /* KEYS: lock.  {value or nil, PTTL}. */
@@ -69,11 +74,12 @@ static struct redis_script rd_status_script = {
 	""
 };
 
-/* KEYS: lock.  ARGV: channel.  Number deleted. */
+/* KEYS: lock, quiet.  ARGV: channel.  0 none, 1 deleted, 2 deleted but
+   not announced. */
 static struct redis_script rd_force_script = {
-	"local n = redis.call('DEL', KEYS[1])\n"
-	"if n == 1 then redis.call('PUBLISH', ARGV[1], 'released') end\n"
-	"return n\n", ""
+	RD_LUA_TELL
+	"if redis.call('DEL', KEYS[1]) == 0 then return 0 end\n"
+	"return tell(ARGV[1], 'released', KEYS[2]) and 1 or 2\n", ""
 };
 
 static void	redis_close(struct lock *);
@@ -150,9 +156,9 @@ rd_adopt(struct lock_redis *lr, struct holder *self, const struct holder *h,
  */
 static enum lock_result
 rd_try(struct lock_redis *lr, const struct rd_keys *k, struct holder *self,
-    struct holder *h, int64_t *pttl)
+    struct holder *h, int64_t *pttl, int *quiet)
 {
-	const char *argv[4];
+	const char *argv[6];
 	char prefix[HOLDER_RECORD_MAX + 1], ttl[24], *sp;
 	redisReply *r;
 	int64_t t_send;
@@ -167,12 +173,14 @@ rd_try(struct lock_redis *lr, const struct rd_keys *k, struct holder *self,
 	snprintf(ttl, sizeof(ttl), "%" PRId64, lr->ttl_ms);
 	argv[0] = k->lock;
 	argv[1] = k->fence;
-	argv[2] = prefix;
-	argv[3] = ttl;
+	argv[2] = k->quiet;
+	argv[3] = prefix;
+	argv[4] = ttl;
+	argv[5] = k->probe;
 	if (rd_ensure(lr) == -1)
 		return LOCK_ERROR;		/* nothing was sent */
 	t_send = heartbeat_clock_ms();
-	if ((r = rd_eval(lr, &rd_acquire_script, 2, 4, argv, NULL)) == NULL) {
+	if ((r = rd_eval(lr, &rd_acquire_script, 3, 6, argv, NULL)) == NULL) {
 		lr->tried_blind = 1;	/* it may have taken the lease */
 		return LOCK_ERROR;
 	}
@@ -188,6 +196,9 @@ rd_try(struct lock_redis *lr, const struct rd_keys *k, struct holder *self,
 	} else {
 		*pttl = r->element[1]->integer;
 		rd_holder(r->elements > 2 ? r->element[2] : NULL, *pttl, h);
+		*quiet = r->elements > 3 &&
+		    r->element[3]->type == REDIS_REPLY_INTEGER &&
+		    r->element[3]->integer == 1;
 		rc = strcmp(h->token, self->token) == 0 ?
 		    rd_adopt(lr, self, h, *pttl, t_send) : LOCK_BUSY;
 	}
@@ -221,14 +232,16 @@ rd_wait_try(void *arg, int64_t *retry_at)
 	struct rd_waiter *rw = arg;
 	struct lock_redis *lr = rw->lr;
 	int64_t pttl = -1, now;
+	int quiet = 0;
 
-	switch (rd_try(lr, rw->k, rw->self, &rw->h, &pttl)) {
+	switch (rd_try(lr, rw->k, rw->self, &rw->h, &pttl, &quiet)) {
 	case LOCK_ACQUIRED:
 		return WAIT_TAKEN;
 	case LOCK_BUSY:
 		rw->down_since = -1;
-		*retry_at = clock_mono_ms() + (pttl >= 0 ? pttl : lr->ttl_ms) +
-		    rd_jitter(lr);
+		if (pttl < 0 || (quiet && pttl > RD_QUIET_RETRY))
+			pttl = quiet ? RD_QUIET_RETRY : lr->ttl_ms;
+		*retry_at = clock_mono_ms() + pttl + rd_jitter(lr);
 		return WAIT_BUSY;
 	default:
 		break;
@@ -347,12 +360,12 @@ rd_unblind(struct lock_redis *lr, const struct rd_keys *k, const char *token)
 {
 	enum lock_errclass c = lr->base.errclass;
 	char msg[sizeof(lr->base.errmsg)];
-	const char *argv[3] = { k->lock, token, k->chan };
+	const char *argv[4] = { k->lock, k->quiet, token, k->chan };
 	redisReply *r;
 
 	memcpy(msg, lr->base.errmsg, sizeof(msg));
 	redis_conn_close(&lr->cmd);
-	if ((r = rd_eval(lr, &rd_release_script, 1, 3, argv, NULL)) != NULL)
+	if ((r = rd_eval(lr, &rd_release_script, 2, 4, argv, NULL)) != NULL)
 		freeReplyObject(r);
 	lr->base.errclass = c;
 	memcpy(lr->base.errmsg, msg, sizeof(msg));
@@ -464,6 +477,14 @@ redis_keepalive(struct lock *l, struct lock_lease *lease)
 }
 
 void
+rd_untold(struct lock_redis *lr)
+{
+	snprintf(lr->base.warning, sizeof(lr->base.warning), "released, "
+	    "but waiters could not be notified (PUBLISH refused); they "
+	    "find out within %d ms", RD_QUIET_RETRY);
+}
+
+void
 rd_drop_held(struct lock_redis *lr)
 {
 	lr->held = 0;
@@ -479,7 +500,7 @@ static int
 redis_release(struct lock *l)
 {
 	struct lock_redis *lr = (struct lock_redis *)l;
-	const char *argv[4];
+	const char *argv[5];
 	long long v = 0;
 	int n = 0, rc = 0;
 
@@ -487,6 +508,7 @@ redis_release(struct lock *l)
 		return 0;
 	heartbeat_stop(&lr->hb);
 	argv[n++] = lr->k.lock;
+	argv[n++] = lr->k.quiet;
 	if (lr->capturing)
 		argv[n++] = lr->tmpkey;
 	argv[n++] = lr->token;
@@ -494,9 +516,11 @@ redis_release(struct lock *l)
 	if (rd_int(lr, rd_eval(lr, &rd_release_script, n - 2, n, argv,
 	    NULL), &v) == -1)
 		rc = -1;
-	else if (v != 1)
+	else if (v == 0)
 		rc = lock_seterr(l, LOCK_ELOST, "the lock on %s was no "
 		    "longer ours at release", lr->k.key);
+	else if (v == 2)
+		rd_untold(lr);
 	rd_drop_held(lr);
 	return rc;
 }
@@ -550,7 +574,7 @@ redis_force_release(struct lock *l, const char *key, int *deleted)
 {
 	struct lock_redis *lr = (struct lock_redis *)l;
 	struct rd_keys k;
-	const char *argv[2];
+	const char *argv[3];
 	long long v = 0;
 	int rc;
 
@@ -558,11 +582,14 @@ redis_force_release(struct lock *l, const char *key, int *deleted)
 	if (rd_keys_init(lr, key, &k) == -1)
 		return -1;
 	argv[0] = k.lock;
-	argv[1] = k.chan;
-	rc = rd_int(lr, rd_eval(lr, &rd_force_script, 1, 2, argv, NULL),
+	argv[1] = k.quiet;
+	argv[2] = k.chan;
+	rc = rd_int(lr, rd_eval(lr, &rd_force_script, 2, 3, argv, NULL),
 	    &v);
 	rd_keys_free(&k);
 	*deleted = v > 0;
+	if (v == 2)
+		rd_untold(lr);
 	return rc;
 }
 

@@ -38,11 +38,12 @@ static struct redis_script rd_append_script = {
 	"return redis.call('APPEND', KEYS[1], ARGV[1])\n", ""
 };
 
-/* KEYS: lock, tmp, data, meta.  ARGV: token, memo ttl, channel, digest,
-   checksum.  1 stored and released, 0 not ours, -1 capture gone
-   (released). */
+/* KEYS: lock, tmp, data, meta, quiet.  ARGV: token, memo ttl, channel,
+   digest, checksum.  1 stored and released, 0 not ours, -1 capture gone
+   (released); 2 and -2 for those when the release was not announced. */
 static struct redis_script rd_commit_script = {
 	RD_LUA_OURS
+	RD_LUA_TELL
 	"if not ours then\n"
 	"  redis.call('DEL', KEYS[2])\n"
 	"  return 0\n"
@@ -60,8 +61,8 @@ static struct redis_script rd_commit_script = {
 	"  rv = 1\n"
 	"end\n"
 	"redis.call('DEL', KEYS[1])\n"
-	"redis.call('PUBLISH', ARGV[3], rv == 1 and 'memo ' .. ARGV[4] or"
-	" 'released')\n"
+	"if not tell(ARGV[3], rv == 1 and 'memo ' .. ARGV[4] or 'released',"
+	" KEYS[5]) then rv = rv * 2 end\n"
 	"return rv\n", ""
 };
 
@@ -347,7 +348,7 @@ static int
 redis_memo_commit(struct lock *l, int64_t ttl_ms)
 {
 	struct lock_redis *lr = (struct lock_redis *)l;
-	const char *argv[9];
+	const char *argv[10];
 	char *data = NULL, *meta = NULL, ttl[24], sum[CHECKSUM_HEX_LEN + 1];
 	long long v = 0;
 	int rc = -1;
@@ -366,15 +367,20 @@ redis_memo_commit(struct lock *l, int64_t ttl_ms)
 	argv[1] = lr->tmpkey;
 	argv[2] = data;
 	argv[3] = meta;
-	argv[4] = lr->token;
-	argv[5] = ttl;
-	argv[6] = lr->k.chan;
-	argv[7] = lr->digest;
+	argv[4] = lr->k.quiet;
+	argv[5] = lr->token;
+	argv[6] = ttl;
+	argv[7] = lr->k.chan;
+	argv[8] = lr->digest;
 	checksum_hex(checksum_value(&lr->msum), sum);
-	argv[8] = sum;
-	if (rd_int(lr, rd_eval(lr, &rd_commit_script, 4, 9, argv, NULL),
+	argv[9] = sum;
+	if (rd_int(lr, rd_eval(lr, &rd_commit_script, 5, 10, argv, NULL),
 	    &v) == -1)
 		goto out;
+	if (v == 2 || v == -2) {
+		rd_untold(lr);
+		v /= 2;
+	}
 	if (v == 1)
 		rc = 0;
 	else if (v == 0)

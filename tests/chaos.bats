@@ -107,3 +107,29 @@ wait_status() {
 	assert_failure 1
 	assert_output 'good: free'
 }
+
+@test "an ACL user without PUBLISH: released (said so), waiters find out within a second" {
+	rcli ACL SETUSER nopub on '>pw' '~*' '&*' '+@all' '-publish' >/dev/null
+	local url="redis://nopub:pw@127.0.0.1:$REDIS_PORT"
+	"$KEYLOCK" run --redis "$url" job -- sh -c 'touch "$0/up"
+	    while [ ! -e "$0/go" ]; do sleep 0.02; done' "$TMP" \
+	    2>"$TMP/holder.err" &
+	local holder=$!
+	wait_for_file "$TMP/up"
+	"$KEYLOCK" run --redis "$url" job -- touch "$TMP/waiter" &
+	local waiter=$!
+	wait_subscribers 1 job
+	local t0
+	t0=$(now_ms)
+	touch "$TMP/go"
+	wait "$holder"
+	wait "$waiter"
+	[ -e "$TMP/waiter" ]
+	# Far less than the 30 s lease the waiter would otherwise sleep.
+	[ $(( $(now_ms) - t0 )) -lt 2500 ] ||
+	    fail "the waiter took $(( $(now_ms) - t0 )) ms"
+	run cat "$TMP/holder.err"
+	assert_output --partial 'released, but waiters could not be notified'
+	refute_output --partial 'could not release'
+	rcli ACL DELUSER nopub >/dev/null
+}
