@@ -52,6 +52,8 @@ void	options_warn(const struct options *o, struct lock *l,
 void	options_free(struct options *o, struct lock *l);
 /* The exit code for l's recorded error class. */
 int	options_exit_code(const struct lock *l);
+/* The exit code for an error class (lock_errno_class() for errno). */
+int	options_class_code(enum lock_errclass c);
 
 /* Prints the usage text to fp. */
 void	usage(FILE *fp);

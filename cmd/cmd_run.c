@@ -292,7 +292,8 @@ run_locked(struct run *r)
 	}
 	if (supervise_run(&s) == -1) {
 		warn("cannot run %s", r->argv[0]);
-		s.status = EXIT_INTERNAL << 8;
+		s.status = options_class_code(lock_errno_class(errno,
+		    LOCK_EINTERNAL)) << 8;
 	} else if (s.exec_errno != 0)
 		warnx("%s: %s", r->argv[0], strerror(s.exec_errno));
 	return finish(r, &s);
@@ -336,7 +337,8 @@ cmd_run(int argc, char **argv)
 			goto out0;
 	}
 	if (supervise_signals(&r.sig) == -1)
-		err(EXIT_INTERNAL, "signals");
+		err(options_class_code(lock_errno_class(errno,
+		    LOCK_EINTERNAL)), "signals");
 	if ((code = take(&r)) != -1)
 		goto out;
 	/* Someone may have stored it while we waited: a caller that

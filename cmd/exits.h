@@ -11,7 +11,10 @@
 #define EXIT_USAGE	EX_USAGE	/* 64: bad option, key, value */
 #define EXIT_UNAVAIL	EX_UNAVAILABLE	/* 69: backend unreachable */
 #define EXIT_INTERNAL	EX_SOFTWARE	/* 70: anything unexpected */
-#define EXIT_IOERR	EX_IOERR	/* 74: --memo output not written */
+#define EXIT_OSERR	EX_OSERR	/* 71: out of fds, memory, processes */
+#define EXIT_CANTCREAT	EX_CANTCREAT	/* 73: disk full, quota, read-only */
+#define EXIT_IOERR	EX_IOERR	/* 74: I/O error; --memo output not
+					   written */
 #define EXIT_CONFLICT	EX_TEMPFAIL	/* 75: lock held; -E changes it */
 #define EXIT_LOST	76		/* the lease was lost while running */
 #define EXIT_NOEXEC	126		/* command found but not runnable */

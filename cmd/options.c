@@ -195,10 +195,20 @@ options_parse(struct options *o, int argc, char **argv)
 int
 options_exit_code(const struct lock *l)
 {
-	switch (l->errclass) {
+	return options_class_code(l->errclass);
+}
+
+/* The exit code for an error class. */
+int
+options_class_code(enum lock_errclass c)
+{
+	switch (c) {
 	case LOCK_EUSAGE:	return EXIT_USAGE;
 	case LOCK_EUNAVAIL:	return EXIT_UNAVAIL;
 	case LOCK_ELOST:	return EXIT_LOST;
+	case LOCK_EOSERR:	return EXIT_OSERR;
+	case LOCK_ECANTCREAT:	return EXIT_CANTCREAT;
+	case LOCK_EIOERR:	return EXIT_IOERR;
 	default:		return EXIT_INTERNAL;
 	}
 }
@@ -234,7 +244,7 @@ options_backend(struct options *o)
 	lo.connect_timeout_ms = o->connect_timeout_ms;
 	lo.ttl_ms = o->ttl_ms;
 	if ((l = be->open(&lo)) == NULL)
-		err(EXIT_INTERNAL, "out of memory");
+		err(EXIT_OSERR, "out of memory");
 	options_warn(o, l, NULL);
 	if (be->connect(l) == -1) {
 		warnx("%s", lock_error(l));

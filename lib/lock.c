@@ -60,6 +60,20 @@ lock_seterr(struct lock *l, enum lock_errclass c, const char *fmt, ...)
 	return -1;
 }
 
+enum lock_errclass
+lock_errno_class(int error, enum lock_errclass dflt)
+{
+	switch (error) {
+	case EMFILE: case ENFILE: case ENOMEM: case EAGAIN: case ENOBUFS:
+		return LOCK_EOSERR;
+	case ENOSPC: case EDQUOT: case EROFS:
+		return LOCK_ECANTCREAT;
+	case EIO:
+		return LOCK_EIOERR;
+	}
+	return dflt;
+}
+
 const char *
 lock_error(const struct lock *l)
 {

@@ -30,6 +30,11 @@ enum lock_errclass {
 	LOCK_EUNAVAIL,		/* the backend cannot be reached (69) */
 	LOCK_EINTERNAL,		/* anything else (70) */
 	LOCK_ELOST,		/* the lease was lost while held (76) */
+	LOCK_EOSERR,		/* the system ran out: descriptors, memory,
+				   processes (71) */
+	LOCK_ECANTCREAT,	/* a file cannot be created: disk full,
+				   quota, read-only (73) */
+	LOCK_EIOERR,		/* an I/O error (74) */
 };
 
 /* What acquire() returns. */
@@ -164,6 +169,9 @@ const struct lock_backend *lock_backend_find(const char *url, char *err,
 int		 lock_seterr(struct lock *l, enum lock_errclass c,
 		    const char *fmt, ...)
 		    __attribute__((format(printf, 3, 4)));
+/* The class of a failed system call's errno: exhaustion and disk
+   trouble have their own; anything else is dflt. */
+enum lock_errclass lock_errno_class(int error, enum lock_errclass dflt);
 /* The last reason recorded in l, or "" if none. */
 const char	*lock_error(const struct lock *l);
 /* Makes st hold the one holder h (a copy); 0, or -1 when out of memory. */

@@ -112,7 +112,8 @@ local_connect(struct lock *l)
 		    "--dir");
 	ll->dirfd = safedir_open(ll->dir, ll->dir_strict, err, sizeof(err));
 	if (ll->dirfd == -1)
-		return lock_seterr(l, LOCK_EUSAGE, "%s", err);
+		return lock_seterr(l, lock_errno_class(errno, LOCK_EUSAGE), "%s",
+		    err);
 	return 0;
 }
 
@@ -204,13 +205,13 @@ local_watch(void *arg, int64_t *retry_at)
 	if (lw->pid != -1)
 		return lw->pipe_r;
 	if (pipe2(p, O_CLOEXEC) == -1)
-		return lock_seterr(&lw->ll->base, LOCK_EINTERNAL, "pipe: %s",
-		    strerror(errno)), -2;
+		return lock_seterr(&lw->ll->base, lock_errno_class(errno,
+		    LOCK_EINTERNAL), "pipe: %s", strerror(errno)), -2;
 	if ((lw->pid = fork()) == -1) {
 		close(p[0]);
 		close(p[1]);
-		return lock_seterr(&lw->ll->base, LOCK_EINTERNAL, "fork: %s",
-		    strerror(errno)), -2;
+		return lock_seterr(&lw->ll->base, lock_errno_class(errno,
+		    LOCK_EINTERNAL), "fork: %s", strerror(errno)), -2;
 	}
 	if (lw->pid == 0) {
 		/* Never outlive the waiter: an orphan would lock for no one. */
@@ -277,8 +278,9 @@ local_acquire(struct lock *l, const struct lock_request *req,
 	lw.fd = openat(ll->dirfd, ll->name, O_RDWR | O_CREAT | O_NOFOLLOW |
 	    O_CLOEXEC, 0600);
 	if (lw.fd == -1)
-		return lock_seterr(l, LOCK_EUNAVAIL, "%s/%s: %s", ll->dir,
-		    ll->name, strerror(errno)), LOCK_ERROR;
+		return lock_seterr(l, lock_errno_class(errno, LOCK_EUNAVAIL),
+		    "%s/%s: %s", ll->dir, ll->name, strerror(errno)),
+		    LOCK_ERROR;
 	rc = wait_for(l, w, &local_wait_ops, &lw);
 	if (lw.pid != -1) {
 		/* The helper may have locked just now: fd is closed below. */
@@ -293,8 +295,9 @@ local_acquire(struct lock *l, const struct lock_request *req,
 	}
 	ll->lockfd = lw.fd;
 	if (local_write_holder(ll, req->key, self) == 0) {
-		lock_seterr(l, LOCK_EINTERNAL, "%s/%s: cannot update the "
-		    "fence: %s", ll->dir, ll->name, strerror(errno));
+		lock_seterr(l, lock_errno_class(errno, LOCK_EINTERNAL), "%s/%s: "
+		    "cannot update the fence: %s", ll->dir, ll->name,
+		    strerror(errno));
 		local_release(l);
 		return LOCK_ERROR;
 	}

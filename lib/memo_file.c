@@ -43,7 +43,7 @@ memo_file_open(struct memo_file *mf, const char *cachedir, int strict,
     const char *key, int create, char *err, size_t errlen)
 {
 	char name[KEYNAME_FILE_MAX + 1];
-	int dfd;
+	int dfd, saved;
 
 	if (mf->keydirfd != -1)
 		return 0;
@@ -66,8 +66,10 @@ memo_file_open(struct memo_file *mf, const char *cachedir, int strict,
 	close(dfd);
 	return 0;
 fail:
-	snprintf(err, errlen, "%s/%s: %s", cachedir, name, strerror(errno));
+	saved = errno;
+	snprintf(err, errlen, "%s/%s: %s", cachedir, name, strerror(saved));
 	close(dfd);
+	errno = saved;
 	return -1;
 }
 

@@ -53,7 +53,7 @@ int	memo_file_parse_header(const char *buf, size_t len,
 void	memo_file_init(struct memo_file *mf);
 /* Opens (vetting when strict) the cache of key, creating its directory
    when create is set; 0, 1 when it has none and create is not set, or -1
-   with a reason in err. */
+   with a reason in err and errno set. */
 int	memo_file_open(struct memo_file *mf, const char *cachedir, int strict,
 	    const char *key, int create, char *err, size_t errlen);
 /* Copies a fresh entry to fd: 1 hit, 0 miss, -1 error (errno).  An

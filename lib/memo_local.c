@@ -24,7 +24,8 @@ local_memo_open(struct lock_local *ll, const char *key, int create)
 	rc = memo_file_open(&ll->memo, ll->cache_dir, ll->cache_strict, key,
 	    create, err, sizeof(err));
 	if (rc == -1)
-		return lock_seterr(&ll->base, LOCK_EUSAGE, "%s", err);
+		return lock_seterr(&ll->base, lock_errno_class(errno,
+		    LOCK_EUSAGE), "%s", err);
 	return rc;
 }
 
@@ -39,7 +40,7 @@ local_memo_get(struct lock *l, const struct memo_id *id, int64_t max_age,
 	if ((rc = local_memo_open(ll, id->key, 0)) != 0)
 		return rc == 1 ? 0 : -1;
 	if ((rc = memo_file_get(&ll->memo, id, max_age, fd)) == -1)
-		return lock_seterr(l, LOCK_EINTERNAL, "cannot print the cached "
+		return lock_seterr(l, LOCK_EIOERR, "cannot print the cached "
 		    "result: %s", strerror(errno));
 	return rc;
 }
@@ -53,8 +54,8 @@ local_memo_begin(struct lock *l, const struct memo_id *id)
 	if (local_memo_open(ll, id->key, 1) == -1)
 		return -1;
 	if (memo_file_begin(&ll->memo, id) == -1)
-		return lock_seterr(l, LOCK_EINTERNAL, "cache: %s",
-		    strerror(errno));
+		return lock_seterr(l, lock_errno_class(errno,
+		    LOCK_EINTERNAL), "cache: %s", strerror(errno));
 	return 0;
 }
 
@@ -65,8 +66,8 @@ local_memo_append(struct lock *l, const void *buf, size_t len)
 	struct lock_local *ll = (struct lock_local *)l;
 
 	if (memo_file_append(&ll->memo, buf, len) == -1)
-		return lock_seterr(l, LOCK_EINTERNAL, "cache: %s",
-		    strerror(errno));
+		return lock_seterr(l, lock_errno_class(errno,
+		    LOCK_EINTERNAL), "cache: %s", strerror(errno));
 	return 0;
 }
 
@@ -77,8 +78,8 @@ local_memo_commit(struct lock *l, int64_t ttl_ms)
 	struct lock_local *ll = (struct lock_local *)l;
 
 	if (memo_file_commit(&ll->memo, ttl_ms) == -1)
-		return lock_seterr(l, LOCK_EINTERNAL, "cache: %s",
-		    strerror(errno));
+		return lock_seterr(l, lock_errno_class(errno,
+		    LOCK_EINTERNAL), "cache: %s", strerror(errno));
 	return local_release(l);
 }
 
@@ -100,8 +101,8 @@ local_memo_forget(struct lock *l, const char *key)
 	if ((rc = local_memo_open(ll, key, 0)) != 0)
 		return rc == 1 ? 0 : -1;
 	if ((n = memo_file_forget(&ll->memo)) == -1)
-		return lock_seterr(l, LOCK_EINTERNAL, "cache: %s",
-		    strerror(errno));
+		return lock_seterr(l, lock_errno_class(errno,
+		    LOCK_EINTERNAL), "cache: %s", strerror(errno));
 	return n;
 }
 

@@ -471,8 +471,8 @@ redis_keepalive(struct lock *l, struct lock_lease *lease)
 	c.token = lr->token;
 	c.valid_from = lr->valid_from;
 	if (heartbeat_start(&lr->hb, &c) == -1)
-		return lock_seterr(l, LOCK_EINTERNAL, "heartbeat: %s",
-		    strerror(errno));
+		return lock_seterr(l, lock_errno_class(errno, LOCK_EINTERNAL),
+		    "heartbeat: %s", strerror(errno));
 	return redis_lease_check(l, lease);
 }
 

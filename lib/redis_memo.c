@@ -117,7 +117,8 @@ rd_write_err(struct lock_redis *lr)
 {
 	int error = errno;
 
-	lock_seterr(&lr->base, LOCK_EINTERNAL, "write: %s", strerror(error));
+	lock_seterr(&lr->base, LOCK_EIOERR, "cannot print the cached result: "
+	    "%s", strerror(error));
 	errno = error;
 	return -1;
 }

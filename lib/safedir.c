@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -40,6 +41,20 @@ mkdirs(const char *path)
 	return 0;
 }
 
+/* Records a reason in err, keeping errno for the caller. */
+static int
+safedir_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	int saved = errno;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	errno = saved;
+	return -1;
+}
+
 /* Opens (creating) directory path, vetting it when strict; fd or -1. */
 int
 safedir_open(const char *path, int strict, char *err, size_t errlen)
@@ -49,41 +64,33 @@ safedir_open(const char *path, int strict, char *err, size_t errlen)
 
 	flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | (strict ? O_NOFOLLOW : 0);
 	if ((fd = open(path, flags)) == -1 && errno == ENOENT) {
-		if (mkdirs(path) == -1) {
-			snprintf(err, errlen, "cannot create directory %s: %s",
-			    path, strerror(errno));
-			return -1;
-		}
+		if (mkdirs(path) == -1)
+			return safedir_err(err, errlen, "cannot create "
+			    "directory %s: %s", path, strerror(errno));
 		fd = open(path, flags);
 	}
 	if (fd == -1) {
 		if (strict && (errno == ELOOP || errno == ENOTDIR))
-			snprintf(err, errlen, "%s is a symlink or not a "
-			    "directory; refusing to use it", path);
-		else
-			snprintf(err, errlen, "cannot open directory %s: %s",
-			    path, strerror(errno));
-		return -1;
+			return safedir_err(err, errlen, "%s is a symlink or "
+			    "not a directory; refusing to use it", path);
+		return safedir_err(err, errlen, "cannot open directory %s: "
+		    "%s", path, strerror(errno));
 	}
 	if (!strict)
 		return fd;
-	if (fstat(fd, &st) == -1) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		goto fail;
-	}
-	if (st.st_uid != geteuid()) {
-		snprintf(err, errlen, "%s is owned by uid %lu, not by you; "
+	if (fstat(fd, &st) == -1)
+		safedir_err(err, errlen, "%s: %s", path, strerror(errno));
+	else if (st.st_uid != geteuid()) {
+		errno = EPERM;
+		safedir_err(err, errlen, "%s is owned by uid %lu, not by you; "
 		    "refusing to use it", path, (unsigned long)st.st_uid);
-		goto fail;
-	}
-	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-		snprintf(err, errlen, "%s is writable by group or others "
+	} else if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		errno = EPERM;
+		safedir_err(err, errlen, "%s is writable by group or others "
 		    "(mode %03o); refusing to use it", path,
 		    (unsigned)(st.st_mode & 0777));
-		goto fail;
-	}
-	return fd;
-fail:
+	} else
+		return fd;
 	close(fd);
 	return -1;
 }

@@ -133,3 +133,34 @@ wait_status() {
 	refute_output --partial 'could not release'
 	rcli ACL DELUSER nopub >/dev/null
 }
+
+@test "out of file descriptors: 71 (OSERR) whatever step runs out, never 64 or 70" {
+	local n rc
+	for n in 6 7 8 9 10 11 12; do
+		rm -rf "$TMP/c" "$TMP/l"
+		rc=0
+		# Only 0, 1 and 2 open: the limit is what keylock has.
+		(for fd in /proc/"$BASHPID"/fd/*; do
+			fd=${fd##*/}
+			[ "$fd" -gt 2 ] && eval "exec $fd>&-"
+		done
+		ulimit -n "$n"; XDG_CACHE_HOME="$TMP/c" KEYLOCK_DIR="$TMP/l" \
+		    exec "$KEYLOCK" run --memo 1m k echo hi) >/dev/null \
+		    2>"$TMP/err" || rc=$?
+		[ "$rc" -eq 71 ] ||
+		    fail "ulimit -n $n: exit $rc: $(cat "$TMP/err")"
+	done
+}
+
+@test "a full disk when creating the lock file: 73 (CANTCREAT)" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to mount a small tmpfs"
+	mkdir "$TMP/full"
+	mount -t tmpfs -o size=64k,nr_inodes=3 tmpfs "$TMP/full" 2>/dev/null ||
+	    skip "cannot mount a tmpfs here"
+	mkdir -m 700 "$TMP/full/locks"
+	: >"$TMP/full/filler"
+	run --separate-stderr "$KEYLOCK" run -d "$TMP/full/locks" k -- true
+	umount "$TMP/full"
+	assert_failure 73
+	[[ "$stderr" == *"No space left on device"* ]] || fail "stderr: $stderr"
+}
