@@ -14,7 +14,9 @@
 int64_t
 rd_deadline(const struct lock_redis *lr)
 {
-	return clock_mono_ms() + lr->connect_timeout_ms;
+	int64_t d = clock_mono_ms() + lr->connect_timeout_ms;
+
+	return d < lr->hard_deadline ? d : lr->hard_deadline;
 }
 
 int

@@ -94,6 +94,8 @@ struct lock_redis {
 	char			*ns;
 	int64_t			 connect_timeout_ms;
 	int64_t			 ttl_ms;
+	int64_t			 hard_deadline;	/* no command runs past it
+						   (monotonic ms) */
 	struct redis_conn	 cmd;
 	struct redis_conn	 sub;
 	uint32_t		 seed;		/* jitter */
@@ -152,7 +154,8 @@ char		*rd_key_of_lock(const struct lock_redis *lr, const char *name,
 		    size_t len);
 
 /* redis_call.c */
-/* A deadline one command timeout from now. */
+/* A deadline one command timeout from now, or lr->hard_deadline if that
+   comes first. */
 int64_t		 rd_deadline(const struct lock_redis *lr);
 /* Makes sure the command connection is up; 0, or -1 (EUNAVAIL). */
 int		 rd_ensure(struct lock_redis *lr);

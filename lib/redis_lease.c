@@ -13,6 +13,8 @@
  * timeout, and ends with EUNAVAIL, never a conflict, past that or past
  * its deadline.  An acquire whose reply was lost is not a lock held
  * against ourselves: a later try that finds our token takes the lease.
+ * A wait with a deadline ends, cleanup included, within RD_CLEANUP of
+ * one connect timeout past it, however the server stalls.
  */
 #include "config.h"
 
@@ -29,6 +31,7 @@
 
 #define RD_BACKOFF_MIN	100
 #define RD_BACKOFF_MAX	2000
+#define RD_CLEANUP(cto)	((cto) / 4)	/* what giving up may add */
 
 /* A wait for one key: the last holder seen, and the state of the
    subscription and of the server's reachability. */
@@ -102,6 +105,7 @@ redis_open(const struct lock_opts *o)
 	lr->connect_timeout_ms = o->connect_timeout_ms > 0 ?
 	    o->connect_timeout_ms : 2000;
 	lr->ttl_ms = o->ttl_ms > 0 ? o->ttl_ms : 30000;
+	lr->hard_deadline = CLOCK_FOREVER;
 	lr->seed = (uint32_t)getpid() ^ (uint32_t)clock_mono_ms();
 	redis_conn_init(&lr->cmd, &lr->url, &lr->addr);
 	redis_conn_init(&lr->sub, &lr->url, &lr->addr);
@@ -365,6 +369,9 @@ rd_unblind(struct lock_redis *lr, const struct rd_keys *k, const char *token)
 
 	memcpy(msg, lr->base.errmsg, sizeof(msg));
 	redis_conn_close(&lr->cmd);
+	/* A healthy server takes milliseconds; a stalled one never ends. */
+	lr->hard_deadline = clock_mono_ms() +
+	    RD_CLEANUP(lr->connect_timeout_ms);
 	if ((r = rd_eval(lr, &rd_release_script, 2, 4, argv, NULL)) != NULL)
 		freeReplyObject(r);
 	lr->base.errclass = c;
@@ -402,10 +409,15 @@ redis_acquire(struct lock *l, const struct lock_request *req,
 	rw.backoff = RD_BACKOFF_MIN;
 	rw.down_since = -1;
 	rd_holder(NULL, -1, &rw.h);
+	/* Every command of the wait ends by one timeout past its end. */
+	if (w->deadline != CLOCK_FOREVER)
+		lr->hard_deadline = (w->deadline > clock_mono_ms() ?
+		    w->deadline : clock_mono_ms()) + lr->connect_timeout_ms;
 	rc = wait_for(l, w, &rd_wait_ops, &rw);
 	redis_conn_close(&lr->sub);
 	if (rc != LOCK_ACQUIRED && lr->tried_blind)
 		rd_unblind(lr, &k, self->token);
+	lr->hard_deadline = CLOCK_FOREVER;
 	if (rc != LOCK_ACQUIRED) {
 		rd_keys_free(&k);
 		return rc;

@@ -164,3 +164,29 @@ wait_status() {
 	assert_failure 73
 	[[ "$stderr" == *"No space left on device"* ]] || fail "stderr: $stderr"
 }
+
+@test "a server that stops answering: -n gives up within the connect timeout, cleanup included" {
+	"$KEYLOCK" run --redis "$REDIS_URL" job -- true	# loads the scripts
+	proxy stall
+	local t0 ms
+	t0=$(now_ms)
+	run --separate-stderr "$KEYLOCK" run -n --connect-timeout 1s \
+	    --redis "redis://127.0.0.1:$(cat "$TMP/port")" job -- true
+	ms=$(( $(now_ms) - t0 ))
+	assert_failure 69
+	# The connect, then one timeout for the try and a quarter of one
+	# for the cleanup: never a second full timeout.
+	[ "$ms" -lt 1700 ] || fail "gave up after $ms ms"
+}
+
+@test "a server that stops answering: -w gives up within the connect timeout of its deadline" {
+	"$KEYLOCK" run --redis "$REDIS_URL" job -- true
+	proxy stall
+	local t0 ms
+	t0=$(now_ms)
+	run --separate-stderr "$KEYLOCK" run -w 1s --connect-timeout 1s \
+	    --redis "redis://127.0.0.1:$(cat "$TMP/port")" job -- true
+	ms=$(( $(now_ms) - t0 ))
+	assert_failure 69
+	[ "$ms" -lt 1800 ] || fail "gave up after $ms ms"
+}

@@ -282,44 +282,6 @@ start_waiter() {
 	[ -e "$TMP/waiter" ]
 }
 
-# Starts a proxy to the test server on a port it writes to $TMP/port.
-# proxy lossy: drops every reply on its first connection from the first
-# EVALSHA on (the scripts must be loaded already), and relays later
-# connections faithfully.  proxy slow: delays every reply by 150 ms.
-proxy() {
-	python3 -c '
-import select, socket, sys, threading, time
-up, mode = int(sys.argv[1]), sys.argv[2]
-ls = socket.socket()
-ls.bind(("127.0.0.1", 0))
-ls.listen(16)
-print(ls.getsockname()[1], flush=True)
-def relay(c, first):
-    u = socket.create_connection(("127.0.0.1", up))
-    mute = False
-    while True:
-        for s in select.select([c, u], [], [])[0]:
-            d = s.recv(65536)
-            if not d:
-                return
-            if s is c:
-                mute = mute or (mode == "lossy" and first and
-                                b"EVALSHA" in d)
-                u.sendall(d)
-            elif not mute:
-                if mode == "slow":
-                    time.sleep(0.15)
-                c.sendall(d)
-n = 0
-while True:
-    c = ls.accept()[0]
-    threading.Thread(target=relay, args=(c, n == 0), daemon=True).start()
-    n += 1' "$REDIS_PORT" "$1" > "$TMP/port" &
-	echo $! > "$TMP/proxy.pid"
-	for _ in $(seq 1 100); do [ -s "$TMP/port" ] && break; sleep 0.05; done
-	[ -s "$TMP/port" ] || { echo "the proxy did not start" >&2; return 1; }
-}
-
 @test "a lost acquire reply does not lock us out: our own lease is ours" {
 	"$KEYLOCK" run --redis "$REDIS_URL" job -- true	# loads the scripts
 	proxy lossy
