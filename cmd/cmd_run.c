@@ -80,14 +80,14 @@ conflict(struct run *r)
 	return r->o.conflict_code;
 }
 
-/* Prints a fresh cached result: 1 done, 0 miss.  On errors it releases
-   what is held and exits. */
+/* Prints a fresh cached result to fd (-1: only looks for one): 1 done,
+   0 miss.  On errors it releases what is held and exits. */
 static int
-memo_serve(struct run *r, int64_t max_age)
+memo_serve(struct run *r, int64_t max_age, int fd)
 {
 	int rc, code;
 
-	rc = r->memo->get(r->l, &r->id, max_age, STDOUT_FILENO);
+	rc = r->memo->get(r->l, &r->id, max_age, fd);
 	if (rc == -1) {
 		code = errno == EPIPE ? -1 : options_exit_code(r->l);
 		if (code != -1)
@@ -101,7 +101,7 @@ memo_serve(struct run *r, int64_t max_age)
 		}
 		exit(code);
 	}
-	if (rc == 1 && r->o.verbose)
+	if (rc == 1 && fd != -1 && r->o.verbose)
 		warnx("%s: served from the cache", r->pkey);
 	return rc;
 }
@@ -333,26 +333,28 @@ cmd_run(int argc, char **argv)
 			usage_error("--memo: the %s backend has no cache",
 			    r.l->be->name);
 		memo_id_init(&r.id, r.key, r.argv);
-		if (memo_serve(&r, r.o.memo_ms) == 1)
+		if (memo_serve(&r, r.o.memo_ms, STDOUT_FILENO) == 1)
 			goto out0;
 	}
 	if (supervise_signals(&r.sig) == -1)
 		err(options_class_code(lock_errno_class(errno,
 		    LOCK_EINTERNAL)), "signals");
+again:
 	if ((code = take(&r)) != -1)
 		goto out;
 	/* Someone may have stored it while we waited: a caller that
-	   waited accepts the result of the run it waited for. */
+	   waited accepts the result of the run it waited for.  It lets go
+	   of the lock before it prints, so a slow reader or a signal never
+	   keeps a lock or a lease; if the result is gone meanwhile (forget),
+	   it waits its turn again. */
 	max_age = clock_mono_ms() - started + r.o.memo_ms;
-	if (r.memo != NULL) {
-		/* Serving it may block on a slow reader: let a signal end
-		   keylock then, as before the lock was taken. */
+	if (r.memo != NULL && memo_serve(&r, max_age, -1) == 1) {
+		r.l->be->release(r.l);
 		supervise_signals_pause(&r.sig);
-		if (memo_serve(&r, max_age) == 1) {
-			r.l->be->release(r.l);
+		if (memo_serve(&r, max_age, STDOUT_FILENO) == 1)
 			goto out0;
-		}
 		supervise_signals_resume(&r.sig);
+		goto again;
 	}
 	code = run_locked(&r);
 	goto out;

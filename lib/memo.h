@@ -36,8 +36,9 @@ typedef enum lock_walk (*memo_list_cb)(void *arg,
     const struct memo_info *mi);
 
 struct memo_backend {
-	/* Copies a fresh entry to fd: 1 hit, 0 miss, -1 error (a failed
-	   write to fd keeps its errno, EPIPE etc., class EIOERR). */
+	/* Copies a fresh, intact entry to fd (-1: only checks there is
+	   one): 1 hit, 0 miss, -1 error (a failed write to fd keeps its
+	   errno, EPIPE etc., class EIOERR). */
 	int	(*get)(struct lock *, const struct memo_id *,
 		    int64_t max_age_ms, int fd);
 	/* Starts capturing output for the held key; 0 or -1 (ELOST when

@@ -216,7 +216,7 @@ memo_file_get(struct memo_file *mf, const struct memo_id *id,
 		close(in);
 		return 0;
 	}
-	rc = copy_out(in, fd, h.size) == 0 ? 1 : -1;
+	rc = fd == -1 || copy_out(in, fd, h.size) == 0 ? 1 : -1;
 	close(in);
 	return rc;
 }

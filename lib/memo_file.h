@@ -56,8 +56,9 @@ void	memo_file_init(struct memo_file *mf);
    with a reason in err and errno set. */
 int	memo_file_open(struct memo_file *mf, const char *cachedir, int strict,
 	    const char *key, int create, char *err, size_t errlen);
-/* Copies a fresh entry to fd: 1 hit, 0 miss, -1 error (errno).  An
-   entry whose checksum does not hold is dropped, and is a miss. */
+/* Copies a fresh entry to fd (-1: only looks): 1 hit, 0 miss, -1 error
+   (errno).  An entry whose checksum does not hold is dropped, and is a
+   miss. */
 int	memo_file_get(struct memo_file *mf, const struct memo_id *id,
 	    int64_t max_age_ms, int fd);
 /* Starts a new entry for id; 0 or -1 (errno). */

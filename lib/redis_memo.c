@@ -193,6 +193,8 @@ rd_memo_serve(struct lock_redis *lr, const char **keys, const redisReply *r,
 		data = r->element[4];
 		if (checksum_of(data->str, data->len) != sum)
 			return rd_memo_drop(lr, keys, id);
+		if (fd == -1)
+			return 1;
 		return fdio_write_all(fd, data->str, data->len) == -1 ?
 		    rd_write_err(lr) : 1;
 	}
@@ -203,7 +205,7 @@ rd_memo_serve(struct lock_redis *lr, const char **keys, const redisReply *r,
 	if (rc == 1 && checksum_value(&c) != sum)
 		rc = rd_memo_drop(lr, keys, id);
 	checksum_free(&c);
-	if (rc != 1)
+	if (rc != 1 || fd == -1)
 		return rc;
 	return rd_memo_stream(lr, keys, id, size, NULL, fd);
 }

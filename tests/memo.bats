@@ -721,8 +721,5 @@ PY
 	exec 5<&-
 	assert_equal "$st" 143
 	run "$KL" status big
-	if [ "$BACKEND" = redis ] && [[ $output == *"big: held by"* ]]; then
-		skip "KNOWN BUG: the Redis waiter keeps its lease until the TTL"
-	fi
 	assert_output --partial 'big: free'
 }
