@@ -190,3 +190,52 @@ wait_status() {
 	assert_failure 69
 	[ "$ms" -lt 1800 ] || fail "gave up after $ms ms"
 }
+
+@test "release --force under a TERM-ignoring job tree: the whole tree ends within T/3 + -k" {
+	start_stubborn -t 900ms -k 1s
+	local t0
+	t0=$(now_ms)
+	run "$KEYLOCK" release --force --redis "$REDIS_URL" job
+	assert_success
+	wait_status
+	[ $(( $(now_ms) - t0 )) -lt 2500 ] ||
+	    fail "the job ran $(( $(now_ms) - t0 )) ms past the release"
+	assert_equal "$(cat "$TMP/status")" 76
+	run kill -0 "$(cat "$TMP/child.pid")"
+	assert_failure
+}
+
+@test "SCRIPT FLUSH while a job runs: renewals load the scripts again, the lease holds" {
+	run --separate-stderr "$KEYLOCK" run --redis "$REDIS_URL" -t 600ms job \
+	    -- sh -c 'redis-cli -s "$0" SCRIPT FLUSH >/dev/null; sleep 1.5' \
+	    "$REDIS_SOCK"
+	assert_success
+	assert_equal "$stderr" ""
+	assert_equal "$(rcli EXISTS 'keylock:{job}:lock')" 0
+}
+
+@test "Redis out of memory (maxmemory, noeviction): 69 naming the reason, nothing run" {
+	rcli CONFIG SET maxmemory-policy noeviction >/dev/null
+	rcli CONFIG SET maxmemory 1 >/dev/null
+	run --separate-stderr "$KEYLOCK" run --redis "$REDIS_URL" job -- \
+	    touch "$TMP/ran"
+	rcli CONFIG SET maxmemory 0 >/dev/null
+	assert_failure 69
+	[[ "$stderr" == *OOM* ]] || fail "stderr: $stderr"
+	[ ! -e "$TMP/ran" ]
+	assert_equal "$(rcli EXISTS 'keylock:{job}:lock')" 0
+}
+
+@test "Redis frozen (SIGSTOP) while a TERM-ignoring job holds: the job ends by the lease deadline + -k" {
+	start_stubborn -t 900ms -k 500ms --connect-timeout 300ms
+	kill -STOP "$REDIS_PID"
+	local t0
+	t0=$(now_ms)
+	wait_status
+	kill -CONT "$REDIS_PID"
+	[ $(( $(now_ms) - t0 )) -lt 2000 ] ||
+	    fail "the job ran $(( $(now_ms) - t0 )) ms with Redis frozen"
+	assert_equal "$(cat "$TMP/status")" 76
+	run kill -0 "$(cat "$TMP/child.pid")"
+	assert_failure
+}
