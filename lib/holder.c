@@ -53,17 +53,110 @@ holder_new_token(struct holder *h)
 	return 0;
 }
 
-/* Writes "TOKEN HOST PID SINCE FENCE" into buf; returns its length. */
+/* Nonzero for a byte a note keeps as %XX in a record. */
+static int
+holder_escaped(unsigned char c)
+{
+	return c <= ' ' || c == '%' || c == 0x7f;
+}
+
+/* Writes the record's fields after FENCE (" u=... n=...") into buf. */
+static void
+holder_format_extra(const struct holder *h, char *buf, size_t len)
+{
+	const unsigned char *p;
+	size_t i = 0;
+
+	buf[0] = '\0';
+	if (h->until_ms > 0)
+		i = (size_t)snprintf(buf, len, " u=%" PRId64, h->until_ms);
+	if (h->note[0] == '\0' || i + 4 > len)
+		return;
+	i += (size_t)snprintf(buf + i, len - i, " n=");
+	for (p = (const unsigned char *)h->note; *p != '\0' && i + 4 < len;
+	    p++)
+		i += (size_t)snprintf(buf + i, len - i,
+		    holder_escaped(*p) ? "%%%02X" : "%c", *p);
+}
+
+/* Writes the record into buf; returns its length. */
 size_t
 holder_format(const struct holder *h, char *buf, size_t len)
 {
+	char extra[3 * HOLDER_NOTE_MAX + 32];
 	int n;
 
-	n = snprintf(buf, len, "%s %s %ld %" PRId64 " %" PRIu64,
-	    h->token, h->host, h->pid, h->since_ms, h->fence);
+	if (len == 0)
+		return 0;
+	holder_format_extra(h, extra, sizeof(extra));
+	n = snprintf(buf, len, "%s %s %ld %" PRId64 " %" PRIu64 "%s",
+	    h->token, h->host, h->pid, h->since_ms, h->fence, extra);
 	if (n < 0)
 		return 0;
 	return (size_t)n < len ? (size_t)n : len - 1;
+}
+
+/* The value of hex digit c, or -1. */
+static int
+holder_hex(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* Decodes a note field value into h->note; 0, or -1 if malformed. */
+static int
+holder_parse_note(const char *s, struct holder *h)
+{
+	size_t i = 0;
+	int hi, lo;
+
+	for (; *s != '\0' && *s != ' '; s++) {
+		if (i >= HOLDER_NOTE_MAX)
+			return -1;
+		if (*s == '%') {
+			if ((hi = holder_hex(s[1])) == -1 ||
+			    (lo = holder_hex(s[2])) == -1 || hi + lo == 0)
+				return -1;
+			h->note[i++] = (char)(hi << 4 | lo);
+			s += 2;
+		} else
+			h->note[i++] = *s;
+	}
+	h->note[i] = '\0';
+	return 0;
+}
+
+/* Parses the "name=value" fields after FENCE; 0, or -1 if malformed. */
+static int
+holder_parse_extra(const char *s, struct holder *h)
+{
+	long long v;
+	int end;
+
+	while (*s == ' ') {
+		s++;
+		/* Each field is name=value; a name is lower-case letters. */
+		if (strspn(s, "abcdefghijklmnopqrstuvwxyz") == 0 ||
+		    s[strspn(s, "abcdefghijklmnopqrstuvwxyz")] != '=')
+			return -1;
+		if (strncmp(s, "u=", 2) == 0) {
+			end = 0;
+			if (sscanf(s + 2, "%19lld%n", &v, &end) != 1 || v <= 0 ||
+			    (s[2 + end] != ' ' && s[2 + end] != '\0'))
+				return -1;
+			h->until_ms = v;
+		} else if (strncmp(s, "n=", 2) == 0 &&
+		    holder_parse_note(s + 2, h) == -1)
+			return -1;
+		s += strcspn(s, " ");
+	}
+	return *s == '\0' ? 0 : -1;
 }
 
 /* Parses a record of len bytes into h; 0, or -1 if malformed. */
@@ -80,9 +173,11 @@ holder_parse(const char *rec, size_t len, struct holder *h)
 	memcpy(buf, rec, len);
 	buf[len] = '\0';
 	memset(h, 0, sizeof(*h));
+	if (len > 0 && buf[len - 1] == '\n')
+		buf[len - 1] = '\0';
 	if (sscanf(buf, "%32s %255s %ld %lld %llu%n", h->token, h->host,
 	    &h->pid, &since, &fence, &end) != 5 ||
-	    (buf[end] != '\0' && buf[end] != '\n'))
+	    holder_parse_extra(buf + end, h) == -1)
 		return -1;
 	h->since_ms = since;
 	h->fence = fence;

@@ -2,10 +2,14 @@
  * holder: who holds a key.  The record is one line of text, the same for
  * both backends, so "status" and the waiting message read it one way:
  *
- *	TOKEN HOST PID SINCE_MS FENCE
+ *	TOKEN HOST PID SINCE_MS FENCE[ u=UNTIL_MS][ n=NOTE]
  *
- * TOKEN is 32 hex digits (local holders write "-"), HOST has no spaces
- * (they are replaced), SINCE_MS is wall-clock epoch milliseconds.
+ * TOKEN is 32 hex digits ("-" in records of local runs), HOST has no
+ * spaces (they are replaced), SINCE_MS and UNTIL_MS are wall-clock epoch
+ * milliseconds: UNTIL_MS, when the holder will let go at the latest
+ * (acquire --hold).  NOTE is the holder's --note with '%', spaces and
+ * control bytes written as %XX.  Fields after FENCE are "name=value";
+ * a reader skips names it does not know.
  */
 #ifndef KEYLOCK_HOLDER_H
 #define KEYLOCK_HOLDER_H
@@ -16,7 +20,9 @@
 
 #define HOLDER_TOKEN_LEN	32
 #define HOLDER_HOST_MAX		256
-#define HOLDER_RECORD_MAX	(HOLDER_TOKEN_LEN + HOLDER_HOST_MAX + 64)
+#define HOLDER_NOTE_MAX		100	/* bytes of --note */
+#define HOLDER_RECORD_MAX	(HOLDER_TOKEN_LEN + HOLDER_HOST_MAX + 64 + \
+				 23 + 3 + 3 * HOLDER_NOTE_MAX)
 /* A sealed record: "SUM RECORD\n", SUM the first 16 hex digits of the
    SHA-256 of RECORD, so a reader can tell a whole record from a torn one. */
 #define HOLDER_SUM_LEN		16
@@ -29,6 +35,8 @@ struct holder {
 	int64_t		since_ms;	/* wall clock, epoch ms */
 	uint64_t	fence;
 	int64_t		ttl_ms;		/* lease left; -1 for none (local) */
+	int64_t		until_ms;	/* let go by then at the latest; 0 */
+	char		note[HOLDER_NOTE_MAX + 1];	/* "" for none */
 };
 
 /* Fills h for this process: host name, pid, now, no token, fence 0. */

@@ -9,6 +9,8 @@
  *
  * A record counts only when its seal holds and its fence is the file's,
  * so a torn read or the record of a holder that released is never shown.
+ * (keylock 0.1 had a SLOT of 384 bytes: the first acquisition by this
+ * version rewrites the key where it now belongs, and keeps the fence.)
  */
 #ifndef KEYLOCK_LOCKFILE_H
 #define KEYLOCK_LOCKFILE_H
@@ -19,7 +21,7 @@
 #include "holder.h"
 
 #define LOCKFILE_FENCE_LEN	21
-#define LOCKFILE_SLOT_LEN	384
+#define LOCKFILE_SLOT_LEN	768
 #define LOCKFILE_KEY_OFF	(LOCKFILE_FENCE_LEN + LOCKFILE_SLOT_LEN)
 #define LOCKFILE_NO_FENCE	UINT64_MAX
 

@@ -64,6 +64,52 @@ static const struct rec_case rec_cases[] = {
 	    "- x.example.org 99999 1 18446744073709551614" },
 };
 
+/* A note and a hold deadline travel through a record, escaped. */
+static void
+test_note(void **state)
+{
+	struct holder h = mk("-", "h", 1, 2, 3), back;
+	char buf[HOLDER_RECORD_MAX + 1];
+	size_t len;
+
+	(void)state;
+	h.until_ms = 1700000000000;
+	strcpy(h.note, "deploy #812 by alice 100% \xc3\xa9");
+	len = holder_format(&h, buf, sizeof(buf));
+	unit_assert_str(buf, "- h 1 2 3 u=1700000000000 "
+	    "n=deploy%20#812%20by%20alice%20100%25%20\xc3\xa9");
+	assert_int_equal(holder_parse(buf, len, &back), 0);
+	unit_assert_str(back.note, h.note);
+	assert_int_equal(back.until_ms, h.until_ms);
+	/* Fields a later version adds are skipped; malformed ones refused. */
+	assert_int_equal(holder_parse("- h 1 2 3 z=9 n=x", 17, &back), 0);
+	unit_assert_str(back.note, "x");
+	assert_int_equal(holder_parse("- h 1 2 3 n=%00", 15, &back), -1);
+	assert_int_equal(holder_parse("- h 1 2 3 n=%4", 14, &back), -1);
+	assert_int_equal(holder_parse("- h 1 2 3 u=-5", 14, &back), -1);
+	assert_int_equal(holder_parse("- h 1 2 3 u=5x", 14, &back), -1);
+	assert_int_equal(holder_parse("- h 1 2 3 =5", 12, &back), -1);
+}
+
+/* The longest note, all escaped, fits a record and a lock file slot. */
+static void
+test_note_longest(void **state)
+{
+	struct holder h = mk(TOKEN, H255, LONG_MAX, INT64_MAX, UINT64_MAX),
+	    back;
+	char buf[HOLDER_SEALED_MAX];
+	size_t len;
+
+	(void)state;
+	h.until_ms = INT64_MAX;
+	memset(h.note, ' ', HOLDER_NOTE_MAX);
+	h.note[HOLDER_NOTE_MAX] = '\0';
+	len = holder_seal(&h, buf);
+	assert_true(len <= HOLDER_SEALED_MAX);
+	assert_int_equal(holder_unseal(buf, len, &back), 0);
+	unit_assert_str(back.note, h.note);
+}
+
 /* holder_format() writes the record, holder_parse() reads it back. */
 static void
 test_format(void **state)
@@ -423,10 +469,14 @@ main(void)
 	for (i = 0; i < UNIT_NROWS(rec_cases); i++)
 		unit_add(&s, test_format, &rec_cases[i], NULL,
 		    "holder_format -> %s, and back", unit_q(rec_cases[i].rec));
+	unit_add(&s, test_note, NULL, NULL,
+	    "a note and a hold deadline round-trip; extra fields skipped");
+	unit_add(&s, test_note_longest, NULL, NULL,
+	    "the longest note, all escaped, fits a sealed record");
 	unit_add(&s, test_format_cut, NULL, NULL,
 	    "holder_format cuts to a 10-byte buffer");
 	unit_add(&s, test_format_zero, NULL,
-	    "holder_format returns len - 1, (size_t)-1 for len 0",
+	    NULL,
 	    "holder_format into 0 bytes returns 0");
 	for (i = 0; i < UNIT_NROWS(parse_cases); i++)
 		unit_add(&s, test_parse, &parse_cases[i], parse_cases[i].todo,
