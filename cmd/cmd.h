@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "lock.h"
 #include "memo.h"
@@ -27,12 +28,19 @@ struct options {
 	int64_t		 memo_ms;	/* 0: no --memo */
 	uint64_t	 memo_max;
 	int		 quiet, verbose, json, force;
+	const char	*note;		/* --note */
+	int64_t		 cooldown_ms;	/* --cooldown; 0: none */
+	int64_t		 hold_ms;	/* acquire --hold */
+	pid_t		 owner;		/* acquire --owner; 0: none */
+	const char	*token;		/* release, renew --token */
 };
 
 int	cmd_run(int argc, char **argv);
 int	cmd_status(int argc, char **argv);
 int	cmd_list(int argc, char **argv);
 int	cmd_release(int argc, char **argv);
+int	cmd_acquire(int argc, char **argv);
+int	cmd_renew(int argc, char **argv);
 int	cmd_forget(int argc, char **argv);
 
 /* Parses argv (argv[0] is the subcommand) into o; returns the index of
@@ -44,6 +52,9 @@ const char *options_key(const struct options *o, int argc, char **argv,
 	    int i);
 /* Opens and connects the backend o names; exits 64/69/70 on failure. */
 struct lock *options_backend(struct options *o);
+/* The token of release and renew: --token, else $KEYLOCK_TOKEN, else
+   NULL; exits 64 on a malformed one. */
+const char *options_token(const struct options *o);
 /* Shows the warning l holds, if any (unless -q), after "PKEY: " when
    pkey is given, and clears it. */
 void	options_warn(const struct options *o, struct lock *l,
@@ -54,6 +65,18 @@ void	options_free(struct options *o, struct lock *l);
 int	options_exit_code(const struct lock *l);
 /* The exit code for an error class (lock_errno_class() for errno). */
 int	options_class_code(enum lock_errclass c);
+
+/* Writes "waiting for KEY, held by ..." (producing: "... is producing
+   the result") into buf; h NULL when the holder is not known. */
+void	notice_waiting(char *buf, size_t len, const char *pkey,
+	    const struct holder *h, int producing);
+/* Writes "KEY is held by ..." or, after waited_ms, "timed out after
+   ..." into buf. */
+void	notice_busy(char *buf, size_t len, const char *pkey,
+	    const struct holder *h, int64_t waited_ms);
+/* Writes "KEY ran at T on HOST; cooling down until T2" into buf. */
+void	notice_cooling(char *buf, size_t len, const char *pkey,
+	    const struct lock_cooldown *c);
 
 /* Prints the usage text to fp. */
 void	usage(FILE *fp);

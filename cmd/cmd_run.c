@@ -45,38 +45,31 @@ static void
 notify_waiting(void *arg, const struct holder *h)
 {
 	struct run *r = arg;
-	char who[400];
+	char msg[1024];
 
-	if (h == NULL) {
-		warnx("waiting for %s", r->pkey);
-		return;
-	}
-	holder_describe(h, who, sizeof(who));
-	if (r->o.memo_ms > 0)
-		warnx("waiting for %s: %s is producing the result", r->pkey,
-		    who);
-	else
-		warnx("waiting for %s, held by %s", r->pkey, who);
+	notice_waiting(msg, sizeof(msg), r->pkey, h, r->o.memo_ms > 0);
+	warnx("%s", msg);
 }
 
 /* Says why the lock was not taken (unless -q) and returns the code. */
 static int
-conflict(struct run *r)
+conflict(struct run *r, enum lock_result why)
 {
 	struct lock_state st;
-	char who[400] = "another process", waited[32];
+	char msg[1024];
 
 	if (r->o.quiet)
 		return r->o.conflict_code;
-	if (r->l->be->status(r->l, r->key, &st) == 0 && st.nholders > 0)
-		holder_describe(&st.holders[0], who, sizeof(who));
-	lock_state_free(&st);
-	if (r->o.wait_ms > 0) {
-		text_duration(r->o.wait_ms, waited, sizeof(waited));
-		warnx("timed out after %s waiting for %s, held by %s", waited,
-		    r->pkey, who);
-	} else
-		warnx("%s is held by %s", r->pkey, who);
+	if (why == LOCK_COOLING)
+		notice_cooling(msg, sizeof(msg), r->pkey, &r->l->cooldown);
+	else {
+		if (r->l->be->status(r->l, r->key, &st) == -1)
+			st.nholders = 0;
+		notice_busy(msg, sizeof(msg), r->pkey, st.nholders > 0 ?
+		    &st.holders[0] : NULL, r->o.wait_ms);
+		lock_state_free(&st);
+	}
+	warnx("%s", msg);
 	return r->o.conflict_code;
 }
 
@@ -92,7 +85,7 @@ memo_serve(struct run *r, int64_t max_age, int fd)
 		code = errno == EPIPE ? -1 : options_exit_code(r->l);
 		if (code != -1)
 			warnx("%s: %s", r->pkey, lock_error(r->l));
-		r->l->be->release(r->l);
+		r->l->be->release(r->l, 0);
 		if (code == -1) {
 			/* End the way the command would have: by SIGPIPE. */
 			signal(SIGPIPE, SIG_DFL);
@@ -110,9 +103,11 @@ memo_serve(struct run *r, int64_t max_age, int fd)
 static int
 take(struct run *r)
 {
-	struct lock_request req = { r->key, LOCK_EXCLUSIVE, 1 };
+	struct lock_request req = { r->key, LOCK_EXCLUSIVE, 1, r->o.note, 0,
+	    r->o.cooldown_ms };
 	struct lock_wait w;
 	int64_t now = clock_mono_ms();
+	enum lock_result rc;
 	int from_tty, signo;
 
 	w.sigfd = r->sig.sigfd;
@@ -122,11 +117,12 @@ take(struct run *r)
 	w.notify_after = r->o.verbose ? now : !r->o.quiet &&
 	    isatty(STDERR_FILENO) ? now + 1000 : CLOCK_FOREVER;
 	holder_self(&r->self);
-	switch (r->l->be->acquire(r->l, &req, &w, &r->self)) {
+	switch ((rc = r->l->be->acquire(r->l, &req, &w, &r->self))) {
 	case LOCK_ACQUIRED:
 		return -1;
 	case LOCK_BUSY:
-		return conflict(r);
+	case LOCK_COOLING:
+		return conflict(r, rc);
 	case LOCK_INTERRUPTED:
 		signo = supervise_next_signal(r->sig.sigfd, &from_tty);
 		return EXIT_SIGNAL + signo;
@@ -221,12 +217,14 @@ finish(struct run *r, struct supervise *s)
 			if (!r->o.quiet)
 				warnx("%s: not cached: %s", r->pkey,
 				    lock_error(r->l));
-			rc = r->l->be->release(r->l);
+			rc = r->l->be->release(r->l, 0);
 		}
 	} else {
 		if (r->capturing)
 			r->memo->abort(r->l);
-		rc = r->l->be->release(r->l);
+		/* Only a run that succeeded starts a cooldown. */
+		rc = r->l->be->release(r->l, code == 0 && !s->lost &&
+		    s->pid > 0);
 	}
 	if (s->lost || (rc == -1 && r->l->errclass == LOCK_ELOST)) {
 		if (!s->lost)
@@ -273,7 +271,7 @@ run_locked(struct run *r)
 		else if (r->l->errclass == LOCK_ELOST) {
 			/* Never start the command without the lock. */
 			warnx("%s: %s", r->pkey, lock_error(r->l));
-			r->l->be->release(r->l);
+			r->l->be->release(r->l, 0);
 			return EXIT_LOST;
 		} else if (!r->o.quiet)
 			warnx("%s: not caching: %s", r->pkey, lock_error(r->l));
@@ -282,7 +280,7 @@ run_locked(struct run *r)
 		warnx("%s: %s", r->pkey, lock_error(r->l));
 		if (r->capturing)
 			r->memo->abort(r->l);
-		r->l->be->release(r->l);
+		r->l->be->release(r->l, 0);
 		return options_exit_code(r->l);
 	}
 	if (r->lease.fd != -1 || r->lease.check_at != CLOCK_FOREVER) {
@@ -329,6 +327,8 @@ cmd_run(int argc, char **argv)
 	r.l = options_backend(&r.o);
 	/* Nothing is held yet: a signal may end a cache hit the default way. */
 	if (r.o.memo_ms > 0) {
+		if (r.o.cooldown_ms > 0)
+			usage_error("run: --cooldown does not go with --memo");
 		if ((r.memo = r.l->be->memo) == NULL)
 			usage_error("--memo: the %s backend has no cache",
 			    r.l->be->name);
@@ -349,7 +349,7 @@ again:
 	   it waits its turn again. */
 	max_age = clock_mono_ms() - started + r.o.memo_ms;
 	if (r.memo != NULL && memo_serve(&r, max_age, -1) == 1) {
-		r.l->be->release(r.l);
+		r.l->be->release(r.l, 0);
 		supervise_signals_pause(&r.sig);
 		if (memo_serve(&r, max_age, STDOUT_FILENO) == 1)
 			goto out0;

@@ -30,13 +30,38 @@ json_holder(const struct holder *h)
 	printf(",\"since\":\"%s\",\"fence\":%" PRIu64, since, h->fence);
 	if (h->ttl_ms >= 0)
 		printf(",\"ttl_ms\":%" PRId64, h->ttl_ms);
+	if (h->until_ms > 0) {
+		clock_rfc3339(h->until_ms, since, sizeof(since));
+		printf(",\"until\":\"%s\"", since);
+	}
+	if (h->note[0] != '\0') {
+		printf(",\"note\":");
+		text_json_fputs(h->note, stdout);
+	}
+}
+
+/* Prints the cooldown fields of a JSON object, if KEY is cooling. */
+static void
+json_cooldown(const struct lock_cooldown *c)
+{
+	char t[40];
+
+	if (c->until_ms == 0)
+		return;
+	clock_rfc3339(c->until_ms, t, sizeof(t));
+	printf(",\"cooldown_until\":\"%s\"", t);
+	if (c->since_ms > 0) {
+		clock_rfc3339(c->since_ms, t, sizeof(t));
+		printf(",\"cooldown_since\":\"%s\",\"cooldown_host\":", t);
+		text_json_fputs(c->host, stdout);
+	}
 }
 
 /* Prints "KEY: held by ..." for people. */
 static void
 text_holder(const char *key, const struct holder *h)
 {
-	char who[400], left[32];
+	char who[400], left[32], until[40];
 
 	holder_describe(h, who, sizeof(who));
 	text_fputs(key, stdout);
@@ -46,6 +71,33 @@ text_holder(const char *key, const struct holder *h)
 	if (h->ttl_ms >= 0) {
 		text_duration(h->ttl_ms, left, sizeof(left));
 		printf(", lease %s left", left);
+	}
+	if (h->until_ms > 0) {
+		clock_rfc3339(h->until_ms, until, sizeof(until));
+		printf(", held until %s at the latest", until);
+	}
+	if (h->note[0] != '\0') {
+		fputs(", note '", stdout);
+		text_fputs(h->note, stdout);
+		putchar('\'');
+	}
+	putchar('\n');
+}
+
+/* Prints "KEY: free, cooling down until T (ran at T0 on HOST)". */
+static void
+text_cooling(const char *key, const struct lock_cooldown *c)
+{
+	char t[40];
+
+	clock_rfc3339(c->until_ms, t, sizeof(t));
+	text_fputs(key, stdout);
+	printf(": free, cooling down until %s", t);
+	if (c->since_ms > 0) {
+		clock_rfc3339(c->since_ms, t, sizeof(t));
+		printf(" (ran at %s on ", t);
+		text_fputs(c->host, stdout);
+		putchar(')');
 	}
 	putchar('\n');
 }
@@ -107,6 +159,7 @@ cmd_status(int argc, char **argv)
 		    held ? "true" : "false");
 		if (held)
 			json_holder(&st.holders[0]);
+		json_cooldown(&st.cooldown);
 		printf(",\"memo\":[");
 		if (memo != NULL)
 			memo->list(l, key, print_memo, &mp);
@@ -114,6 +167,8 @@ cmd_status(int argc, char **argv)
 	} else {
 		if (held)
 			text_holder(key, &st.holders[0]);
+		else if (st.cooldown.until_ms > 0)
+			text_cooling(key, &st.cooldown);
 		else {
 			text_fputs(key, stdout);
 			puts(": free");

@@ -18,9 +18,11 @@ static const struct {
 	const char	*name;
 	int		(*fn)(int, char **);
 } commands[] = {
+	{ "acquire",	cmd_acquire },
 	{ "forget",	cmd_forget },
 	{ "list",	cmd_list },
 	{ "release",	cmd_release },
+	{ "renew",	cmd_renew },
 	{ "run",	cmd_run },
 	{ "status",	cmd_status },
 };

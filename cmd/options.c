@@ -24,23 +24,33 @@ enum {
 	OPT_MEMO_MAX,
 	OPT_JSON,
 	OPT_FORCE,
+	OPT_NOTE,
+	OPT_COOLDOWN,
+	OPT_HOLD,
+	OPT_OWNER,
+	OPT_TOKEN,
 };
 
 static const struct option longopts[] = {
 	{ "conflict-exit-code",	required_argument, NULL, 'E' },
 	{ "connect-timeout",	required_argument, NULL, OPT_CONNECT_TIMEOUT },
+	{ "cooldown",		required_argument, NULL, OPT_COOLDOWN },
 	{ "dir",		required_argument, NULL, 'd' },
 	{ "force",		no_argument,	   NULL, OPT_FORCE },
 	{ "help",		no_argument,	   NULL, 'h' },
+	{ "hold",		required_argument, NULL, OPT_HOLD },
 	{ "json",		no_argument,	   NULL, OPT_JSON },
 	{ "kill-after",		required_argument, NULL, 'k' },
 	{ "memo",		required_argument, NULL, OPT_MEMO },
 	{ "memo-max",		required_argument, NULL, OPT_MEMO_MAX },
 	{ "namespace",		required_argument, NULL, 'N' },
 	{ "no-wait",		no_argument,	   NULL, 'n' },
+	{ "note",		required_argument, NULL, OPT_NOTE },
 	{ "on-lost",		required_argument, NULL, OPT_ON_LOST },
+	{ "owner",		required_argument, NULL, OPT_OWNER },
 	{ "quiet",		no_argument,	   NULL, 'q' },
 	{ "redis",		required_argument, NULL, OPT_REDIS },
+	{ "token",		required_argument, NULL, OPT_TOKEN },
 	{ "ttl",		required_argument, NULL, 't' },
 	{ "verbose",		no_argument,	   NULL, 'v' },
 	{ "wait",		required_argument, NULL, 'w' },
@@ -51,9 +61,12 @@ static const struct option longopts[] = {
 static const int common[] = { 'd', 'h', 'N', 'q', 'v', OPT_REDIS,
     OPT_CONNECT_TIMEOUT, 0 };
 static const int run_only[] = { 'E', 'k', 'n', 't', 'w', OPT_ON_LOST,
-    OPT_MEMO, OPT_MEMO_MAX, 0 };
+    OPT_MEMO, OPT_MEMO_MAX, OPT_NOTE, OPT_COOLDOWN, 0 };
+static const int acquire_only[] = { 'E', 'n', 't', 'w', OPT_NOTE,
+    OPT_COOLDOWN, OPT_HOLD, OPT_OWNER, 0 };
 static const int status_only[] = { OPT_JSON, 0 };
-static const int release_only[] = { OPT_FORCE, 0 };
+static const int release_only[] = { OPT_FORCE, OPT_TOKEN, 0 };
+static const int renew_only[] = { 't', OPT_TOKEN, 0 };
 
 /* Nonzero if option c is in the zero-terminated list. */
 static int
@@ -73,6 +86,10 @@ allowed(const char *cmd, int c)
 		return 1;
 	if (strcmp(cmd, "run") == 0)
 		return in(run_only, c);
+	if (strcmp(cmd, "acquire") == 0)
+		return in(acquire_only, c);
+	if (strcmp(cmd, "renew") == 0)
+		return in(renew_only, c);
 	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "list") == 0)
 		return in(status_only, c);
 	if (strcmp(cmd, "release") == 0)
@@ -138,6 +155,28 @@ apply(struct options *o, int c, const char *arg)
 		break;
 	case OPT_JSON: o->json = 1; break;
 	case OPT_FORCE: o->force = 1; break;
+	case OPT_NOTE:
+		if (!lock_note_ok(arg))
+			usage_error("invalid --note: at most %d bytes of "
+			    "printable UTF-8 text", HOLDER_NOTE_MAX);
+		o->note = arg;
+		break;
+	case OPT_COOLDOWN:
+		o->cooldown_ms = need_duration("--cooldown", arg, 1);
+		break;
+	case OPT_HOLD: o->hold_ms = need_duration("--hold", arg, 1); break;
+	case OPT_OWNER:
+		if (parse_int(arg, 1, INT_MAX, &n) == -1)
+			usage_error("invalid --owner: '%s' (a process id)", arg);
+		o->owner = (pid_t)n;
+		break;
+	case OPT_TOKEN:
+		if (strlen(arg) != HOLDER_TOKEN_LEN ||
+		    strspn(arg, "0123456789abcdef") != HOLDER_TOKEN_LEN)
+			usage_error("invalid --token: %d hex digits expected",
+			    HOLDER_TOKEN_LEN);
+		o->token = arg;
+		break;
 	}
 }
 
@@ -158,6 +197,7 @@ options_parse(struct options *o, int argc, char **argv)
 	o->conflict_code = EXIT_CONFLICT;
 	o->kill_after_ms = 10000;
 	o->memo_max = 64ULL << 20;
+	o->hold_ms = 3600000;
 	if ((env = getenv("KEYLOCK_REDIS_URL")) != NULL && *env != '\0')
 		o->url = env;
 	opterr = 0;
@@ -251,6 +291,23 @@ options_backend(struct options *o)
 		exit(options_exit_code(l));
 	}
 	return l;
+}
+
+/* The --token, else a well-formed $KEYLOCK_TOKEN, else NULL. */
+const char *
+options_token(const struct options *o)
+{
+	const char *t = getenv("KEYLOCK_TOKEN");
+
+	if (o->token != NULL)
+		return o->token;
+	if (t == NULL || *t == '\0')
+		return NULL;
+	if (strlen(t) != HOLDER_TOKEN_LEN ||
+	    strspn(t, "0123456789abcdef") != HOLDER_TOKEN_LEN)
+		usage_error("%s: KEYLOCK_TOKEN is not a token (%d hex digits)",
+		    o->cmd, HOLDER_TOKEN_LEN);
+	return t;
 }
 
 /* Shows the warning l holds, if any (unless -q), and clears it. */

@@ -60,9 +60,8 @@ holder_escaped(unsigned char c)
 	return c <= ' ' || c == '%' || c == 0x7f;
 }
 
-/* Writes the record's fields after FENCE (" u=... n=...") into buf. */
-static void
-holder_format_extra(const struct holder *h, char *buf, size_t len)
+void
+holder_format_tail(const struct holder *h, char *buf, size_t len)
 {
 	const unsigned char *p;
 	size_t i = 0;
@@ -70,6 +69,9 @@ holder_format_extra(const struct holder *h, char *buf, size_t len)
 	buf[0] = '\0';
 	if (h->until_ms > 0)
 		i = (size_t)snprintf(buf, len, " u=%" PRId64, h->until_ms);
+	if (h->cooldown_ms > 0 && i + 24 < len)
+		i += (size_t)snprintf(buf + i, len - i, " c=%" PRId64,
+		    h->cooldown_ms);
 	if (h->note[0] == '\0' || i + 4 > len)
 		return;
 	i += (size_t)snprintf(buf + i, len - i, " n=");
@@ -88,7 +90,7 @@ holder_format(const struct holder *h, char *buf, size_t len)
 
 	if (len == 0)
 		return 0;
-	holder_format_extra(h, extra, sizeof(extra));
+	holder_format_tail(h, extra, sizeof(extra));
 	n = snprintf(buf, len, "%s %s %ld %" PRId64 " %" PRIu64 "%s",
 	    h->token, h->host, h->pid, h->since_ms, h->fence, extra);
 	if (n < 0)
@@ -145,12 +147,12 @@ holder_parse_extra(const char *s, struct holder *h)
 		if (strspn(s, "abcdefghijklmnopqrstuvwxyz") == 0 ||
 		    s[strspn(s, "abcdefghijklmnopqrstuvwxyz")] != '=')
 			return -1;
-		if (strncmp(s, "u=", 2) == 0) {
+		if (strncmp(s, "u=", 2) == 0 || strncmp(s, "c=", 2) == 0) {
 			end = 0;
 			if (sscanf(s + 2, "%19lld%n", &v, &end) != 1 || v <= 0 ||
 			    (s[2 + end] != ' ' && s[2 + end] != '\0'))
 				return -1;
-			h->until_ms = v;
+			*(*s == 'u' ? &h->until_ms : &h->cooldown_ms) = v;
 		} else if (strncmp(s, "n=", 2) == 0 &&
 		    holder_parse_note(s + 2, h) == -1)
 			return -1;

@@ -2,12 +2,12 @@
  * holder: who holds a key.  The record is one line of text, the same for
  * both backends, so "status" and the waiting message read it one way:
  *
- *	TOKEN HOST PID SINCE_MS FENCE[ u=UNTIL_MS][ n=NOTE]
+ *	TOKEN HOST PID SINCE_MS FENCE[ u=UNTIL_MS][ c=COOLDOWN_MS][ n=NOTE]
  *
  * TOKEN is 32 hex digits ("-" in records of local runs), HOST has no
  * spaces (they are replaced), SINCE_MS and UNTIL_MS are wall-clock epoch
  * milliseconds: UNTIL_MS, when the holder will let go at the latest
- * (acquire --hold).  NOTE is the holder's --note with '%', spaces and
+ * (acquire --hold); COOLDOWN_MS, the holder's --cooldown.  NOTE is the holder's --note with '%', spaces and
  * control bytes written as %XX.  Fields after FENCE are "name=value";
  * a reader skips names it does not know.
  */
@@ -22,7 +22,7 @@
 #define HOLDER_HOST_MAX		256
 #define HOLDER_NOTE_MAX		100	/* bytes of --note */
 #define HOLDER_RECORD_MAX	(HOLDER_TOKEN_LEN + HOLDER_HOST_MAX + 64 + \
-				 23 + 3 + 3 * HOLDER_NOTE_MAX)
+				 2 * 23 + 3 + 3 * HOLDER_NOTE_MAX)
 /* A sealed record: "SUM RECORD\n", SUM the first 16 hex digits of the
    SHA-256 of RECORD, so a reader can tell a whole record from a torn one. */
 #define HOLDER_SUM_LEN		16
@@ -36,6 +36,7 @@ struct holder {
 	uint64_t	fence;
 	int64_t		ttl_ms;		/* lease left; -1 for none (local) */
 	int64_t		until_ms;	/* let go by then at the latest; 0 */
+	int64_t		cooldown_ms;	/* its --cooldown; 0 */
 	char		note[HOLDER_NOTE_MAX + 1];	/* "" for none */
 };
 
@@ -45,6 +46,9 @@ void	holder_self(struct holder *h);
 int	holder_new_token(struct holder *h);
 /* Writes h as a record into buf (NUL-terminated); returns its length. */
 size_t	holder_format(const struct holder *h, char *buf, size_t len);
+/* Writes the fields h's record has after FENCE (" u=... n=...", or "")
+   into buf (NUL-terminated). */
+void	holder_format_tail(const struct holder *h, char *buf, size_t len);
 /* Parses a record of len bytes into h; 0, or -1 if it is malformed. */
 int	holder_parse(const char *rec, size_t len, struct holder *h);
 /* Writes h as a sealed record into buf of HOLDER_SEALED_MAX bytes (not

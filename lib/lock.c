@@ -5,12 +5,18 @@
 #include "config.h"
 
 #include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/syscall.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lock.h"
+#include "text.h"
 
 /* Every backend; the one without schemes serves calls without a URL. */
 static const struct lock_backend *const lock_backends[] = {
@@ -78,6 +84,59 @@ const char *
 lock_error(const struct lock *l)
 {
 	return l->errmsg;
+}
+
+int
+lock_note_ok(const char *note)
+{
+	char buf[HOLDER_NOTE_MAX + 1];
+
+	if (strlen(note) > HOLDER_NOTE_MAX)
+		return 0;
+	/* text_printable() keeps exactly the printable text as it is. */
+	return strcmp(text_printable(note, buf, sizeof(buf)), note) == 0;
+}
+
+int
+lock_cooldown_parse(const char *s, size_t len, struct lock_cooldown *c)
+{
+	char buf[HOLDER_HOST_MAX + 64];
+	long long since, until;
+	int end = 0;
+
+	if (len >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	memset(c, 0, sizeof(*c));
+	if (sscanf(buf, "%19lld %19lld %255s%n", &since, &until, c->host,
+	    &end) != 3 || (buf[end] != '\0' && buf[end] != '\n') ||
+	    since < 0 || until < since) {
+		memset(c, 0, sizeof(*c));
+		return -1;
+	}
+	c->since_ms = since;
+	c->until_ms = until;
+	return 0;
+}
+
+void
+lock_wait_gone(pid_t pid, int ms)
+{
+	static const struct timespec tick = { 0, 10000000 };
+	struct pollfd pfd;
+	int i, fd;
+
+	if ((fd = (int)syscall(SYS_pidfd_open, pid, 0)) != -1) {
+		pfd = (struct pollfd){ fd, POLLIN, 0 };
+		while (poll(&pfd, 1, ms) == -1 && errno == EINTR)
+			;
+		close(fd);
+		return;
+	}
+	/* Kernels without pidfd_open(2). */
+	for (i = 0; i < ms / 10 && kill(pid, 0) == 0; i++)
+		nanosleep(&tick, NULL);
 }
 
 int

@@ -18,6 +18,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "holder.h"
 
@@ -42,7 +43,15 @@ enum lock_result {
 	LOCK_ACQUIRED = 0,
 	LOCK_BUSY,		/* held, and not waiting or the wait ran out */
 	LOCK_INTERRUPTED,	/* a signal arrived on the wait's signal fd */
+	LOCK_COOLING,		/* closed by a cooldown: see l->cooldown */
 	LOCK_ERROR,		/* see lock_error() */
+};
+
+/* A key closed after a run that succeeded (--cooldown). */
+struct lock_cooldown {
+	int64_t		 since_ms;	/* when that run started, wall ms */
+	int64_t		 until_ms;	/* closed until then; 0: open */
+	char		 host[HOLDER_HOST_MAX];	/* where it ran */
 };
 
 /* How a request shares its key with others. */
@@ -57,6 +66,10 @@ struct lock_request {
 	const char	*key;
 	enum lock_mode	 mode;
 	unsigned int	 count;		/* LOCK_SLOTS: slots; else 1 */
+	const char	*note;		/* shown with the holder, or NULL */
+	int64_t		 until_ms;	/* wall ms it lets go by; 0: none */
+	int64_t		 cooldown_ms;	/* closed this long after the start
+					   of a run that succeeded; 0 */
 };
 
 /* Everything a backend may need to open; each takes what it uses. */
@@ -93,6 +106,7 @@ struct lock_state {
 	size_t		 nholders;
 	struct holder	*waiters;	/* in queue order */
 	size_t		 nwaiters;
+	struct lock_cooldown cooldown;
 	const char	*unreadable;	/* list(): why this key's state could
 					   not be read (it is skipped), or
 					   NULL */
@@ -132,8 +146,19 @@ struct lock_backend {
 	   lease->check_at; 0 while the lease is ours (lease updated), -1
 	   once it is lost or may have run out (ELOST, reason recorded). */
 	int		 (*lease_check)(struct lock *, struct lock_lease *lease);
-	/* Releases the held key; 0, or -1 (ELOST: it was no longer ours). */
-	int		 (*release)(struct lock *);
+	/* Releases the held key; with succeeded set, it starts the
+	   request's cooldown.  0, or -1 (ELOST: it was no longer ours). */
+	int		 (*release)(struct lock *, int succeeded);
+	/* Releases key if token holds it, from any process or (Redis)
+	   machine, and stops the process that held it; 0, or -1 (ELOST:
+	   the token does not hold key). */
+	int		 (*release_token)(struct lock *, const char *key,
+			    const char *token);
+	/* Makes the lease token holds on key last at least ttl_ms from
+	   now (nothing to extend on a backend without leases); 0, or -1
+	   (ELOST: the token does not hold key). */
+	int		 (*renew)(struct lock *, const char *key,
+			    const char *token, int64_t ttl_ms);
 	/* Fills st (lock_state_free() it); 0 or -1.  Never takes a lock. */
 	int		 (*status)(struct lock *, const char *key,
 			    struct lock_state *st);
@@ -155,6 +180,7 @@ struct lock {
 	enum lock_errclass	errclass;
 	char			errmsg[512];
 	char			warning[256];	/* for cmd/ to show, or "" */
+	struct lock_cooldown	cooldown;	/* after LOCK_COOLING */
 };
 
 extern const struct lock_backend lock_local_backend;
@@ -174,6 +200,15 @@ int		 lock_seterr(struct lock *l, enum lock_errclass c,
 enum lock_errclass lock_errno_class(int error, enum lock_errclass dflt);
 /* The last reason recorded in l, or "" if none. */
 const char	*lock_error(const struct lock *l);
+/* Nonzero if the note can be stored: at most HOLDER_NOTE_MAX bytes,
+   no control character (C0, DEL, C1) and well-formed UTF-8. */
+int		 lock_note_ok(const char *note);
+/* Parses "SINCE_MS UNTIL_MS HOST" into c; 0, or -1 if malformed. */
+int		 lock_cooldown_parse(const char *s, size_t len,
+		    struct lock_cooldown *c);
+/* Waits, at most ms, for process pid to end (pidfd_open(2), or polling
+   on older kernels). */
+void		 lock_wait_gone(pid_t pid, int ms);
 /* Makes st hold the one holder h (a copy); 0, or -1 when out of memory. */
 int		 lock_state_one(struct lock_state *st, const struct holder *h);
 /* Frees what st holds and empties it. */

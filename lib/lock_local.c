@@ -275,6 +275,10 @@ local_acquire(struct lock *l, const struct lock_request *req,
 		    "supported"), LOCK_ERROR;
 	if (keyname_file(req->key, ll->name, sizeof(ll->name)) == -1)
 		return lock_seterr(l, LOCK_EUSAGE, "empty key"), LOCK_ERROR;
+	self->until_ms = req->until_ms;
+	self->cooldown_ms = req->cooldown_ms;
+	snprintf(self->note, sizeof(self->note), "%s",
+	    req->note != NULL ? req->note : "");
 	lw.fd = openat(ll->dirfd, ll->name, O_RDWR | O_CREAT | O_NOFOLLOW |
 	    O_CLOEXEC, 0600);
 	if (lw.fd == -1)
@@ -294,13 +298,22 @@ local_acquire(struct lock *l, const struct lock_request *req,
 		return rc;
 	}
 	ll->lockfd = lw.fd;
-	if (local_write_holder(ll, req->key, self) == 0) {
+	/* Under the lock, so the run that set it has ended. */
+	local_cool_read(ll, ll->name, &l->cooldown);
+	if (l->cooldown.until_ms > clock_wall_ms()) {
+		local_release(l, 0);
+		return LOCK_COOLING;
+	}
+	if (holder_new_token(self) == -1 ||
+	    local_write_holder(ll, req->key, self) == 0) {
 		lock_seterr(l, lock_errno_class(errno, LOCK_EINTERNAL), "%s/%s: "
 		    "cannot update the fence: %s", ll->dir, ll->name,
 		    strerror(errno));
-		local_release(l);
+		local_release(l, 0);
 		return LOCK_ERROR;
 	}
+	ll->self = *self;
+	ll->cooldown_ms = req->cooldown_ms;
 	return LOCK_ACQUIRED;
 }
 
@@ -321,15 +334,18 @@ local_lease_check(struct lock *l, struct lock_lease *lease)
 	return local_keepalive(l, lease);
 }
 
-/* Clears the holder record and unlocks; 0. */
+/* Starts the cooldown (succeeded), clears the holder record and
+   unlocks; 0. */
 int
-local_release(struct lock *l)
+local_release(struct lock *l, int succeeded)
 {
 	struct lock_local *ll = (struct lock_local *)l;
 	static const char zero[LOCKFILE_SLOT_LEN];
 
 	if (ll->lockfd == -1)
 		return 0;
+	if (succeeded && ll->cooldown_ms > 0)
+		local_cool_write(ll, ll->name, &ll->self, ll->cooldown_ms);
 	(void)!pwrite(ll->lockfd, zero, sizeof(zero), LOCKFILE_FENCE_LEN);
 	close(ll->lockfd);
 	ll->lockfd = -1;
@@ -404,28 +420,39 @@ local_holder_or_unknown(struct lock_local *ll, const char *name,
 	h->ttl_ms = -1;
 }
 
-/* Fills st with key's holder, if it is held; never takes the lock. */
+int
+local_holder(struct lock_local *ll, const char *key,
+    char name[KEYNAME_FILE_MAX + 1], struct holder *h)
+{
+	struct locked *v = NULL;
+	int n, held;
+
+	if (keyname_file(key, name, KEYNAME_FILE_MAX + 1) == -1)
+		return lock_seterr(&ll->base, LOCK_EUSAGE, "empty key");
+	if ((n = local_locked(&v)) == -1)
+		return lock_seterr(&ll->base, LOCK_EINTERNAL, "/proc/locks: "
+		    "%s", strerror(errno));
+	held = local_is_locked(ll, name, v, n);
+	free(v);
+	if (held)
+		local_holder_or_unknown(ll, name, h);
+	return held;
+}
+
+/* Fills st with key's holder and cooldown; never takes the lock. */
 static int
 local_status(struct lock *l, const char *key, struct lock_state *st)
 {
 	struct lock_local *ll = (struct lock_local *)l;
-	struct locked *v = NULL;
 	struct holder h;
 	char name[KEYNAME_FILE_MAX + 1];
-	int n, held;
+	int held;
 
 	memset(st, 0, sizeof(*st));
-	if (keyname_file(key, name, sizeof(name)) == -1)
-		return lock_seterr(l, LOCK_EUSAGE, "empty key");
-	if ((n = local_locked(&v)) == -1)
-		return lock_seterr(l, LOCK_EINTERNAL, "/proc/locks: %s",
-		    strerror(errno));
-	held = local_is_locked(ll, name, v, n);
-	free(v);
-	if (!held)
-		return 0;
-	local_holder_or_unknown(ll, name, &h);
-	if (lock_state_one(st, &h) == -1)
+	if ((held = local_holder(ll, key, name, &h)) == -1)
+		return -1;
+	local_cool_read(ll, name, &st->cooldown);
+	if (held && lock_state_one(st, &h) == -1)
 		return lock_seterr(l, LOCK_EINTERNAL, "out of memory");
 	return 0;
 }
@@ -527,7 +554,7 @@ local_close(struct lock *l)
 		return;
 	memo_file_close(&ll->memo);
 	if (ll->lockfd != -1)
-		local_release(l);
+		local_release(l, 0);
 	if (ll->dirfd != -1)
 		close(ll->dirfd);
 	free(ll->dir);
@@ -546,6 +573,8 @@ const struct lock_backend lock_local_backend = {
 	.keepalive = local_keepalive,
 	.lease_check = local_lease_check,
 	.release = local_release,
+	.release_token = local_release_token,
+	.renew = local_renew,
 	.status = local_status,
 	.list = local_list,
 	.force_release = local_force_release,

@@ -80,7 +80,7 @@ local_memo_commit(struct lock *l, int64_t ttl_ms)
 	if (memo_file_commit(&ll->memo, ttl_ms) == -1)
 		return lock_seterr(l, lock_errno_class(errno,
 		    LOCK_EINTERNAL), "cache: %s", strerror(errno));
-	return local_release(l);
+	return local_release(l, 0);
 }
 
 /* Drops the capture. */

@@ -16,6 +16,8 @@
  *	NS:{E}:memo:D:meta		hash: id, created (server ms), size,
  *					sum (checksum.h), v (2)
  *	NS:{E}:memo:D:tmp:TOKEN		output being captured, PX lease ttl
+ *	NS:{E}:cool			"SINCE_MS UNTIL_MS HOST" while a
+ *					cooldown closes KEY, PX until then
  *	NS:{E}:quiet			set for an hour by a release that could
  *					not PUBLISH (an ACL without it)
  *	channel NS:{E}:ch		"released" / "memo D" on every release
@@ -75,6 +77,7 @@ struct rd_keys {
 	char	*fence;
 	char	*chan;
 	char	*quiet;
+	char	*cool;
 	char	*probe;
 	char	*memo;		/* NS:{E}:memo: */
 };
@@ -102,8 +105,9 @@ struct lock_redis {
 
 	int			 held;
 	int			 tried_blind;	/* an acquire got no reply */
-	int			 untold;	/* the last release could not be
-						   announced */
+	int64_t			 cooldown_ms;	/* of the held key's request */
+	int64_t			 started_ms;	/* server ms of the acquire */
+	char			 host[HOLDER_HOST_MAX];	/* ours */
 	struct rd_keys		 k;		/* of the held key */
 	char			 token[HOLDER_TOKEN_LEN + 1];
 	int64_t			 valid_from;	/* send time of the acquire,
@@ -176,9 +180,10 @@ void		 rd_holder(const redisReply *v, int64_t pttl,
 		    struct holder *h);
 
 /* redis_lease.c */
-/* Reads lockkey's holder: 1 held (h filled), 0 free, -1 error. */
+/* Reads lockkey's holder: 1 held (h filled), 0 free, -1 error; with k,
+   its cooldown into lr->base.cooldown too. */
 int		 rd_status_of(struct lock_redis *lr, const char *lockkey,
-		    struct holder *h);
+		    struct holder *h, const struct rd_keys *k);
 /* Records, for cmd/ to show, that a release could not be announced. */
 void		 rd_untold(struct lock_redis *lr);
 /* Forgets the held lock and any capture locally. */

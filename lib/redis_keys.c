@@ -41,6 +41,7 @@ rd_keys_free(struct rd_keys *k)
 	free(k->fence);
 	free(k->chan);
 	free(k->quiet);
+	free(k->cool);
 	free(k->probe);
 	free(k->memo);
 	memset(k, 0, sizeof(*k));
@@ -58,6 +59,7 @@ rd_keys_init(struct lock_redis *lr, const char *key, struct rd_keys *k)
 	    rd_fmt(&k->fence, "%s:{%s}:fence", lr->ns, k->e) == -1 ||
 	    rd_fmt(&k->chan, "%s:{%s}:ch", lr->ns, k->e) == -1 ||
 	    rd_fmt(&k->quiet, "%s:{%s}:quiet", lr->ns, k->e) == -1 ||
+	    rd_fmt(&k->cool, "%s:{%s}:cool", lr->ns, k->e) == -1 ||
 	    rd_fmt(&k->probe, "%s:{%s}:probe", lr->ns, k->e) == -1 ||
 	    rd_fmt(&k->memo, "%s:{%s}:memo:", lr->ns, k->e) == -1) {
 		rd_keys_free(k);

@@ -19,6 +19,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,12 +44,16 @@ struct rd_waiter {
 	int64_t			 retry_sub;	/* when to subscribe again */
 	int64_t			 backoff;
 	int64_t			 down_since;	/* outage start, or -1 */
+	int			 cooling;	/* a cooldown ended the wait */
 };
 
-/* KEYS: lock, fence, quiet.  ARGV: value without fence, ttl, probe
-   channel.  {1, fence} taken; {0, PTTL, value, quiet} held by someone,
-   quiet 1 when its release may not be announced. */
+/* KEYS: lock, fence, quiet, cool.  ARGV: value up to the fence, ttl,
+   probe channel, value after the fence.  {1, fence, server ms} taken;
+   {0, PTTL, value, quiet} held by someone, quiet 1 when its release may
+   not be announced; {2, PTTL, cooldown} closed by a cooldown. */
 static struct redis_script rd_acquire_script = {
+	"local c = redis.call('GET', KEYS[4])\n"
+	"if c then return {2, redis.call('PTTL', KEYS[4]), c} end\n"
 	"if redis.call('EXISTS', KEYS[1]) == 1 then\n"
 	"  local quiet = redis.call('EXISTS', KEYS[3]) == 1 or"
 	" type(redis.pcall('PUBLISH', ARGV[3], '')) == 'table'\n"
@@ -56,25 +61,48 @@ static struct redis_script rd_acquire_script = {
 	" quiet and 1 or 0}\n"
 	"end\n"
 	"local f = redis.call('INCR', KEYS[2])\n"
-	"redis.call('SET', KEYS[1], ARGV[1] .. f, 'PX', ARGV[2])\n"
-	"return {1, f}\n", ""
+	"redis.call('SET', KEYS[1], ARGV[1] .. f .. ARGV[4], 'PX', ARGV[2])\n"
+	RD_LUA_NOW
+	"return {1, f, string.format('%.0f', now)}\n", ""
 };
 
-/* KEYS: lock, quiet [tmp].  ARGV: token, channel.  1 released, 2
-   released but not announced, 0 not ours. */
+/* KEYS: lock, quiet, cool [tmp].  ARGV: token, channel, cooldown ms,
+   start (server ms, 0: unknown), host.  1 released, 2 released but not
+   announced, 0 not ours.  A cooldown closes the key until start + ms. */
 static struct redis_script rd_release_script = {
-	"if KEYS[3] then redis.call('DEL', KEYS[3]) end\n"
+	"if KEYS[4] then redis.call('DEL', KEYS[4]) end\n"
 	RD_LUA_OURS
 	RD_LUA_TELL
 	"if not ours then return 0 end\n"
 	"redis.call('DEL', KEYS[1])\n"
+	"if tonumber(ARGV[3]) > 0 then\n"
+	RD_LUA_NOW
+	"  local since = tonumber(ARGV[4])\n"
+	"  if since <= 0 then since = now end\n"
+	"  local till = since + tonumber(ARGV[3])\n"
+	"  if till > now then\n"
+	"    redis.call('SET', KEYS[3], string.format('%.0f %.0f %s', since,"
+	" till, ARGV[5]), 'PX', string.format('%.0f', till - now))\n"
+	"  end\n"
+	"end\n"
 	"return tell(ARGV[2], 'released', KEYS[2]) and 1 or 2\n", ""
 };
 
-/* KEYS: lock.  {value or nil, PTTL}. */
+/* KEYS: lock [cool].  {value or nil, PTTL, cooldown or nil}. */
 static struct redis_script rd_status_script = {
-	"return {redis.call('GET', KEYS[1]), redis.call('PTTL', KEYS[1])}\n",
-	""
+	"return {redis.call('GET', KEYS[1]), redis.call('PTTL', KEYS[1]),"
+	" KEYS[2] and redis.call('GET', KEYS[2]) or false}\n", ""
+};
+
+/* KEYS: lock.  ARGV: token, ttl.  1 extended (never shortened), 0 not
+   ours. */
+static struct redis_script rd_renew_script = {
+	RD_LUA_OURS
+	"if not ours then return 0 end\n"
+	"if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then\n"
+	"  redis.call('PEXPIRE', KEYS[1], ARGV[2])\n"
+	"end\n"
+	"return 1\n", ""
 };
 
 /* KEYS: lock, quiet.  ARGV: channel.  0 none, 1 deleted, 2 deleted but
@@ -136,6 +164,23 @@ redis_connect(struct lock *l)
 	return 0;
 }
 
+/* Splits self's record around its fence: prefix "TOKEN HOST PID SINCE "
+   and tail " u=... n=..." (both HOLDER_RECORD_MAX + 1 bytes). */
+static void
+rd_record_parts(const struct holder *self, char *prefix, char *tail)
+{
+	struct holder h = *self;
+	char *sp;
+
+	h.fence = 0;
+	h.until_ms = h.cooldown_ms = 0;
+	h.note[0] = '\0';
+	holder_format(&h, prefix, HOLDER_RECORD_MAX + 1);
+	if ((sp = strrchr(prefix, ' ')) != NULL)
+		sp[1] = '\0';
+	holder_format_tail(self, tail, HOLDER_RECORD_MAX + 1);
+}
+
 /*
  * Takes as ours a lease that holds our token: an earlier try ran on the
  * server but its reply was lost.  Fence and since are the stored ones;
@@ -162,29 +207,28 @@ static enum lock_result
 rd_try(struct lock_redis *lr, const struct rd_keys *k, struct holder *self,
     struct holder *h, int64_t *pttl, int *quiet)
 {
-	const char *argv[6];
-	char prefix[HOLDER_RECORD_MAX + 1], ttl[24], *sp;
+	const char *argv[8];
+	char prefix[HOLDER_RECORD_MAX + 1], tail[HOLDER_RECORD_MAX + 1];
+	char ttl[24];
 	redisReply *r;
 	int64_t t_send;
 	enum lock_result rc = LOCK_ERROR;
 
-	/* The script appends the fence to "TOKEN HOST PID SINCE ". */
 	self->since_ms = clock_wall_ms();
-	self->fence = 0;
-	holder_format(self, prefix, sizeof(prefix));
-	if ((sp = strrchr(prefix, ' ')) != NULL)
-		sp[1] = '\0';
+	rd_record_parts(self, prefix, tail);
 	snprintf(ttl, sizeof(ttl), "%" PRId64, lr->ttl_ms);
 	argv[0] = k->lock;
 	argv[1] = k->fence;
 	argv[2] = k->quiet;
-	argv[3] = prefix;
-	argv[4] = ttl;
-	argv[5] = k->probe;
+	argv[3] = k->cool;
+	argv[4] = prefix;
+	argv[5] = ttl;
+	argv[6] = k->probe;
+	argv[7] = tail;
 	if (rd_ensure(lr) == -1)
 		return LOCK_ERROR;		/* nothing was sent */
 	t_send = heartbeat_clock_ms();
-	if ((r = rd_eval(lr, &rd_acquire_script, 3, 6, argv, NULL)) == NULL) {
+	if ((r = rd_eval(lr, &rd_acquire_script, 4, 8, argv, NULL)) == NULL) {
 		lr->tried_blind = 1;	/* it may have taken the lease */
 		return LOCK_ERROR;
 	}
@@ -196,7 +240,20 @@ rd_try(struct lock_redis *lr, const struct rd_keys *k, struct holder *self,
 	} else if (r->element[0]->integer == 1) {
 		self->fence = (uint64_t)r->element[1]->integer;
 		lr->valid_from = t_send;
+		lr->started_ms = r->elements > 2 &&
+		    r->element[2]->type == REDIS_REPLY_STRING ?
+		    strtoll(r->element[2]->str, NULL, 10) : 0;
 		rc = LOCK_ACQUIRED;
+	} else if (r->element[0]->integer == 2) {
+		if (r->elements < 3 || r->element[2]->type !=
+		    REDIS_REPLY_STRING || lock_cooldown_parse(
+		    r->element[2]->str, r->element[2]->len,
+		    &lr->base.cooldown) == -1) {
+			memset(&lr->base.cooldown, 0, sizeof(lr->base.cooldown));
+			lr->base.cooldown.until_ms = clock_wall_ms() +
+			    r->element[1]->integer;
+		}
+		rc = LOCK_COOLING;
 	} else {
 		*pttl = r->element[1]->integer;
 		rd_holder(r->elements > 2 ? r->element[2] : NULL, *pttl, h);
@@ -241,6 +298,9 @@ rd_wait_try(void *arg, int64_t *retry_at)
 	switch (rd_try(lr, rw->k, rw->self, &rw->h, &pttl, &quiet)) {
 	case LOCK_ACQUIRED:
 		return WAIT_TAKEN;
+	case LOCK_COOLING:
+		rw->cooling = 1;
+		return WAIT_FAILED;
 	case LOCK_BUSY:
 		rw->down_since = -1;
 		if (pttl < 0 || (quiet && pttl > RD_QUIET_RETRY))
@@ -364,7 +424,8 @@ rd_unblind(struct lock_redis *lr, const struct rd_keys *k, const char *token)
 {
 	enum lock_errclass c = lr->base.errclass;
 	char msg[sizeof(lr->base.errmsg)];
-	const char *argv[4] = { k->lock, k->quiet, token, k->chan };
+	const char *argv[8] = { k->lock, k->quiet, k->cool, token, k->chan,
+	    "0", "0", "-" };
 	redisReply *r;
 
 	memcpy(msg, lr->base.errmsg, sizeof(msg));
@@ -372,7 +433,7 @@ rd_unblind(struct lock_redis *lr, const struct rd_keys *k, const char *token)
 	/* A healthy server takes milliseconds; a stalled one never ends. */
 	lr->hard_deadline = clock_mono_ms() +
 	    RD_CLEANUP(lr->connect_timeout_ms);
-	if ((r = rd_eval(lr, &rd_release_script, 2, 4, argv, NULL)) != NULL)
+	if ((r = rd_eval(lr, &rd_release_script, 3, 8, argv, NULL)) != NULL)
 		freeReplyObject(r);
 	lr->base.errclass = c;
 	memcpy(lr->base.errmsg, msg, sizeof(msg));
@@ -397,6 +458,10 @@ redis_acquire(struct lock *l, const struct lock_request *req,
 	if (rd_keys_init(lr, req->key, &k) == -1)
 		return LOCK_ERROR;
 	lr->tried_blind = 0;
+	self->until_ms = req->until_ms;
+	self->cooldown_ms = req->cooldown_ms;
+	snprintf(self->note, sizeof(self->note), "%s",
+	    req->note != NULL ? req->note : "");
 	if (holder_new_token(self) == -1) {
 		rd_keys_free(&k);
 		return lock_seterr(l, LOCK_EINTERNAL, "getrandom: %s",
@@ -414,6 +479,8 @@ redis_acquire(struct lock *l, const struct lock_request *req,
 		lr->hard_deadline = (w->deadline > clock_mono_ms() ?
 		    w->deadline : clock_mono_ms()) + lr->connect_timeout_ms;
 	rc = wait_for(l, w, &rd_wait_ops, &rw);
+	if (rc == LOCK_ERROR && rw.cooling)
+		rc = LOCK_COOLING;
 	redis_conn_close(&lr->sub);
 	if (rc != LOCK_ACQUIRED && lr->tried_blind)
 		rd_unblind(lr, &k, self->token);
@@ -424,6 +491,8 @@ redis_acquire(struct lock *l, const struct lock_request *req,
 	}
 	lr->k = k;
 	lr->held = 1;
+	lr->cooldown_ms = req->cooldown_ms;
+	snprintf(lr->host, sizeof(lr->host), "%s", self->host);
 	memcpy(lr->token, self->token, sizeof(lr->token));
 	self->ttl_ms = lr->ttl_ms;
 	return LOCK_ACQUIRED;
@@ -507,25 +576,34 @@ rd_drop_held(struct lock_redis *lr)
 	rd_keys_free(&lr->k);
 }
 
-/* Releases the held key; 0, or -1 (ELOST: not ours, EUNAVAIL). */
+/* Releases the held key, starting its cooldown if it succeeded; 0, or
+   -1 (ELOST: not ours, EUNAVAIL). */
 static int
-redis_release(struct lock *l)
+redis_release(struct lock *l, int succeeded)
 {
 	struct lock_redis *lr = (struct lock_redis *)l;
-	const char *argv[5];
+	const char *argv[9];
+	char cool[24], since[24];
 	long long v = 0;
 	int n = 0, rc = 0;
 
 	if (!lr->held)
 		return 0;
 	heartbeat_stop(&lr->hb);
+	snprintf(cool, sizeof(cool), "%" PRId64, succeeded ?
+	    lr->cooldown_ms : 0);
+	snprintf(since, sizeof(since), "%" PRId64, lr->started_ms);
 	argv[n++] = lr->k.lock;
 	argv[n++] = lr->k.quiet;
+	argv[n++] = lr->k.cool;
 	if (lr->capturing)
 		argv[n++] = lr->tmpkey;
 	argv[n++] = lr->token;
 	argv[n++] = lr->k.chan;
-	if (rd_int(lr, rd_eval(lr, &rd_release_script, n - 2, n, argv,
+	argv[n++] = cool;
+	argv[n++] = since;
+	argv[n++] = lr->host;
+	if (rd_int(lr, rd_eval(lr, &rd_release_script, n - 5, n, argv,
 	    NULL), &v) == -1)
 		rc = -1;
 	else if (v == 0)
@@ -537,15 +615,112 @@ redis_release(struct lock *l)
 	return rc;
 }
 
-int
-rd_status_of(struct lock_redis *lr, const char *lockkey, struct holder *h)
+/* Asks pid, the holder of key on this machine, to end, and waits for it
+   (bounded): its own release starts its cooldown as a run's does.
+   Nonzero if it was there to ask. */
+static int
+rd_stop_holder(const struct holder *h)
 {
+	struct holder me;
+
+	holder_self(&me);
+	if (strcmp(h->host, me.host) != 0 || h->pid <= 0 || h->pid == me.pid ||
+	    kill((pid_t)h->pid, SIGTERM) == -1)
+		return 0;
+	lock_wait_gone((pid_t)h->pid, 10000);
+	return 1;
+}
+
+/* Releases key if token holds it: the holder's keeper on this machine
+   is asked to let go; one elsewhere finds out at its next renewal. */
+static int
+redis_release_token(struct lock *l, const char *key, const char *token)
+{
+	struct lock_redis *lr = (struct lock_redis *)l;
+	struct rd_keys k;
+	struct holder h;
+	const char *argv[8];
+	char cool[24];
+	long long v = 0;
+	int rc;
+
+	if (rd_keys_init(lr, key, &k) == -1)
+		return -1;
+	if ((rc = rd_status_of(lr, k.lock, &h, NULL)) == -1)
+		goto out;
+	if (rc == 0 || strcmp(h.token, token) != 0) {
+		rc = lock_seterr(l, LOCK_ELOST, "that token does not hold %s "
+		    "(expired, released, or taken by another holder)", key);
+		goto out;
+	}
+	rc = 0;
+	if (rd_stop_holder(&h) && rd_status_of(lr, k.lock, &h, NULL) == 0)
+		goto out;
+	/* Still held: ours to release, from here.  The cooldown counts from
+	   now, the start of the run being unknown to the server. */
+	snprintf(cool, sizeof(cool), "%" PRId64, h.cooldown_ms);
+	argv[0] = k.lock;
+	argv[1] = k.quiet;
+	argv[2] = k.cool;
+	argv[3] = token;
+	argv[4] = k.chan;
+	argv[5] = cool;
+	argv[6] = "0";
+	argv[7] = h.host;
+	rc = rd_int(lr, rd_eval(lr, &rd_release_script, 3, 8, argv, NULL),
+	    &v);
+	if (rc == 0 && v == 0)
+		rc = lock_seterr(l, LOCK_ELOST, "that token does not hold %s "
+		    "(expired, released, or taken by another holder)", key);
+	else if (rc == 0 && v == 2)
+		rd_untold(lr);
+out:
+	rd_keys_free(&k);
+	return rc;
+}
+
+/* Extends the lease token holds on key to at least ttl_ms. */
+static int
+redis_renew(struct lock *l, const char *key, const char *token,
+    int64_t ttl_ms)
+{
+	struct lock_redis *lr = (struct lock_redis *)l;
+	struct rd_keys k;
+	const char *argv[3];
+	char ttl[24];
+	long long v = 0;
+	int rc;
+
+	if (rd_keys_init(lr, key, &k) == -1)
+		return -1;
+	snprintf(ttl, sizeof(ttl), "%" PRId64, ttl_ms);
+	argv[0] = k.lock;
+	argv[1] = token;
+	argv[2] = ttl;
+	rc = rd_int(lr, rd_eval(lr, &rd_renew_script, 1, 3, argv, NULL), &v);
+	if (rc == 0 && v != 1)
+		rc = lock_seterr(l, LOCK_ELOST, "that token does not hold %s "
+		    "(expired, released, or taken by another holder)", key);
+	rd_keys_free(&k);
+	return rc;
+}
+
+int
+rd_status_of(struct lock_redis *lr, const char *lockkey, struct holder *h,
+    const struct rd_keys *k)
+{
+	const char *argv[2] = { lockkey, k != NULL ? k->cool : NULL };
 	redisReply *r;
 	int rc;
 
-	if ((r = rd_eval(lr, &rd_status_script, 1, 1, &lockkey, NULL)) ==
-	    NULL)
+	if ((r = rd_eval(lr, &rd_status_script, k != NULL ? 2 : 1,
+	    k != NULL ? 2 : 1, argv, NULL)) == NULL)
 		return -1;
+	if (k != NULL && r->type == REDIS_REPLY_ARRAY && r->elements > 2 &&
+	    r->element[2]->type == REDIS_REPLY_STRING &&
+	    lock_cooldown_parse(r->element[2]->str, r->element[2]->len,
+	    &lr->base.cooldown) == -1)
+		memset(&lr->base.cooldown, 0, sizeof(lr->base.cooldown));
 	if (r->type != REDIS_REPLY_ARRAY || r->elements < 1)
 		rc = lock_seterr(&lr->base, LOCK_EINTERNAL, "redis %s: "
 		    "unexpected reply", lr->url.display);
@@ -573,10 +748,14 @@ redis_status(struct lock *l, const char *key, struct lock_state *st)
 	memset(st, 0, sizeof(*st));
 	if (rd_keys_init(lr, key, &k) == -1)
 		return -1;
-	rc = rd_status_of(lr, k.lock, &h);
+	memset(&l->cooldown, 0, sizeof(l->cooldown));
+	rc = rd_status_of(lr, k.lock, &h, &k);
 	rd_keys_free(&k);
+	st->cooldown = l->cooldown;
 	if (rc == 1 && lock_state_one(st, &h) == -1)
 		return lock_seterr(l, LOCK_EINTERNAL, "out of memory");
+	if (rc == 1)
+		st->cooldown = l->cooldown;
 	return rc == -1 ? -1 : 0;
 }
 
@@ -614,7 +793,7 @@ redis_close(struct lock *l)
 	if (lr == NULL)
 		return;
 	if (lr->held)
-		redis_release(l);
+		redis_release(l, 0);
 	heartbeat_close(&lr->hb);
 	redis_conn_close(&lr->cmd);
 	redis_conn_close(&lr->sub);
@@ -639,6 +818,8 @@ const struct lock_backend lock_redis_backend = {
 	.keepalive = redis_keepalive,
 	.lease_check = redis_lease_check,
 	.release = redis_release,
+	.release_token = redis_release_token,
+	.renew = redis_renew,
 	.status = redis_status,
 	.list = redis_list,
 	.force_release = redis_force_release,

@@ -71,7 +71,7 @@ rd_list_one(struct lock_redis *lr, const char *name, size_t len, void *arg)
 
 	if ((key = rd_key_of_lock(lr, name, len)) == NULL)
 		return RD_SCAN_NEXT;
-	switch (rd_status_of(lr, name, &h)) {
+	switch (rd_status_of(lr, name, &h, NULL)) {
 	case -1:
 		/* A key the server refuses to read (a wrong type) is one
 		   key; a connection gone is the whole walk. */
