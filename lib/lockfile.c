@@ -34,9 +34,11 @@ lockfile_fence(const char *buf, size_t len)
 int
 lockfile_holder(const char *buf, size_t len, struct holder *h)
 {
-	if (len < LOCKFILE_KEY_OFF ||
+	uint64_t fence = lockfile_fence(buf, len);
+
+	if (len < LOCKFILE_KEY_OFF || fence == LOCKFILE_NO_FENCE ||
 	    holder_unseal(buf + LOCKFILE_FENCE_LEN, LOCKFILE_SLOT_LEN, h) == -1 ||
-	    h->fence != lockfile_fence(buf, len))
+	    h->fence != fence)
 		return -1;
 	return 0;
 }

@@ -192,6 +192,7 @@ url_unix(const char *s, struct redis_url *u, char *err, size_t errlen)
 int
 redis_url_parse(const char *s, struct redis_url *u, char *err, size_t errlen)
 {
+	char *p;
 	int rc;
 
 	memset(u, 0, sizeof(*u));
@@ -209,8 +210,13 @@ redis_url_parse(const char *s, struct redis_url *u, char *err, size_t errlen)
 		    "unix://");
 		rc = -1;
 	}
-	if (rc == -1)
+	if (rc == -1) {
 		redis_url_free(u);
+		/* The reason quotes the URL: keep it one printable line. */
+		for (p = err; errlen > 0 && *p != '\0'; p++)
+			if ((unsigned char)*p < ' ' || *p == 0x7f)
+				*p = '?';
+	}
 	return rc;
 }
 
