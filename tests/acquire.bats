@@ -1,0 +1,253 @@
+#!/usr/bin/env bats
+# Locks that outlive one command: keylock acquire / renew / release with
+# a token, --hold, --owner, --note, and run/acquire --cooldown.  This file
+# runs once per backend, picked from its name: acquire.bats is the local
+# backend, acquire_redis.bats (a symlink to it) the Redis one.
+
+bats_require_minimum_version 1.5.0
+load helper
+
+case ${BATS_TEST_FILENAME##*/} in
+acquire.bats)		BACKEND=local ;;
+acquire_redis.bats)	BACKEND=redis ;;
+*)	echo "$BATS_TEST_FILENAME: no backend for this name" >&2
+	exit 1 ;;
+esac
+
+if [ "$BACKEND" = redis ]; then
+	load redis_suite
+fi
+
+setup() {
+	if [ "$BACKEND" = redis ]; then redis_test_setup; else common_setup; fi
+	KL=$TMP/kl
+	if [ "$BACKEND" = redis ]; then
+		printf '#!/bin/sh\nsub=$1\nshift\nexec %q "$sub" --redis %q "$@"\n' \
+		    "$KEYLOCK" "$REDIS_URL" >"$KL"
+	else
+		printf '#!/bin/sh\nexec %q "$@"\n' "$KEYLOCK" >"$KL"
+	fi
+	chmod +x "$KL"
+}
+
+teardown() {
+	if [ "$BACKEND" = redis ]; then redis_test_teardown; else common_teardown; fi
+}
+
+# The pid of KEY's holder, remembered for teardown (keepers are nobody's
+# children).
+holder_pid() {
+	local pid
+	pid=$("$KL" status --json "$1" | jq -r .pid)
+	[ "$pid" != null ] || return 1
+	echo "$pid" >"$TMP/keeper.$1.pid"
+	echo "$pid"
+}
+
+# Acquires KEY with options "$@" and evals the result into this shell.
+acquire() {
+	local out
+	out=$("$KL" acquire "$@") || return $?
+	eval "$out"
+	holder_pid "$KEYLOCK_KEY" >/dev/null
+}
+
+@test "acquire prints KEY, TOKEN and FENCE lines, returns at once, and the lock stays held" {
+	local out t0
+	t0=$(date +%s%N)
+	out=$("$KL" acquire deploy)
+	# A $(...) returns when the keeper holds no descriptor of ours.
+	[ $(( ($(date +%s%N) - t0) / 1000000 )) -lt 3000 ]
+	run grep -c '' <<<"$out"
+	assert_output 3
+	[[ $out =~ ^KEYLOCK_KEY=deploy$'\n'KEYLOCK_TOKEN=[0-9a-f]{32}$'\n'KEYLOCK_FENCE=1$ ]] ||
+	    fail "output: $out"
+	eval "$out"
+	holder_pid deploy >/dev/null
+	run "$KL" run -n deploy -- true
+	assert_failure 75
+	run "$KL" release --token "$KEYLOCK_TOKEN" deploy
+	assert_success
+	run "$KL" run -n deploy -- true
+	assert_success
+}
+
+@test "release takes the token from KEYLOCK_TOKEN; a released token is stale: 76, lock untouched" {
+	acquire deploy
+	export KEYLOCK_TOKEN
+	run "$KL" release deploy
+	assert_success
+	run --separate-stderr "$KL" release deploy
+	assert_failure 76
+	[[ $stderr == *"deploy"* ]] || fail "stderr: $stderr"
+	# A wrong token does not touch another holder's lock.
+	acquire deploy
+	run "$KL" release --token 0123456789abcdef0123456789abcdef deploy
+	assert_failure 76
+	run "$KL" run -n deploy -- true
+	assert_failure 75
+	run "$KL" release --token "$KEYLOCK_TOKEN" deploy
+	assert_success
+}
+
+@test "release from another process (with Redis, another machine) stops the keeper" {
+	acquire job
+	local keeper
+	keeper=$(cat "$TMP/keeper.job.pid")
+	run env KEYLOCK_DIR="$KEYLOCK_DIR" XDG_CACHE_HOME="$TMP/other" \
+	    "$KL" release --token "$KEYLOCK_TOKEN" job
+	assert_success
+	wait_gone "$keeper"
+	run "$KL" status job
+	assert_failure 1
+}
+
+@test "the fence increases across acquire and run" {
+	acquire k
+	local f1=$KEYLOCK_FENCE
+	"$KL" release --token "$KEYLOCK_TOKEN" k
+	run "$KL" run k -- sh -c 'echo $KEYLOCK_FENCE'
+	assert_output $((f1 + 1))
+	acquire k
+	[ "$KEYLOCK_FENCE" -eq $((f1 + 2)) ]
+	"$KL" release --token "$KEYLOCK_TOKEN" k
+}
+
+@test "--hold: the keeper lets go by itself" {
+	acquire --hold 300ms k
+	local keeper
+	keeper=$(cat "$TMP/keeper.k.pid")
+	wait_gone "$keeper"
+	run "$KL" run -n k -- true
+	assert_success
+}
+
+@test "--owner: the lock ends with the owner process" {
+	sleep 30 &
+	local owner=$!
+	acquire --owner "$owner" k
+	local keeper
+	keeper=$(cat "$TMP/keeper.k.pid")
+	run "$KL" run -n k -- true
+	assert_failure 75
+	kill "$owner"
+	wait "$owner" || true
+	wait_gone "$keeper"
+	run "$KL" run -n k -- true
+	assert_success
+}
+
+@test "a keeper SIGKILLed: local frees at once, Redis at lease expiry" {
+	acquire -t 1s k
+	local keeper t0
+	keeper=$(cat "$TMP/keeper.k.pid")
+	kill -9 "$keeper"
+	wait_gone "$keeper"
+	t0=$(date +%s%N)
+	run "$KL" run -w 5s k -- true
+	assert_success
+	local ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+	if [ "$BACKEND" = local ]; then
+		[ "$ms" -lt 500 ] || fail "waited $ms ms"
+	else
+		[ "$ms" -lt 1500 ] || fail "waited $ms ms"
+	fi
+}
+
+@test "--note is shown by status, --json, list and the conflict message" {
+	acquire --note 'deploy #812 by alice' deploy
+	run "$KL" status --json deploy
+	assert_equal "$(jq -r .note <<<"$output")" 'deploy #812 by alice'
+	[ "$(jq -r .until <<<"$output")" != null ] || fail "no until"
+	run "$KL" status deploy
+	assert_output --partial "note 'deploy #812 by alice'"
+	run --separate-stderr "$KL" run -n deploy -- true
+	assert_failure 75
+	[[ $stderr == *"'deploy #812 by alice'"* ]] || fail "stderr: $stderr"
+	"$KL" release --token "$KEYLOCK_TOKEN" deploy
+	run "$KL" acquire --note $'bad\x1b[31m' x
+	assert_failure 64
+}
+
+@test "acquire waits like run: -n gives 75 (-E), -w times out" {
+	acquire k
+	run "$KL" acquire -n k
+	assert_failure 75
+	run "$KL" acquire -n -E 3 k
+	assert_failure 3
+	run --separate-stderr "$KL" acquire -w 200ms k
+	assert_failure 75
+	[[ $stderr == *"timed out"* ]] || fail "stderr: $stderr"
+	"$KL" release --token "$KEYLOCK_TOKEN" k
+}
+
+@test "renew: 0 while the token holds the key, 76 once it does not" {
+	acquire -t 1s k
+	run "$KL" renew --token "$KEYLOCK_TOKEN" -t 60s k
+	assert_success
+	"$KL" release --token "$KEYLOCK_TOKEN" k
+	run "$KL" renew --token "$KEYLOCK_TOKEN" k
+	assert_failure 76
+}
+
+@test "--cooldown: the next caller on another machine does not run; -E 0 exits 0; a failure sets none" {
+	run on_machine 1 "$KL" run --cooldown 2s job -- true
+	assert_success
+	run --separate-stderr on_machine 2 "$KL" run job -- touch "$TMP/ran2"
+	assert_failure 75
+	[[ $stderr == *"cooling down until"* ]] || fail "stderr: $stderr"
+	[ ! -e "$TMP/ran2" ]
+	run on_machine 2 "$KL" run -E 0 -q job -- touch "$TMP/ran2"
+	assert_success
+	[ ! -e "$TMP/ran2" ]
+	run "$KL" status --json job
+	[ "$(jq -r .cooldown_until <<<"$output")" != null ] || fail "$output"
+	# A failed run starts no cooldown.
+	run "$KL" run --cooldown 10s other -- false
+	assert_failure 1
+	run "$KL" run other -- true
+	assert_success
+}
+
+@test "--cooldown: after the window the next caller runs" {
+	"$KL" run --cooldown 300ms job -- true
+	run "$KL" run -w 5s job -- touch "$TMP/ran"
+	assert_failure 75
+	sleep 0.4
+	run "$KL" run job -- touch "$TMP/ran"
+	assert_success
+	[ -e "$TMP/ran" ]
+}
+
+@test "--cooldown ends the wait of callers already waiting" {
+	"$KL" run --cooldown 5s job -- sh -c 'touch "$0/up"
+	    while [ ! -e "$0/go" ]; do sleep 0.02; done' "$TMP" &
+	local first=$!
+	wait_for_file "$TMP/up"
+	"$KL" run -v -w 10s job -- touch "$TMP/second" 2>"$TMP/second.err" &
+	local second=$!
+	for _ in $(seq 1 200); do
+		grep -q 'waiting for job' "$TMP/second.err" && break
+		sleep 0.05
+	done
+	run grep -q 'waiting for job' "$TMP/second.err"
+	assert_success
+	touch "$TMP/go"
+	wait "$first"
+	local st=0
+	wait "$second" || st=$?
+	assert_equal "$st" 75
+	[ ! -e "$TMP/second" ]
+}
+
+# Runs COMMAND... as if on machine $1 of several sharing the backend: with
+# Redis a lock directory of its own; locally there is one.
+on_machine() {
+	local m=$1
+	shift
+	if [ "$BACKEND" = redis ]; then
+		KEYLOCK_DIR="$TMP/m$m/locks" "$@"
+	else
+		"$@"
+	fi
+}
