@@ -68,9 +68,9 @@ hold_keys() {
 
 @test "bash: subcommands, and --json after --version" {
 	run comp "keylock "
-	assert_output "$(printf '%s\n' run status list release forget -h \
-	    --help -V --version)"
-	run comp "keylock re"
+	assert_output "$(printf '%s\n' run acquire release renew status list \
+	    forget -h --help -V --version)"
+	run comp "keylock rel"
 	assert_output release
 	run comp "keylock --version "
 	assert_output --json

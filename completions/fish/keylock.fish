@@ -3,8 +3,8 @@
 # "keylock list" of the backend the line names, at most one second), and
 # the command of "run" after KEY.
 
-set -l keylock_cmds run status list release forget
-set -l keylock_argopts -d --dir -N --namespace --redis --connect-timeout -E --conflict-exit-code -k --kill-after -t --ttl -w --wait --on-lost --memo --memo-max
+set -l keylock_cmds run acquire release renew status list forget
+set -l keylock_argopts -d --dir -N --namespace --redis --connect-timeout -E --conflict-exit-code -k --kill-after -t --ttl -w --wait --on-lost --memo --memo-max --note --cooldown --hold --owner --token
 
 # Prints the words after the subcommand that are not options or their
 # values: the operands so far.
@@ -71,9 +71,11 @@ end
 
 complete -c keylock -f
 complete -c keylock -n __fish_use_subcommand -a run -d 'run a command while holding the lock of a key'
+complete -c keylock -n __fish_use_subcommand -a acquire -d 'take a key and leave it held by a keeper process'
+complete -c keylock -n __fish_use_subcommand -a renew -d 'extend the lease a token holds'
 complete -c keylock -n __fish_use_subcommand -a status -d 'show whether a key is held, and by whom'
 complete -c keylock -n __fish_use_subcommand -a list -d 'list the held keys'
-complete -c keylock -n __fish_use_subcommand -a release -d 'delete the Redis lease of a key'
+complete -c keylock -n __fish_use_subcommand -a release -d 'let go of a lock by its token, or delete it with --force'
 complete -c keylock -n __fish_use_subcommand -a forget -d 'delete the cached results of a key'
 complete -c keylock -n __fish_use_subcommand -s V -l version -d 'print the version and the features built in'
 complete -c keylock -n '__fish_seen_subcommand_from -V --version' -l json -d 'print JSON'
@@ -98,9 +100,24 @@ complete -c keylock -n "$run" -s t -l ttl -x -a '10s 30s 1m' -d 'Redis lease (DU
 complete -c keylock -n "$run" -l on-lost -x -a 'kill warn' -d 'on a lost lease, stop or warn'
 complete -c keylock -n "$run" -l memo -x -a '1m 10m 1h 1d' -d 'serve a cached stdout younger than TTL'
 complete -c keylock -n "$run" -l memo-max -x -a '1M 64M 1G' -d 'cache at most SIZE bytes'
+complete -c keylock -n "$run" -l note -x -d 'a short note shown with the holder'
+complete -c keylock -n "$run" -l cooldown -x -a '30s 1m 10m 1h' -d 'keep KEY closed after a run that succeeded'
+
+# acquire
+set -l acq "__fish_seen_subcommand_from acquire"
+complete -c keylock -n "$acq" -s n -l no-wait -d 'give up at once if KEY is held'
+complete -c keylock -n "$acq" -s w -l wait -x -a '10s 1m 10m 1h' -d 'give up after DURATION'
+complete -c keylock -n "$acq" -s E -l conflict-exit-code -x -a '0 75' -d 'exit status when giving up'
+complete -c keylock -n "$acq" -s t -l ttl -x -a '30s 10m 30m' -d 'Redis lease (DURATION)'
+complete -c keylock -n "$acq" -l note -x -d 'a short note shown with the holder'
+complete -c keylock -n "$acq" -l cooldown -x -a '30s 1m 10m 1h' -d 'keep KEY closed after its release'
+complete -c keylock -n "$acq" -l hold -x -a '10m 1h 6h' -d 'let go after DURATION'
+complete -c keylock -n "$acq" -l owner -x -a '(__fish_complete_pids)' -d 'let go when this process ends'
+complete -c keylock -n "__fish_seen_subcommand_from release renew" -l token -x -d 'the token acquire printed'
+complete -c keylock -n "__fish_seen_subcommand_from renew" -s t -l ttl -x -a '30s 10m 30m' -d 'lease (DURATION)'
 complete -c keylock -n __keylock_in_command -x -a "(__fish_complete_subcommand --fcs-skip=3 $keylock_argopts)"
 
 # status, list, release, forget
 complete -c keylock -n "__fish_seen_subcommand_from status list; and not __keylock_in_command" -l json -d 'print JSON'
 complete -c keylock -n "__fish_seen_subcommand_from release" -l force -d 'take the lock from its holder'
-complete -c keylock -n '__keylock_needs_key status release forget' -x -a '(__keylock_keys)' -d 'held key'
+complete -c keylock -n '__keylock_needs_key status release renew forget' -x -a '(__keylock_keys)' -d 'held key'
