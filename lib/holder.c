@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "digest.h"
 #include "holder.h"
+#include "keyname.h"
 
 /* Fills h for this process: host name, pid, now, no token, fence 0. */
 void
@@ -98,40 +99,22 @@ holder_format(const struct holder *h, char *buf, size_t len)
 	return (size_t)n < len ? (size_t)n : len - 1;
 }
 
-/* The value of hex digit c, or -1. */
-static int
-holder_hex(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-/* Decodes a note field value into h->note; 0, or -1 if malformed. */
+/* Decodes a note field value (to the next space) into h->note; 0, or
+   -1 if it is malformed or too long. */
 static int
 holder_parse_note(const char *s, struct holder *h)
 {
-	size_t i = 0;
-	int hi, lo;
+	char *note;
+	int rc = -1;
 
-	for (; *s != '\0' && *s != ' '; s++) {
-		if (i >= HOLDER_NOTE_MAX)
-			return -1;
-		if (*s == '%') {
-			if ((hi = holder_hex(s[1])) == -1 ||
-			    (lo = holder_hex(s[2])) == -1 || hi + lo == 0)
-				return -1;
-			h->note[i++] = (char)(hi << 4 | lo);
-			s += 2;
-		} else
-			h->note[i++] = *s;
+	/* The same %XX escapes as a Redis key part. */
+	if ((note = keyname_unredis(s, strcspn(s, " "))) != NULL &&
+	    strlen(note) <= HOLDER_NOTE_MAX) {
+		strcpy(h->note, note);
+		rc = 0;
 	}
-	h->note[i] = '\0';
-	return 0;
+	free(note);
+	return rc;
 }
 
 /* Parses the "name=value" fields after FENCE; 0, or -1 if malformed. */

@@ -615,6 +615,14 @@ redis_release(struct lock *l, int succeeded)
 	return rc;
 }
 
+/* Records that a token does not hold key; -1. */
+static int
+rd_not_held(struct lock_redis *lr, const char *key)
+{
+	return lock_seterr(&lr->base, LOCK_ELOST, "that token does not hold "
+	    "%s (expired, released, or taken by another holder)", key);
+}
+
 /* Asks pid, the holder of key on this machine, to end, and waits for it
    (bounded): its own release starts its cooldown as a run's does.
    Nonzero if it was there to ask. */
@@ -649,8 +657,7 @@ redis_release_token(struct lock *l, const char *key, const char *token)
 	if ((rc = rd_status_of(lr, k.lock, &h, NULL)) == -1)
 		goto out;
 	if (rc == 0 || strcmp(h.token, token) != 0) {
-		rc = lock_seterr(l, LOCK_ELOST, "that token does not hold %s "
-		    "(expired, released, or taken by another holder)", key);
+		rc = rd_not_held(lr, key);
 		goto out;
 	}
 	rc = 0;
@@ -670,8 +677,7 @@ redis_release_token(struct lock *l, const char *key, const char *token)
 	rc = rd_int(lr, rd_eval(lr, &rd_release_script, 3, 8, argv, NULL),
 	    &v);
 	if (rc == 0 && v == 0)
-		rc = lock_seterr(l, LOCK_ELOST, "that token does not hold %s "
-		    "(expired, released, or taken by another holder)", key);
+		rc = rd_not_held(lr, key);
 	else if (rc == 0 && v == 2)
 		rd_untold(lr);
 out:
@@ -699,8 +705,7 @@ redis_renew(struct lock *l, const char *key, const char *token,
 	argv[2] = ttl;
 	rc = rd_int(lr, rd_eval(lr, &rd_renew_script, 1, 3, argv, NULL), &v);
 	if (rc == 0 && v != 1)
-		rc = lock_seterr(l, LOCK_ELOST, "that token does not hold %s "
-		    "(expired, released, or taken by another holder)", key);
+		rc = rd_not_held(lr, key);
 	rd_keys_free(&k);
 	return rc;
 }
