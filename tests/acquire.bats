@@ -6,20 +6,10 @@
 
 bats_require_minimum_version 1.5.0
 load helper
-
-case ${BATS_TEST_FILENAME##*/} in
-acquire.bats)		BACKEND=local ;;
-acquire_redis.bats)	BACKEND=redis ;;
-*)	echo "$BATS_TEST_FILENAME: no backend for this name" >&2
-	exit 1 ;;
-esac
-
-if [ "$BACKEND" = redis ]; then
-	load redis_suite
-fi
+load backend
 
 setup() {
-	if [ "$BACKEND" = redis ]; then redis_test_setup; else common_setup; fi
+	backend_setup
 	KL=$TMP/kl
 	if [ "$BACKEND" = redis ]; then
 		printf '#!/bin/sh\nsub=$1\nshift\nexec %q "$sub" --redis %q "$@"\n' \
@@ -31,7 +21,7 @@ setup() {
 }
 
 teardown() {
-	if [ "$BACKEND" = redis ]; then redis_test_teardown; else common_teardown; fi
+	backend_teardown
 }
 
 # The pid of KEY's holder, remembered for teardown (keepers are nobody's

@@ -25,20 +25,16 @@ start_stubborn() {
 		"$KEYLOCK" run --redis "$REDIS_URL" "$@" job -- \
 		    sh -c "$stubborn" "$TMP" 2>"$TMP/err" || rc=$?
 		echo $rc > "$TMP/status"
+		: >"$TMP/ended"
 	) &
 	wait_for_file "$TMP/up"
 	wait_for_file "$TMP/child.pid"
 	KL=$(pgrep -P $! -x keylock)
 }
 
-# Waits (bounded, 10 s) for the holder started by start_stubborn to end.
+# Waits (bounded) for the holder started by start_stubborn to end.
 wait_status() {
-	for _ in $(seq 1 200); do
-		[ -s "$TMP/status" ] && return 0
-		sleep 0.05
-	done
-	echo "keylock did not end" >&2
-	return 1
+	wait_for_file "$TMP/ended"
 }
 
 @test "a lost lease ends the whole job within -k, descendants included" {

@@ -9,20 +9,10 @@
 
 bats_require_minimum_version 1.5.0
 load helper
-
-case ${BATS_TEST_FILENAME##*/} in
-memo.bats)		BACKEND=local ;;
-memo_redis.bats)	BACKEND=redis ;;
-*)	echo "$BATS_TEST_FILENAME: no backend for this name" >&2
-	exit 1 ;;
-esac
-
-if [ "$BACKEND" = redis ]; then
-	load redis_suite
-fi
+load backend
 
 setup() {
-	if [ "$BACKEND" = redis ]; then redis_test_setup; else common_setup; fi
+	backend_setup
 	# A command that counts its runs in $TMP/runs and prints $1 and its
 	# pid, so that two runs never print the same thing.
 	cat >"$TMP/work" <<WORK
@@ -35,7 +25,7 @@ WORK
 }
 
 teardown() {
-	if [ "$BACKEND" = redis ]; then redis_test_teardown; else common_teardown; fi
+	backend_teardown
 }
 
 # Writes two scripts for this file's backend, usable where a shell
