@@ -111,6 +111,39 @@ need_duration(const char *opt, const char *arg, int64_t min)
 	return ms;
 }
 
+/* Applies one parsed option c of run and acquire's holding options, or
+   of the token, to o. */
+static void
+apply_hold(struct options *o, int c, const char *arg)
+{
+	long n;
+
+	switch (c) {
+	case OPT_NOTE:
+		if (!lock_note_ok(arg))
+			usage_error("invalid --note: at most %d bytes of "
+			    "printable UTF-8 text", HOLDER_NOTE_MAX);
+		o->note = arg;
+		break;
+	case OPT_COOLDOWN:
+		o->cooldown_ms = need_duration("--cooldown", arg, 1);
+		break;
+	case OPT_HOLD: o->hold_ms = need_duration("--hold", arg, 1); break;
+	case OPT_OWNER:
+		if (parse_int(arg, 1, INT_MAX, &n) == -1)
+			usage_error("invalid --owner: '%s' (a process id)", arg);
+		o->owner = (pid_t)n;
+		break;
+	case OPT_TOKEN:
+		if (strlen(arg) != HOLDER_TOKEN_LEN ||
+		    strspn(arg, "0123456789abcdef") != HOLDER_TOKEN_LEN)
+			usage_error("invalid --token: %d hex digits expected",
+			    HOLDER_TOKEN_LEN);
+		o->token = arg;
+		break;
+	}
+}
+
 /* Applies one parsed option c to o. */
 static void
 apply(struct options *o, int c, const char *arg)
@@ -155,27 +188,8 @@ apply(struct options *o, int c, const char *arg)
 		break;
 	case OPT_JSON: o->json = 1; break;
 	case OPT_FORCE: o->force = 1; break;
-	case OPT_NOTE:
-		if (!lock_note_ok(arg))
-			usage_error("invalid --note: at most %d bytes of "
-			    "printable UTF-8 text", HOLDER_NOTE_MAX);
-		o->note = arg;
-		break;
-	case OPT_COOLDOWN:
-		o->cooldown_ms = need_duration("--cooldown", arg, 1);
-		break;
-	case OPT_HOLD: o->hold_ms = need_duration("--hold", arg, 1); break;
-	case OPT_OWNER:
-		if (parse_int(arg, 1, INT_MAX, &n) == -1)
-			usage_error("invalid --owner: '%s' (a process id)", arg);
-		o->owner = (pid_t)n;
-		break;
-	case OPT_TOKEN:
-		if (strlen(arg) != HOLDER_TOKEN_LEN ||
-		    strspn(arg, "0123456789abcdef") != HOLDER_TOKEN_LEN)
-			usage_error("invalid --token: %d hex digits expected",
-			    HOLDER_TOKEN_LEN);
-		o->token = arg;
+	default:
+		apply_hold(o, c, arg);
 		break;
 	}
 }

@@ -45,7 +45,8 @@ usage(FILE *fp)
 "      --owner PID             acquire: let go when process PID ends\n"
 "      --token T               release, renew: the token acquire printed\n"
 "                              (env KEYLOCK_TOKEN)\n"
-"\n"
+"\n", fp);
+	fputs(
 "Backend:\n"
 "  -d, --dir DIR               local lock directory (env KEYLOCK_DIR)\n"
 "      --redis URL             use Redis (env KEYLOCK_REDIS_URL):\n"

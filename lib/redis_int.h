@@ -3,7 +3,9 @@
  *
  *	redis_keys.c	key names and the Lua pieces every script uses
  *	redis_call.c	running commands and scripts with deadlines
- *	redis_lease.c	the lease: try, wait, adopt, release, force, status
+ *	redis_lease.c	the lease: try, adopt, release, force, status
+ *	redis_wait.c	waiting for a lease: Pub/Sub, back-off
+ *	redis_keep.c	release and renewal by token (acquire)
  *	redis_list.c	SCAN over the namespace
  *	redis_memo.c	the output cache
  *
@@ -180,6 +182,13 @@ void		 rd_holder(const redisReply *v, int64_t pttl,
 		    struct holder *h);
 
 /* redis_lease.c */
+/* The release script (redis_lease.c describes its keys and arguments). */
+extern struct redis_script rd_release_script;
+/* One try of the acquire script: LOCK_ACQUIRED (self's fence set),
+   LOCK_BUSY (h, *pttl and *quiet set), LOCK_COOLING or LOCK_ERROR. */
+enum lock_result rd_try(struct lock_redis *lr, const struct rd_keys *k,
+		    struct holder *self, struct holder *h, int64_t *pttl,
+		    int *quiet);
 /* Reads lockkey's holder: 1 held (h filled), 0 free, -1 error; with k,
    its cooldown into lr->base.cooldown too. */
 int		 rd_status_of(struct lock_redis *lr, const char *lockkey,
@@ -188,6 +197,17 @@ int		 rd_status_of(struct lock_redis *lr, const char *lockkey,
 void		 rd_untold(struct lock_redis *lr);
 /* Forgets the held lock and any capture locally. */
 void		 rd_drop_held(struct lock_redis *lr);
+
+/* redis_wait.c */
+/* Tries for k, and waits as w says while it is busy; a lock_result. */
+enum lock_result rd_wait(struct lock_redis *lr, const struct rd_keys *k,
+		    struct lock_wait *w, struct holder *self);
+
+/* redis_keep.c: the backend's release_token() and renew(). */
+int		 redis_release_token(struct lock *l, const char *key,
+		    const char *token);
+int		 redis_renew(struct lock *l, const char *key, const char *token,
+		    int64_t ttl_ms);
 
 /* redis_list.c */
 /* The backend's list(): every held key of the namespace. */

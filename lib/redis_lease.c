@@ -30,22 +30,7 @@
 #include "redis_int.h"
 #include "wait.h"
 
-#define RD_BACKOFF_MIN	100
-#define RD_BACKOFF_MAX	2000
 #define RD_CLEANUP(cto)	((cto) / 4)	/* what giving up may add */
-
-/* A wait for one key: the last holder seen, and the state of the
-   subscription and of the server's reachability. */
-struct rd_waiter {
-	struct lock_redis	*lr;
-	const struct rd_keys	*k;
-	struct holder		*self;
-	struct holder		 h;
-	int64_t			 retry_sub;	/* when to subscribe again */
-	int64_t			 backoff;
-	int64_t			 down_since;	/* outage start, or -1 */
-	int			 cooling;	/* a cooldown ended the wait */
-};
 
 /* KEYS: lock, fence, quiet, cool.  ARGV: value up to the fence, ttl,
    probe channel, value after the fence.  {1, fence, server ms} taken;
@@ -69,7 +54,7 @@ static struct redis_script rd_acquire_script = {
 /* KEYS: lock, quiet, cool [tmp].  ARGV: token, channel, cooldown ms,
    start (server ms, 0: unknown), host.  1 released, 2 released but not
    announced, 0 not ours.  A cooldown closes the key until start + ms. */
-static struct redis_script rd_release_script = {
+struct redis_script rd_release_script = {
 	"if KEYS[4] then redis.call('DEL', KEYS[4]) end\n"
 	RD_LUA_OURS
 	RD_LUA_TELL
@@ -92,17 +77,6 @@ static struct redis_script rd_release_script = {
 static struct redis_script rd_status_script = {
 	"return {redis.call('GET', KEYS[1]), redis.call('PTTL', KEYS[1]),"
 	" KEYS[2] and redis.call('GET', KEYS[2]) or false}\n", ""
-};
-
-/* KEYS: lock.  ARGV: token, ttl.  1 extended (never shortened), 0 not
-   ours. */
-static struct redis_script rd_renew_script = {
-	RD_LUA_OURS
-	"if not ours then return 0 end\n"
-	"if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then\n"
-	"  redis.call('PEXPIRE', KEYS[1], ARGV[2])\n"
-	"end\n"
-	"return 1\n", ""
 };
 
 /* KEYS: lock, quiet.  ARGV: channel.  0 none, 1 deleted, 2 deleted but
@@ -203,7 +177,7 @@ rd_adopt(struct lock_redis *lr, struct holder *self, const struct holder *h,
  * One try: LOCK_ACQUIRED (self's fence set), LOCK_BUSY (h and *pttl
  * set), or LOCK_ERROR.  The value carries the time of this try as since.
  */
-static enum lock_result
+enum lock_result
 rd_try(struct lock_redis *lr, const struct rd_keys *k, struct holder *self,
     struct holder *h, int64_t *pttl, int *quiet)
 {
@@ -267,152 +241,6 @@ rd_try(struct lock_redis *lr, const struct rd_keys *k, struct holder *self,
 	return rc;
 }
 
-/* Milliseconds of jitter in [5, 50], so waiters do not wake in step. */
-static int64_t
-rd_jitter(struct lock_redis *lr)
-{
-	lr->seed ^= lr->seed << 13;
-	lr->seed ^= lr->seed >> 17;
-	lr->seed ^= lr->seed << 5;
-	return 5 + lr->seed % 46;
-}
-
-/* The earlier of two times. */
-static int64_t
-rd_min(int64_t a, int64_t b)
-{
-	return a < b ? a : b;
-}
-
-/* wait_ops: one try; busy waits until the holder's PTTL at the latest,
-   a lost server is looked for again with back-off until it has been
-   gone for the connect timeout. */
-static enum wait_try
-rd_wait_try(void *arg, int64_t *retry_at)
-{
-	struct rd_waiter *rw = arg;
-	struct lock_redis *lr = rw->lr;
-	int64_t pttl = -1, now;
-	int quiet = 0;
-
-	switch (rd_try(lr, rw->k, rw->self, &rw->h, &pttl, &quiet)) {
-	case LOCK_ACQUIRED:
-		return WAIT_TAKEN;
-	case LOCK_COOLING:
-		rw->cooling = 1;
-		return WAIT_FAILED;
-	case LOCK_BUSY:
-		rw->down_since = -1;
-		if (pttl < 0 || (quiet && pttl > RD_QUIET_RETRY))
-			pttl = quiet ? RD_QUIET_RETRY : lr->ttl_ms;
-		*retry_at = clock_mono_ms() + pttl + rd_jitter(lr);
-		return WAIT_BUSY;
-	default:
-		break;
-	}
-	/* A refusal is final; a lost server is looked for again. */
-	now = clock_mono_ms();
-	if (redis_conn_alive(&lr->cmd))
-		return WAIT_FAILED;
-	if (rw->down_since < 0)
-		rw->down_since = now;
-	if (now - rw->down_since >= lr->connect_timeout_ms)
-		return WAIT_FAILED;
-	rd_holder(NULL, -1, &rw->h);
-	/* One last try when the outage reaches the connect timeout. */
-	*retry_at = rd_min(now + rw->backoff + rd_jitter(lr),
-	    rw->down_since + lr->connect_timeout_ms);
-	return WAIT_DOWN;
-}
-
-/* Connects the sub connection and subscribes to k's channel; 0, or -1
-   with the reason in lr->sub.err. */
-static int
-rd_subscribe(struct lock_redis *lr, const struct rd_keys *k)
-{
-	const char *argv[2] = { "SUBSCRIBE", k->chan };
-	redisReply *r;
-	int ok;
-
-	if (redis_conn_connect(&lr->sub, rd_deadline(lr)) == -1)
-		return -1;
-	/* The confirmation orders our next try after the subscription. */
-	r = redis_conn_command(&lr->sub, 2, argv, NULL, rd_deadline(lr));
-	if (r == NULL)
-		return -1;
-	ok = r->type == REDIS_REPLY_ARRAY && r->elements == 3 &&
-	    r->element[0]->type == REDIS_REPLY_STRING &&
-	    strcmp(r->element[0]->str, "subscribe") == 0;
-	freeReplyObject(r);
-	if (!ok) {
-		redis_conn_close(&lr->sub);
-		return redis_conn_seterr(&lr->sub, "SUBSCRIBE failed");
-	}
-	return 0;
-}
-
-static int	rd_wait_woken(void *);
-
-/* wait_ops: (re)subscribes when due, then tries at once, as a release
-   may have come before the subscription; the Pub/Sub socket. */
-static int
-rd_wait_watch(void *arg, int64_t *retry_at)
-{
-	struct rd_waiter *rw = arg;
-	struct lock_redis *lr = rw->lr;
-	int64_t now = clock_mono_ms();
-
-	if (!redis_conn_alive(&lr->sub) && now >= rw->retry_sub) {
-		if (rd_subscribe(lr, rw->k) == 0) {
-			rw->backoff = RD_BACKOFF_MIN;
-			*retry_at = now;
-		} else {
-			rw->retry_sub = now + rw->backoff;
-			rw->backoff = rd_min(rw->backoff * 2, RD_BACKOFF_MAX);
-		}
-	}
-	if (!redis_conn_alive(&lr->sub)) {
-		*retry_at = rd_min(*retry_at, rw->retry_sub);
-		return -1;
-	}
-	if (redis_conn_pending(&lr->sub)) {
-		/* Messages poll(2) cannot show: read them, try again. */
-		rd_wait_woken(rw);
-		*retry_at = now;
-	}
-	return redis_conn_fd(&lr->sub);
-}
-
-/* wait_ops: drops the messages that arrived; a dead subscription is
-   made again at the next watch. */
-static int
-rd_wait_woken(void *arg)
-{
-	struct rd_waiter *rw = arg;
-	redisReply *r;
-	int rc;
-
-	while ((rc = redis_conn_poll_reply(&rw->lr->sub, &r)) == 1)
-		freeReplyObject(r);
-	if (rc == -1)
-		rw->retry_sub = 0;
-	return 0;
-}
-
-/* wait_ops: the holder last seen, when it is known. */
-static const struct holder *
-rd_waited_for(void *arg)
-{
-	struct rd_waiter *rw = arg;
-
-	return rw->h.token[0] != '?' && rw->h.token[0] != '\0' ? &rw->h :
-	    NULL;
-}
-
-static const struct wait_ops rd_wait_ops = {
-	rd_wait_try, rd_wait_watch, rd_wait_woken, rd_waited_for
-};
-
 /*
  * Giving up after an acquire whose reply never came: it may have taken
  * the lease, which would then block everyone for a whole TTL.  Deletes
@@ -446,7 +274,6 @@ redis_acquire(struct lock *l, const struct lock_request *req,
 {
 	struct lock_redis *lr = (struct lock_redis *)l;
 	struct rd_keys k;
-	struct rd_waiter rw;
 	enum lock_result rc;
 
 	if (lr->held)
@@ -467,20 +294,11 @@ redis_acquire(struct lock *l, const struct lock_request *req,
 		return lock_seterr(l, LOCK_EINTERNAL, "getrandom: %s",
 		    strerror(errno)), LOCK_ERROR;
 	}
-	memset(&rw, 0, sizeof(rw));
-	rw.lr = lr;
-	rw.k = &k;
-	rw.self = self;
-	rw.backoff = RD_BACKOFF_MIN;
-	rw.down_since = -1;
-	rd_holder(NULL, -1, &rw.h);
 	/* Every command of the wait ends by one timeout past its end. */
 	if (w->deadline != CLOCK_FOREVER)
 		lr->hard_deadline = (w->deadline > clock_mono_ms() ?
 		    w->deadline : clock_mono_ms()) + lr->connect_timeout_ms;
-	rc = wait_for(l, w, &rd_wait_ops, &rw);
-	if (rc == LOCK_ERROR && rw.cooling)
-		rc = LOCK_COOLING;
+	rc = rd_wait(lr, &k, w, self);
 	redis_conn_close(&lr->sub);
 	if (rc != LOCK_ACQUIRED && lr->tried_blind)
 		rd_unblind(lr, &k, self->token);
@@ -612,101 +430,6 @@ redis_release(struct lock *l, int succeeded)
 	else if (v == 2)
 		rd_untold(lr);
 	rd_drop_held(lr);
-	return rc;
-}
-
-/* Records that a token does not hold key; -1. */
-static int
-rd_not_held(struct lock_redis *lr, const char *key)
-{
-	return lock_seterr(&lr->base, LOCK_ELOST, "that token does not hold "
-	    "%s (expired, released, or taken by another holder)", key);
-}
-
-/* Asks pid, the holder of key on this machine, to end, and waits for it
-   (bounded): its own release starts its cooldown as a run's does.
-   Nonzero if it was there to ask. */
-static int
-rd_stop_holder(const struct holder *h)
-{
-	struct holder me;
-
-	holder_self(&me);
-	if (strcmp(h->host, me.host) != 0 || h->pid <= 0 || h->pid == me.pid ||
-	    kill((pid_t)h->pid, SIGTERM) == -1)
-		return 0;
-	lock_wait_gone((pid_t)h->pid, 10000);
-	return 1;
-}
-
-/* Releases key if token holds it: the holder's keeper on this machine
-   is asked to let go; one elsewhere finds out at its next renewal. */
-static int
-redis_release_token(struct lock *l, const char *key, const char *token)
-{
-	struct lock_redis *lr = (struct lock_redis *)l;
-	struct rd_keys k;
-	struct holder h;
-	const char *argv[8];
-	char cool[24];
-	long long v = 0;
-	int rc;
-
-	if (rd_keys_init(lr, key, &k) == -1)
-		return -1;
-	if ((rc = rd_status_of(lr, k.lock, &h, NULL)) == -1)
-		goto out;
-	if (rc == 0 || strcmp(h.token, token) != 0) {
-		rc = rd_not_held(lr, key);
-		goto out;
-	}
-	rc = 0;
-	if (rd_stop_holder(&h) && rd_status_of(lr, k.lock, &h, NULL) == 0)
-		goto out;
-	/* Still held: ours to release, from here.  The cooldown counts from
-	   now, the start of the run being unknown to the server. */
-	snprintf(cool, sizeof(cool), "%" PRId64, h.cooldown_ms);
-	argv[0] = k.lock;
-	argv[1] = k.quiet;
-	argv[2] = k.cool;
-	argv[3] = token;
-	argv[4] = k.chan;
-	argv[5] = cool;
-	argv[6] = "0";
-	argv[7] = h.host;
-	rc = rd_int(lr, rd_eval(lr, &rd_release_script, 3, 8, argv, NULL),
-	    &v);
-	if (rc == 0 && v == 0)
-		rc = rd_not_held(lr, key);
-	else if (rc == 0 && v == 2)
-		rd_untold(lr);
-out:
-	rd_keys_free(&k);
-	return rc;
-}
-
-/* Extends the lease token holds on key to at least ttl_ms. */
-static int
-redis_renew(struct lock *l, const char *key, const char *token,
-    int64_t ttl_ms)
-{
-	struct lock_redis *lr = (struct lock_redis *)l;
-	struct rd_keys k;
-	const char *argv[3];
-	char ttl[24];
-	long long v = 0;
-	int rc;
-
-	if (rd_keys_init(lr, key, &k) == -1)
-		return -1;
-	snprintf(ttl, sizeof(ttl), "%" PRId64, ttl_ms);
-	argv[0] = k.lock;
-	argv[1] = token;
-	argv[2] = ttl;
-	rc = rd_int(lr, rd_eval(lr, &rd_renew_script, 1, 3, argv, NULL), &v);
-	if (rc == 0 && v != 1)
-		rc = rd_not_held(lr, key);
-	rd_keys_free(&k);
 	return rc;
 }
 
