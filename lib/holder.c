@@ -16,6 +16,7 @@
 #include "digest.h"
 #include "holder.h"
 #include "keyname.h"
+#include "text.h"
 
 /* Fills h for this process: host name, pid, now, no token, fence 0. */
 void
@@ -207,7 +208,7 @@ holder_unseal(const char *buf, size_t len, struct holder *h)
 void
 holder_describe(const struct holder *h, char *buf, size_t len)
 {
-	char when[40];
+	char when[40], host[HOLDER_HOST_MAX];
 
 	if (h->pid == 0) {
 		/* Held, but its record is unreadable (or not written yet). */
@@ -215,5 +216,7 @@ holder_describe(const struct holder *h, char *buf, size_t len)
 		return;
 	}
 	clock_rfc3339(h->since_ms, when, sizeof(when));
-	snprintf(buf, len, "pid %ld on %s since %s", h->pid, h->host, when);
+	/* A record read from Redis may hold anything: never raw bytes. */
+	snprintf(buf, len, "pid %ld on %s since %s", h->pid,
+	    text_printable(h->host, host, sizeof(host)), when);
 }

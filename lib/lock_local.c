@@ -126,7 +126,8 @@ local_read_holder(struct lock_local *ll, const char *name, struct holder *h)
 	ssize_t n;
 	int fd, i, rc = -1;
 
-	fd = openat(ll->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	fd = openat(ll->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
+	    O_NONBLOCK);
 	if (fd == -1)
 		return -1;
 	for (i = 0; i < READ_TRIES && rc == -1; i++) {
@@ -468,7 +469,8 @@ local_key_of(struct lock_local *ll, const char *name)
 
 	if (name[0] != '#')
 		return keyname_unfile(name);
-	fd = openat(ll->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	fd = openat(ll->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
+	    O_NONBLOCK);
 	if (fd == -1)
 		return NULL;
 	if (fstat(fd, &st) == 0 && st.st_size > LOCKFILE_KEY_OFF &&

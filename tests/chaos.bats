@@ -235,3 +235,21 @@ wait_status() {
 	run kill -0 "$(cat "$TMP/child.pid")"
 	assert_failure
 }
+
+@test "a hostile holder record (control bytes in the host) is shown with ?, never raw" {
+	rcli SET 'keylock:{job}:lock' $'0123456789abcdef0123456789abcdef evil\x1b[2J\x9b31m 42 1700000000000 7' >/dev/null
+	run --separate-stderr "$KEYLOCK" run -n --redis "$REDIS_URL" job -- true
+	assert_failure 75
+	[[ $stderr == *'evil?[2J?31m'* ]] || fail "stderr: $stderr"
+	run "$KEYLOCK" status --redis "$REDIS_URL" job
+	assert_output --partial 'evil?[2J?31m'
+}
+
+@test "a FIFO in place of a local lock file: status and run never hang" {
+	mkdir -p -m 700 "$KEYLOCK_DIR"
+	mkfifo "$KEYLOCK_DIR/job"
+	run timeout 10 "$KEYLOCK" status job
+	[ "$status" -ne 124 ] || fail "status hung"
+	run timeout 10 "$KEYLOCK" run -n job -- true
+	[ "$status" -ne 124 ] || fail "run hung"
+}
