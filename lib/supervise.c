@@ -286,6 +286,22 @@ tee_drain(struct supervise *s, struct tee *t)
 	t->capfd = -1;
 }
 
+/* Appends the pids listed in the children file at path to out, up to
+   max; returns the new count. */
+static int
+children_file(const char *path, pid_t *out, int n, int max)
+{
+	FILE *f;
+	long kid;
+
+	if ((f = fopen(path, "re")) == NULL)
+		return n;
+	while (n < max && fscanf(f, "%ld", &kid) == 1)
+		out[n++] = (pid_t)kid;
+	fclose(f);
+	return n;
+}
+
 /* Appends the children of pid (of all its threads) to out, up to max;
    returns the new count. */
 static int
@@ -294,9 +310,13 @@ children_of(pid_t pid, pid_t *out, int n, int max)
 	char path[64];
 	struct dirent *de;
 	DIR *d;
-	FILE *f;
-	long kid;
 
+	if (pid == getpid()) {
+		/* keylock has one thread: no need to walk its tasks. */
+		snprintf(path, sizeof(path), "/proc/self/task/%ld/children",
+		    (long)pid);
+		return children_file(path, out, n, max);
+	}
 	snprintf(path, sizeof(path), "/proc/%ld/task", (long)pid);
 	if ((d = opendir(path)) == NULL)
 		return n;
@@ -305,11 +325,7 @@ children_of(pid_t pid, pid_t *out, int n, int max)
 			continue;
 		snprintf(path, sizeof(path), "/proc/%ld/task/%.20s/children",
 		    (long)pid, de->d_name);
-		if ((f = fopen(path, "re")) == NULL)
-			continue;
-		while (n < max && fscanf(f, "%ld", &kid) == 1)
-			out[n++] = (pid_t)kid;
-		fclose(f);
+		n = children_file(path, out, n, max);
 	}
 	closedir(d);
 	return n;
