@@ -1,0 +1,373 @@
+/*
+ * redis_tls: the TLS transport of rediss://, OpenSSL's libssl on
+ * keylock's own non-blocking socket.
+ *
+ * Invariants:
+ * - nothing blocks: the handshake is driven by poll(2) on the caller's
+ *   deadline (redis_conn_wait()), reads and writes return EAGAIN with
+ *   c->want set, as the plain transport does;
+ * - the server is verified unless insecure is set: its chain against
+ *   cacert or the system store, and its name (the SNI name if one is
+ *   given, else the URL's host; an IP literal as an address) against
+ *   the certificate;
+ * - closing never writes: no close_notify, so a connection inherited
+ *   across fork(2), or one the server dropped, is let go without a word
+ *   (Redis needs no alert, and the session stays resumable);
+ * - writes never raise SIGPIPE: the socket BIO is keylock's own and
+ *   sends with MSG_NOSIGNAL;
+ * - bytes decrypted but not yet returned are reported by pending, so a
+ *   poll(2) on the socket never sleeps on a message already here.
+ * A failure is one line in c->err naming its cause (the certificate
+ * check's verdict, the TLS alert, or a hint at a plain port).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include "redis_conn.h"
+#include "redis_url.h"
+
+/* What a server's connections share (struct redis_addr.tls_ctx). */
+struct tls_ctx {
+	SSL_CTX		*ctx;
+	BIO_METHOD	*bio;		/* the socket BIO below */
+};
+
+/* The socket BIO: the connection is its data. */
+static int
+tls_bio_write(BIO *b, const char *buf, int len)
+{
+	struct redis_conn *c = BIO_get_data(b);
+	ssize_t n = send(c->fd, buf, (size_t)len, MSG_NOSIGNAL);
+
+	BIO_clear_retry_flags(b);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		BIO_set_retry_write(b);
+	return (int)n;
+}
+
+static int
+tls_bio_read(BIO *b, char *buf, int len)
+{
+	struct redis_conn *c = BIO_get_data(b);
+	ssize_t n = read(c->fd, buf, (size_t)len);
+
+	BIO_clear_retry_flags(b);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		BIO_set_retry_read(b);
+	return (int)n;
+}
+
+/* Nothing to flush or to tell: the socket is written at once. */
+static long
+tls_bio_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+	(void)b;
+	(void)num;
+	(void)ptr;
+	return cmd == BIO_CTRL_FLUSH;
+}
+
+/* Records "TLS: what: the library's reason[hint]"; returns -1. */
+static int
+tls_seterr(struct redis_conn *c, const char *what)
+{
+	unsigned long e = ERR_peek_last_error();
+	const char *why = e != 0 ? ERR_reason_error_string(e) : NULL;
+	const char *hint = "";
+	char buf[256];
+
+	if (e != 0 && why == NULL) {
+		ERR_error_string_n(e, buf, sizeof(buf));
+		why = buf;
+	}
+	switch (ERR_GET_REASON(e)) {
+	case SSL_R_WRONG_VERSION_NUMBER:
+	case SSL_R_PACKET_LENGTH_TOO_LONG:
+	case SSL_R_UNEXPECTED_EOF_WHILE_READING:
+		hint = " (is it a plain port? use redis://)";
+		break;
+	case SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED:
+	case SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE:
+		if (c->url->tls.cert == NULL)
+			hint = " (the server may want a client certificate: "
+			    "--cert, --key)";
+		break;
+	}
+	ERR_clear_error();
+	return redis_conn_seterr(c, "TLS: %s: %s%s", what, why != NULL ? why :
+	    "failed", hint);
+}
+
+/* Loads the CA store and the client certificate into ctx; 0 or -1. */
+static int
+tls_ctx_load(struct redis_conn *c, SSL_CTX *ctx)
+{
+	const struct redis_tls *o = &c->url->tls;
+
+	if (!o->insecure) {
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+		if (o->cacert != NULL ?
+		    SSL_CTX_load_verify_locations(ctx, o->cacert, NULL) != 1 :
+		    SSL_CTX_set_default_verify_paths(ctx) != 1)
+			return tls_seterr(c, o->cacert != NULL ? o->cacert :
+			    "the system CA store");
+	}
+	if (o->cert == NULL)
+		return 0;
+	if (SSL_CTX_use_certificate_chain_file(ctx, o->cert) != 1)
+		return tls_seterr(c, o->cert);
+	if (SSL_CTX_use_PrivateKey_file(ctx, o->key != NULL ? o->key :
+	    o->cert, SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_check_private_key(ctx) != 1)
+		return tls_seterr(c, o->key != NULL ? o->key : o->cert);
+	return 0;
+}
+
+/* The server's TLS context, made on first use; NULL with c->err. */
+static struct tls_ctx *
+tls_ctx_get(struct redis_conn *c)
+{
+	struct tls_ctx *t = c->addr->tls_ctx;
+
+	if (t != NULL)
+		return t;
+	if ((t = calloc(1, sizeof(*t))) == NULL) {
+		redis_conn_seterr(c, "TLS: out of memory");
+		return NULL;
+	}
+	if ((t->ctx = SSL_CTX_new(TLS_client_method())) == NULL ||
+	    (t->bio = BIO_meth_new(BIO_get_new_index() |
+	    BIO_TYPE_SOURCE_SINK, "keylock socket")) == NULL) {
+		tls_seterr(c, "setup");
+		goto fail;
+	}
+	BIO_meth_set_write(t->bio, tls_bio_write);
+	BIO_meth_set_read(t->bio, tls_bio_read);
+	BIO_meth_set_ctrl(t->bio, tls_bio_ctrl);
+	SSL_CTX_set_min_proto_version(t->ctx, TLS1_2_VERSION);
+	/* A reply is self-delimiting: a missing close_notify is just EOF. */
+	SSL_CTX_set_options(t->ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+	SSL_CTX_set_mode(t->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
+	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	if (tls_ctx_load(c, t->ctx) == -1)
+		goto fail;
+	c->addr->tls_ctx = t;
+	return t;
+fail:
+	redis_tls_ctx_free(t);
+	return NULL;
+}
+
+/* Frees a redis_addr's tls_ctx. */
+void
+redis_tls_ctx_free(void *ctx)
+{
+	struct tls_ctx *t = ctx;
+
+	SSL_CTX_free(t->ctx);
+	BIO_meth_free(t->bio);
+	free(t);
+}
+
+/* Nonzero if name is an IPv4 or IPv6 literal. */
+static int
+tls_is_ip(const char *name)
+{
+	unsigned char a[16];
+
+	return inet_pton(AF_INET, name, a) == 1 ||
+	    inet_pton(AF_INET6, name, a) == 1;
+}
+
+/* Sets SNI and the name to verify on ssl; 0 or -1. */
+static int
+tls_name(struct redis_conn *c, SSL *ssl)
+{
+	const char *name = c->url->tls.sni != NULL ? c->url->tls.sni :
+	    c->url->host;
+	int ip = tls_is_ip(name);
+
+	if (!ip && SSL_set_tlsext_host_name(ssl, name) != 1)
+		return tls_seterr(c, "server name");
+	if (c->url->tls.insecure)
+		return 0;
+	SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+	if (ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name) != 1 :
+	    SSL_set1_host(ssl, name) != 1)
+		return tls_seterr(c, "server name");
+	return 0;
+}
+
+/* Why the handshake failed; returns -1. */
+static int
+tls_handshake_err(struct redis_conn *c, SSL *ssl, int rc)
+{
+	long v = SSL_get_verify_result(ssl);
+
+	if (!c->url->tls.insecure && v != X509_V_OK) {
+		ERR_clear_error();
+		return redis_conn_seterr(c, "TLS: certificate verify failed: "
+		    "%s", X509_verify_cert_error_string(v));
+	}
+	if (SSL_get_error(ssl, rc) == SSL_ERROR_SYSCALL &&
+	    ERR_peek_last_error() == 0)
+		return redis_conn_seterr(c, "TLS handshake failed: %s%s",
+		    errno != 0 ? strerror(errno) : "connection closed by "
+		    "server", " (is it a plain port? use redis://)");
+	return tls_seterr(c, "handshake failed");
+}
+
+/* Runs the handshake on the connected socket by deadline; 0 or -1. */
+static int
+tls_start(struct redis_conn *c, int64_t deadline)
+{
+	struct tls_ctx *t;
+	BIO *bio;
+	SSL *ssl;
+	int rc;
+
+	if ((t = tls_ctx_get(c)) == NULL)
+		return -1;
+	if ((ssl = SSL_new(t->ctx)) == NULL || (bio = BIO_new(t->bio)) ==
+	    NULL) {
+		SSL_free(ssl);
+		return tls_seterr(c, "setup");
+	}
+	BIO_set_data(bio, c);
+	BIO_set_init(bio, 1);
+	SSL_set_bio(ssl, bio, bio);
+	c->tp_state = ssl;
+	if (tls_name(c, ssl) == -1)
+		return -1;
+	for (;;) {
+		ERR_clear_error();
+		errno = 0;
+		if ((rc = SSL_connect(ssl)) == 1)
+			return 0;
+		switch (SSL_get_error(ssl, rc)) {
+		case SSL_ERROR_WANT_READ:
+			c->want = POLLIN;
+			break;
+		case SSL_ERROR_WANT_WRITE:
+			c->want = POLLOUT;
+			break;
+		default:
+			if (errno == EINTR)
+				continue;
+			return tls_handshake_err(c, ssl, rc);
+		}
+		switch (redis_conn_wait(c, deadline)) {
+		case -1:
+			return redis_conn_seterr(c, "poll: %s",
+			    strerror(errno));
+		case 0:
+			return redis_conn_seterr(c, "TLS handshake timed out "
+			    "(a plain port never answers one: is it?)");
+		}
+	}
+}
+
+/* After SSL_read or SSL_write returned rc <= 0: -1 with errno (EAGAIN
+   and c->want, EPROTO and c->err, or the socket's), or 0 at EOF. */
+static ssize_t
+tls_io_err(struct redis_conn *c, SSL *ssl, int rc)
+{
+	int error = errno;
+
+	switch (SSL_get_error(ssl, rc)) {
+	case SSL_ERROR_WANT_READ:
+		c->want = POLLIN;
+		errno = EAGAIN;
+		return -1;
+	case SSL_ERROR_WANT_WRITE:
+		c->want = POLLOUT;
+		errno = EAGAIN;
+		return -1;
+	case SSL_ERROR_ZERO_RETURN:
+		return 0;
+	case SSL_ERROR_SYSCALL:
+		if (ERR_peek_last_error() == 0) {
+			ERR_clear_error();
+			if (error == 0)
+				return 0;	/* EOF */
+			errno = error;
+			return -1;
+		}
+		break;
+	}
+	tls_seterr(c, "connection failed");
+	errno = EPROTO;
+	return -1;
+}
+
+static ssize_t
+tls_read(struct redis_conn *c, void *buf, size_t len)
+{
+	SSL *ssl = c->tp_state;
+	int rc;
+
+	ERR_clear_error();
+	errno = 0;
+	rc = SSL_read(ssl, buf, len > INT32_MAX ? INT32_MAX : (int)len);
+	return rc > 0 ? rc : tls_io_err(c, ssl, rc);
+}
+
+static ssize_t
+tls_write(struct redis_conn *c, const void *buf, size_t len)
+{
+	SSL *ssl = c->tp_state;
+	int rc;
+
+	ERR_clear_error();
+	errno = 0;
+	rc = SSL_write(ssl, buf, len > INT32_MAX ? INT32_MAX : (int)len);
+	if (rc > 0)
+		return rc;
+	if (tls_io_err(c, ssl, rc) == 0) {
+		errno = EPIPE;	/* the server closed the session */
+		return -1;
+	}
+	return -1;
+}
+
+/* Decrypted bytes not yet read: poll(2) on the socket cannot see them. */
+static int
+tls_pending(const struct redis_conn *c)
+{
+	return c->tp_state != NULL && SSL_pending(c->tp_state) > 0;
+}
+
+/* Frees the session state without writing a byte (no close_notify). */
+static void
+tls_close(struct redis_conn *c)
+{
+	SSL *ssl = c->tp_state;
+
+	if (ssl != NULL) {
+		SSL_set_shutdown(ssl, SSL_SENT_SHUTDOWN |
+		    SSL_RECEIVED_SHUTDOWN);
+		SSL_free(ssl);
+	}
+	c->tp_state = NULL;
+}
+
+const struct redis_transport redis_transport_tls = {
+	.name = "tls",
+	.start = tls_start,
+	.read = tls_read,
+	.write = tls_write,
+	.pending = tls_pending,
+	.close = tls_close,
+};
