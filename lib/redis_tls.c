@@ -274,7 +274,7 @@ tls_start(struct redis_conn *c, int64_t deadline)
 			    strerror(errno));
 		case 0:
 			return redis_conn_seterr(c, "TLS handshake timed out "
-			    "(a plain port never answers one: is it?)");
+			    "(is it a plain port? use redis://)");
 		}
 	}
 }
@@ -324,6 +324,26 @@ tls_read(struct redis_conn *c, void *buf, size_t len)
 	return rc > 0 ? rc : tls_io_err(c, ssl, rc);
 }
 
+/* After the server hung up on a write: the alert it sent first (a
+   client certificate it wanted) is the cause; EPROTO and c->err if one
+   is there, errno unchanged otherwise. */
+static void
+tls_alert(struct redis_conn *c, SSL *ssl)
+{
+	int error = errno, rc;
+	char b;
+
+	ERR_clear_error();
+	rc = SSL_read(ssl, &b, 1);
+	if (rc <= 0 && SSL_get_error(ssl, rc) == SSL_ERROR_SSL) {
+		tls_seterr(c, "connection failed");
+		errno = EPROTO;
+		return;
+	}
+	ERR_clear_error();
+	errno = error;
+}
+
 static ssize_t
 tls_write(struct redis_conn *c, const void *buf, size_t len)
 {
@@ -335,10 +355,10 @@ tls_write(struct redis_conn *c, const void *buf, size_t len)
 	rc = SSL_write(ssl, buf, len > INT32_MAX ? INT32_MAX : (int)len);
 	if (rc > 0)
 		return rc;
-	if (tls_io_err(c, ssl, rc) == 0) {
+	if (tls_io_err(c, ssl, rc) == 0)
 		errno = EPIPE;	/* the server closed the session */
-		return -1;
-	}
+	if (errno == EPIPE || errno == ECONNRESET)
+		tls_alert(c, ssl);
 	return -1;
 }
 
