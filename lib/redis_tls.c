@@ -19,6 +19,8 @@
  *   poll(2) on the socket never sleeps on a message already here.
  * A failure is one line in c->err naming its cause (the certificate
  * check's verdict, the TLS alert, or a hint at a plain port).
+ * libssl is loaded by the first connection (tls_lib.h); the OpenSSL
+ * calls below go through its table.
  */
 #include "config.h"
 
@@ -31,12 +33,9 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
-
 #include "redis_conn.h"
 #include "redis_url.h"
+#include "tls_lib.h"
 
 /* What a server's connections share (struct redis_addr.tls_ctx). */
 struct tls_ctx {
@@ -140,9 +139,14 @@ static struct tls_ctx *
 tls_ctx_get(struct redis_conn *c)
 {
 	struct tls_ctx *t = c->addr->tls_ctx;
+	char err[300];
 
 	if (t != NULL)
 		return t;
+	if (tls_lib_load(err, sizeof(err)) == -1) {
+		redis_conn_seterr(c, "TLS: %s", err);
+		return NULL;
+	}
 	if ((t = calloc(1, sizeof(*t))) == NULL) {
 		redis_conn_seterr(c, "TLS: out of memory");
 		return NULL;

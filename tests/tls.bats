@@ -314,3 +314,44 @@ now_ms() {
 	[[ $stderr != *wrong* ]] || fail "password shown: $stderr"
 	rcli ACL DELUSER tlsuser >/dev/null
 }
+
+@test "libssl is mapped by a rediss:// run only" {
+	run readelf -d "$KEYLOCK"
+	assert_success
+	[[ $output != *libssl* && $output != *libcrypto* ]] ||
+	    fail "linked: $(grep NEEDED <<<"$output")"
+	# The command's parent is keylock, waiting for it.
+	KEYLOCK_REDIS_URL= run --separate-stderr "$KEYLOCK" run job -- sh -c \
+	    'grep -c "libssl\|libcrypto" /proc/$PPID/maps'
+	assert_output 0
+	run --separate-stderr "$KEYLOCK" run --redis "$REDIS_URL" job -- sh -c \
+	    'grep -c "libssl\|libcrypto" /proc/$PPID/maps'
+	assert_output 0
+	run --separate-stderr "$KEYLOCK" run job -- sh -c \
+	    'grep -c "libssl\.so\.3" /proc/$PPID/maps'
+	assert_success
+	[ "$output" -ge 1 ] || fail "libssl not mapped: $output"
+}
+
+@test "a libssl that cannot be loaded: 69 naming it, the command not run" {
+	mkdir "$TMP/lib"
+	echo 'not a library' >"$TMP/lib/libssl.so.3"
+	LD_LIBRARY_PATH=$TMP/lib run --separate-stderr "$KEYLOCK" run job -- \
+	    touch "$TMP/ran"
+	assert_failure 69
+	[[ $stderr == "keylock: redis 127.0.0.1:$TLS_PORT: TLS: cannot load"\
+" libssl.so.3: "*"$TMP/lib/libssl.so.3"* ]] || fail "$stderr"
+	[ "$(wc -l <<<"$stderr")" -eq 1 ] || fail "$stderr"
+	[ ! -e "$TMP/ran" ] || fail "the command ran"
+	# A libssl.so.3 without OpenSSL's functions in it.
+	command -v cc >/dev/null || skip "no cc for a library without symbols"
+	echo 'int keylock_test;' >"$TMP/lib.c"
+	cc -shared -fPIC -Wl,-soname,libssl.so.3 -o "$TMP/lib/libssl.so.3" \
+	    "$TMP/lib.c" || fail "cc failed"
+	LD_LIBRARY_PATH=$TMP/lib run --separate-stderr "$KEYLOCK" run job -- \
+	    touch "$TMP/ran"
+	assert_failure 69
+	[[ $stderr == *"TLS: cannot load libssl.so.3: "*"undefined symbol: "* ]] ||
+	    fail "$stderr"
+	[ ! -e "$TMP/ran" ] || fail "the command ran"
+}
