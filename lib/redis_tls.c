@@ -10,6 +10,14 @@
  *   cacert or the system store, and its name (the SNI name if one is
  *   given, else the URL's host; an IP literal as an address) against
  *   the certificate;
+ * - the CA store is read when a certificate is to be verified, not
+ *   before: a resumed session needs none; the system store is looked up
+ *   by name in its hashed directory, and its whole bundle (~30 ms) is
+ *   read only if that directory knows no issuer of the chain;
+ * - a session is resumed from the last run (tls_session.h) only under
+ *   the same server, name, CA file (path and identity), client
+ *   certificate and insecure setting; it is saved after a full
+ *   handshake, and again once half its lifetime has passed;
  * - closing never writes: no close_notify, so a connection inherited
  *   across fork(2), or one the server dropped, is let go without a word
  *   (Redis needs no alert, and the session stays resumable);
@@ -30,18 +38,36 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <time.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include "redis_conn.h"
 #include "redis_url.h"
 #include "tls_lib.h"
+#include "tls_session.h"
+
+/* The longest session saved (a session carries the server's
+   certificate). */
+#define TLS_SESSION_MAX	16384
 
 /* What a server's connections share (struct redis_addr.tls_ctx). */
 struct tls_ctx {
 	SSL_CTX		*ctx;
 	BIO_METHOD	*bio;		/* the socket BIO below */
+	int		 ca_loaded;	/* the CA store was read */
+	SSL_SESSION	*sess;		/* to resume, or NULL */
+	const SSL	*sess_from;	/* the connection that gave it */
+	char		 tag[DIGEST_HEX_LEN + 1]; /* settings of sessions */
 };
+
+/* The connection an SSL runs on (the data of its socket BIO). */
+static struct redis_conn *
+tls_conn(const SSL *ssl)
+{
+	return BIO_get_data(SSL_get_rbio(ssl));
+}
 
 /* The socket BIO: the connection is its data. */
 static int
@@ -109,7 +135,75 @@ tls_seterr(struct redis_conn *c, const char *what)
 	    "failed", hint);
 }
 
-/* Loads the CA store and the client certificate into ctx; 0 or -1. */
+/* Nonzero if the store knows an issuer of a certificate of the chain
+   being verified. */
+static int
+tls_issuer_known(X509_STORE_CTX *x)
+{
+	STACK_OF(X509) *chain = X509_STORE_CTX_get0_untrusted(x);
+	int i, n = chain != NULL ? OPENSSL_sk_num((OPENSSL_STACK *)chain) : 0;
+	X509 *cert, *issuer;
+
+	for (i = -1; i < n; i++) {
+		cert = i == -1 ? X509_STORE_CTX_get0_cert(x) :
+		    OPENSSL_sk_value((OPENSSL_STACK *)chain, i);
+		if (cert != NULL &&
+		    X509_STORE_CTX_get1_issuer(&issuer, x, cert) == 1) {
+			X509_free(issuer);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* Reads the CA store for x: cacert, or the system's (as
+   SSL_CTX_set_default_verify_paths() would, SSL_CERT_DIR and
+   SSL_CERT_FILE included, the bundle only when needed); 0 or -1. */
+static int
+tls_ca_load(struct redis_conn *c, X509_STORE_CTX *x)
+{
+	X509_STORE *store = SSL_CTX_get_cert_store(
+	    ((struct tls_ctx *)c->addr->tls_ctx)->ctx);
+	const char *cacert = c->url->tls.cacert, *dir, *file;
+
+	if (cacert != NULL)
+		return X509_STORE_load_file(store, cacert) == 1 ? 0 :
+		    tls_seterr(c, cacert);
+	if ((dir = getenv(X509_get_default_cert_dir_env())) == NULL)
+		dir = X509_get_default_cert_dir();
+	if ((file = getenv(X509_get_default_cert_file_env())) == NULL)
+		file = X509_get_default_cert_file();
+	/* A store that is not there is no error: the chain does not
+	   verify, which says why. */
+	X509_STORE_load_path(store, dir);
+	if (!tls_issuer_known(x))
+		X509_STORE_load_file(store, file);
+	ERR_clear_error();
+	return 0;
+}
+
+/* OpenSSL's certificate check, after reading the CA store on first
+   use; 1 if the chain verifies. */
+static int
+tls_verify(X509_STORE_CTX *x, void *arg)
+{
+	SSL *ssl = X509_STORE_CTX_get_ex_data(x,
+	    SSL_get_ex_data_X509_STORE_CTX_idx());
+	struct redis_conn *c = tls_conn(ssl);
+	struct tls_ctx *t = c->addr->tls_ctx;
+
+	(void)arg;
+	if (!t->ca_loaded) {
+		if (tls_ca_load(c, x) == -1) {
+			X509_STORE_CTX_set_error(x, X509_V_ERR_UNSPECIFIED);
+			return 0;
+		}
+		t->ca_loaded = 1;
+	}
+	return X509_verify_cert(x);
+}
+
+/* Sets up verification and loads the client certificate; 0 or -1. */
 static int
 tls_ctx_load(struct redis_conn *c, SSL_CTX *ctx)
 {
@@ -117,11 +211,7 @@ tls_ctx_load(struct redis_conn *c, SSL_CTX *ctx)
 
 	if (!o->insecure) {
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
-		if (o->cacert != NULL ?
-		    SSL_CTX_load_verify_locations(ctx, o->cacert, NULL) != 1 :
-		    SSL_CTX_set_default_verify_paths(ctx) != 1)
-			return tls_seterr(c, o->cacert != NULL ? o->cacert :
-			    "the system CA store");
+		SSL_CTX_set_cert_verify_callback(ctx, tls_verify, NULL);
 	}
 	if (o->cert == NULL)
 		return 0;
@@ -132,6 +222,88 @@ tls_ctx_load(struct redis_conn *c, SSL_CTX *ctx)
 	    SSL_CTX_check_private_key(ctx) != 1)
 		return tls_seterr(c, o->key != NULL ? o->key : o->cert);
 	return 0;
+}
+
+/* Writes into tag the digest of what a session is valid under. */
+static void
+tls_tag(const struct redis_conn *c, char tag[DIGEST_HEX_LEN + 1])
+{
+	const struct redis_tls *o = &c->url->tls;
+	const char *s[] = { o->sni, o->cacert, o->cert, o->key };
+	struct digest d;
+	struct stat st;
+	size_t i;
+
+	digest_init(&d);
+	digest_str(&d, "keylock tls session 1");
+	digest_str(&d, c->url->display);
+	for (i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
+		digest_u64(&d, s[i] != NULL);
+		digest_str(&d, s[i] != NULL ? s[i] : "");
+	}
+	digest_u64(&d, (uint64_t)o->insecure);
+	/* The same path with other CAs in it is another trust. */
+	if (o->cacert != NULL && stat(o->cacert, &st) == 0) {
+		digest_u64(&d, (uint64_t)st.st_dev);
+		digest_u64(&d, (uint64_t)st.st_ino);
+		digest_u64(&d, (uint64_t)st.st_size);
+		digest_u64(&d, (uint64_t)st.st_mtim.tv_sec);
+		digest_u64(&d, (uint64_t)st.st_mtim.tv_nsec);
+	}
+	digest_end(&d, tag);
+}
+
+/* The session saved by an earlier run, if it can be resumed; or NULL. */
+static SSL_SESSION *
+tls_session_load(const struct redis_conn *c, const struct tls_ctx *t)
+{
+	unsigned char buf[TLS_SESSION_MAX];
+	const unsigned char *p = buf;
+	SSL_SESSION *s = NULL;
+	ssize_t n;
+
+	if ((n = tls_session_read(c->url->display, t->tag, buf,
+	    sizeof(buf))) > 0 && (s = d2i_SSL_SESSION(NULL, &p, (long)n)) !=
+	    NULL && !SSL_SESSION_is_resumable(s)) {
+		SSL_SESSION_free(s);
+		s = NULL;
+	}
+	ERR_clear_error();
+	return s;
+}
+
+/* Nonzero if half of s's ticket lifetime has passed. */
+static int
+tls_session_aging(const SSL_SESSION *s)
+{
+	unsigned long life = SSL_SESSION_get_ticket_lifetime_hint(s);
+
+	return (unsigned long)(time(NULL) - SSL_SESSION_get_time(s)) >=
+	    life / 2;
+}
+
+/* OpenSSL's new-session callback (TLS 1.3 tickets arrive after the
+   handshake, with the first reply): keeps and saves the connection's
+   first session unless the one it resumed is still young; 1 if it kept
+   s. */
+static int
+tls_new_session(SSL *ssl, SSL_SESSION *s)
+{
+	struct redis_conn *c = tls_conn(ssl);
+	struct tls_ctx *t = c->addr->tls_ctx;
+	unsigned char buf[TLS_SESSION_MAX], *p = buf;
+	int n;
+
+	if (t->sess != NULL && (t->sess_from == ssl ||
+	    (SSL_session_reused(ssl) && !tls_session_aging(t->sess))))
+		return 0;
+	SSL_SESSION_free(t->sess);
+	t->sess = s;
+	t->sess_from = ssl;
+	if ((n = i2d_SSL_SESSION(s, NULL)) > 0 && n <= (int)sizeof(buf) &&
+	    i2d_SSL_SESSION(s, &p) == n)
+		tls_session_write(c->url->display, t->tag, buf, (size_t)n);
+	return 1;
 }
 
 /* The server's TLS context, made on first use; NULL with c->err. */
@@ -165,8 +337,13 @@ tls_ctx_get(struct redis_conn *c)
 	SSL_CTX_set_options(t->ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
 	SSL_CTX_set_mode(t->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
 	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	SSL_CTX_set_session_cache_mode(t->ctx, SSL_SESS_CACHE_CLIENT |
+	    SSL_SESS_CACHE_NO_INTERNAL_STORE);
+	SSL_CTX_sess_set_new_cb(t->ctx, tls_new_session);
 	if (tls_ctx_load(c, t->ctx) == -1)
 		goto fail;
+	tls_tag(c, t->tag);
+	t->sess = tls_session_load(c, t);
 	c->addr->tls_ctx = t;
 	return t;
 fail:
@@ -180,6 +357,7 @@ redis_tls_ctx_free(void *ctx)
 {
 	struct tls_ctx *t = ctx;
 
+	SSL_SESSION_free(t->sess);
 	SSL_CTX_free(t->ctx);
 	BIO_meth_free(t->bio);
 	free(t);
@@ -220,6 +398,8 @@ tls_handshake_err(struct redis_conn *c, SSL *ssl, int rc)
 {
 	long v = SSL_get_verify_result(ssl);
 
+	if (c->err[0] != '\0')
+		return -1;	/* the CA store, by tls_verify() */
 	if (!c->url->tls.insecure && v != X509_V_OK) {
 		ERR_clear_error();
 		return redis_conn_seterr(c, "TLS: certificate verify failed: "
@@ -255,6 +435,8 @@ tls_start(struct redis_conn *c, int64_t deadline)
 	c->tp_state = ssl;
 	if (tls_name(c, ssl) == -1)
 		return -1;
+	if (t->sess != NULL && SSL_set_session(ssl, t->sess) != 1)
+		ERR_clear_error();	/* a full handshake, then */
 	for (;;) {
 		ERR_clear_error();
 		errno = 0;

@@ -47,6 +47,9 @@ setup() {
 	redis_test_setup
 	rcli CONFIG SET tls-auth-clients optional >/dev/null
 	export KEYLOCK_REDIS_URL="$TLS_URL?cacert=$CA"
+	# Saved TLS sessions go under the runtime directory: this test's.
+	mkdir -m 700 "$TMP/run"
+	export XDG_RUNTIME_DIR="$TMP/run"
 }
 
 # Milliseconds since the epoch.
@@ -353,5 +356,80 @@ now_ms() {
 	assert_failure 69
 	[[ $stderr == *"TLS: cannot load libssl.so.3: "*"undefined symbol: "* ]] ||
 	    fail "$stderr"
+	[ ! -e "$TMP/ran" ] || fail "the command ran"
+}
+
+# Prints the inode of the saved session of the TLS port, or "none".
+session_inode() {
+	stat -c %i "$TMP/run/keylock/tls/127.0.0.1:$TLS_PORT" 2>/dev/null ||
+	    echo none
+}
+
+@test "a session is saved (0600) and resumed by the next run, not rewritten" {
+	run --separate-stderr "$KEYLOCK" run job -- true
+	assert_success
+	local f="$TMP/run/keylock/tls/127.0.0.1:$TLS_PORT" ino
+	assert_equal "$(stat -c %a "$TMP/run/keylock/tls")" 700
+	assert_equal "$(stat -c %a "$f")" 600
+	ino=$(session_inode)
+	# Resumed: the session, still young, stays as it is.
+	run --separate-stderr "$KEYLOCK" run job -- true
+	assert_success
+	assert_equal "$(session_inode)" "$ino"
+	# Other settings (another CA file, --insecure) are another session.
+	cp "$CA" "$TMP/ca-copy.crt"
+	run --separate-stderr "$KEYLOCK" run --cacert "$TMP/ca-copy.crt" job \
+	    -- true
+	assert_success
+	[ "$(session_inode)" != "$ino" ] || fail "the session was not replaced"
+}
+
+@test "a bad, foreign or symlinked session file is ignored and replaced" {
+	local f="$TMP/run/keylock/tls/127.0.0.1:$TLS_PORT" ino
+	mkdir -p -m 700 "$TMP/run/keylock/tls"
+	head -c 2000 /dev/urandom >"$f"
+	chmod 600 "$f"
+	ino=$(session_inode)
+	run --separate-stderr "$KEYLOCK" run job -- echo ran
+	assert_success
+	assert_output ran
+	assert_equal "$stderr" ""
+	[ "$(session_inode)" != "$ino" ] || fail "not replaced"
+	# Readable by others: not trusted, replaced by a private one.
+	chmod 644 "$f"
+	run --separate-stderr "$KEYLOCK" run job -- echo ran
+	assert_success
+	assert_equal "$(stat -c %a "$f")" 600
+	# A symlink is neither followed nor written through.
+	echo target >"$TMP/target"
+	rm "$f"
+	ln -s "$TMP/target" "$f"
+	run --separate-stderr "$KEYLOCK" run job -- echo ran
+	assert_success
+	assert_equal "$(cat "$TMP/target")" target
+	[ -f "$f" ] && [ ! -L "$f" ] || fail "the symlink is still there"
+}
+
+@test "the system CA store: its hashed directory, else its bundle" {
+	local dir="$TMP/certdir"
+	mkdir "$dir"
+	cp "$CA" "$dir/ca.pem"
+	openssl rehash "$dir" 2>/dev/null || skip "no openssl rehash"
+	unset KEYLOCK_REDIS_URL
+	SSL_CERT_DIR=$dir SSL_CERT_FILE=$TMP/none.pem run --separate-stderr \
+	    "$KEYLOCK" run --redis "$TLS_URL" job -- echo ran
+	assert_success
+	assert_output ran
+	rm -rf "$TMP/run/keylock"
+	SSL_CERT_DIR=$TMP/empty SSL_CERT_FILE=$CA run --separate-stderr \
+	    "$KEYLOCK" run --redis "$TLS_URL" job -- echo ran
+	assert_success
+	assert_output ran
+	rm -rf "$TMP/run/keylock"
+	SSL_CERT_DIR=$TMP/empty SSL_CERT_FILE=$TMP/none.pem \
+	    run --separate-stderr "$KEYLOCK" run --redis "$TLS_URL" job -- \
+	    touch "$TMP/ran"
+	assert_failure 69
+	[[ $stderr == *"certificate verify failed"* ]] || fail "$stderr"
 	[ ! -e "$TMP/ran" ] || fail "the command ran"
 }
