@@ -8,7 +8,9 @@
  * - the table is filled whole or not at all: a missing symbol leaves it
  *   unloaded and closes the library again;
  * - once loaded, the library stays for the life of the process (also in
- *   the forked heartbeat), never dlclose(3)d under a live SSL_CTX.
+ *   the forked heartbeat), never dlclose(3)d under a live SSL_CTX;
+ * - OpenSSL registers no atexit(3) cleanup: freeing its global state
+ *   took every rediss:// run ~0.3 ms at exit, and the kernel does it.
  */
 #include "config.h"
 
@@ -62,5 +64,7 @@ tls_lib_load(char *err, size_t errlen)
 	}
 	tls_lib = t;
 	tls_lib_handle = h;
+	/* The first call into OpenSSL: it would register the cleanup. */
+	tls_lib.OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL);
 	return 0;
 }

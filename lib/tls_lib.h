@@ -33,7 +33,8 @@
 	X(BIO_meth_set_read) X(BIO_meth_set_write) X(BIO_new) \
 	X(BIO_set_data) X(BIO_set_flags) X(BIO_set_init) X(ERR_clear_error) \
 	X(ERR_error_string_n) X(ERR_peek_last_error) \
-	X(ERR_reason_error_string) X(OPENSSL_sk_num) X(OPENSSL_sk_value) \
+	X(ERR_reason_error_string) X(OPENSSL_init_crypto) X(OPENSSL_sk_num) \
+	X(OPENSSL_sk_value) \
 	X(SSL_CTX_check_private_key) X(SSL_CTX_ctrl) X(SSL_CTX_free) \
 	X(SSL_CTX_get_cert_store) X(SSL_CTX_new) X(SSL_CTX_sess_set_new_cb) \
 	X(SSL_CTX_set_cert_verify_callback) X(SSL_CTX_set_options) \
@@ -85,6 +86,7 @@ int		 tls_lib_load(char *err, size_t errlen);
 #define ERR_error_string_n	(tls_lib.ERR_error_string_n)
 #define ERR_peek_last_error	(tls_lib.ERR_peek_last_error)
 #define ERR_reason_error_string	(tls_lib.ERR_reason_error_string)
+#define OPENSSL_init_crypto	(tls_lib.OPENSSL_init_crypto)
 #define OPENSSL_sk_num		(tls_lib.OPENSSL_sk_num)
 #define OPENSSL_sk_value	(tls_lib.OPENSSL_sk_value)
 #define SSL_CTX_check_private_key (tls_lib.SSL_CTX_check_private_key)
