@@ -27,6 +27,7 @@ struct options {
 	int		 on_lost_warn;
 	int64_t		 memo_ms;	/* 0: no --memo */
 	uint64_t	 memo_max;
+	struct lock_tls	 tls;		/* --cacert, --cert, ... */
 	int		 quiet, verbose, json, force;
 	const char	*note;		/* --note */
 	int64_t		 cooldown_ms;	/* --cooldown; 0: none */

@@ -15,6 +15,7 @@
 #include "cmd.h"
 #include "parse.h"
 #include "exits.h"
+#include "version.h"
 
 enum {
 	OPT_REDIS = CHAR_MAX + 1,
@@ -29,9 +30,16 @@ enum {
 	OPT_HOLD,
 	OPT_OWNER,
 	OPT_TOKEN,
+	OPT_CACERT,
+	OPT_CERT,
+	OPT_KEY,
+	OPT_SNI,
+	OPT_INSECURE,
 };
 
 static const struct option longopts[] = {
+	{ "cacert",		required_argument, NULL, OPT_CACERT },
+	{ "cert",		required_argument, NULL, OPT_CERT },
 	{ "conflict-exit-code",	required_argument, NULL, 'E' },
 	{ "connect-timeout",	required_argument, NULL, OPT_CONNECT_TIMEOUT },
 	{ "cooldown",		required_argument, NULL, OPT_COOLDOWN },
@@ -39,7 +47,9 @@ static const struct option longopts[] = {
 	{ "force",		no_argument,	   NULL, OPT_FORCE },
 	{ "help",		no_argument,	   NULL, 'h' },
 	{ "hold",		required_argument, NULL, OPT_HOLD },
+	{ "insecure",		no_argument,	   NULL, OPT_INSECURE },
 	{ "json",		no_argument,	   NULL, OPT_JSON },
+	{ "key",		required_argument, NULL, OPT_KEY },
 	{ "kill-after",		required_argument, NULL, 'k' },
 	{ "memo",		required_argument, NULL, OPT_MEMO },
 	{ "memo-max",		required_argument, NULL, OPT_MEMO_MAX },
@@ -51,6 +61,7 @@ static const struct option longopts[] = {
 	{ "quiet",		no_argument,	   NULL, 'q' },
 	{ "redis",		required_argument, NULL, OPT_REDIS },
 	{ "token",		required_argument, NULL, OPT_TOKEN },
+	{ "sni",		required_argument, NULL, OPT_SNI },
 	{ "ttl",		required_argument, NULL, 't' },
 	{ "verbose",		no_argument,	   NULL, 'v' },
 	{ "wait",		required_argument, NULL, 'w' },
@@ -59,7 +70,8 @@ static const struct option longopts[] = {
 
 /* Options every subcommand takes, then each one's own. */
 static const int common[] = { 'd', 'h', 'N', 'q', 'v', OPT_REDIS,
-    OPT_CONNECT_TIMEOUT, 0 };
+    OPT_CONNECT_TIMEOUT, OPT_CACERT, OPT_CERT, OPT_KEY, OPT_SNI,
+    OPT_INSECURE, 0 };
 static const int run_only[] = { 'E', 'k', 'n', 't', 'w', OPT_ON_LOST,
     OPT_MEMO, OPT_MEMO_MAX, OPT_NOTE, OPT_COOLDOWN, 0 };
 static const int acquire_only[] = { 'E', 'n', 't', 'w', OPT_NOTE,
@@ -144,6 +156,15 @@ apply_hold(struct options *o, int c, const char *arg)
 	}
 }
 
+/* A value that must not be empty, or exits 64. */
+static const char *
+need_value(const char *opt, const char *arg)
+{
+	if (*arg == '\0')
+		usage_error("empty value for %s", opt);
+	return arg;
+}
+
 /* Applies one parsed option c to o. */
 static void
 apply(struct options *o, int c, const char *arg)
@@ -186,6 +207,11 @@ apply(struct options *o, int c, const char *arg)
 		if (parse_size(arg, &o->memo_max) == -1)
 			usage_error("invalid size for --memo-max: '%s'", arg);
 		break;
+	case OPT_CACERT: o->tls.cacert = need_value("--cacert", arg); break;
+	case OPT_CERT: o->tls.cert = need_value("--cert", arg); break;
+	case OPT_KEY: o->tls.key = need_value("--key", arg); break;
+	case OPT_SNI: o->tls.sni = need_value("--sni", arg); break;
+	case OPT_INSECURE: o->tls.insecure = 1; break;
 	case OPT_JSON: o->json = 1; break;
 	case OPT_FORCE: o->force = 1; break;
 	default:
@@ -288,6 +314,12 @@ options_backend(struct options *o)
 	struct lock *l;
 	char why[256];
 
+	if (o->url != NULL && strncmp(o->url, "rediss://", 9) == 0)
+		feature_require("tls");
+	else if (o->tls.cacert || o->tls.cert || o->tls.key || o->tls.sni ||
+	    o->tls.insecure)
+		usage_error("--cacert, --cert, --key, --sni and --insecure "
+		    "need a rediss:// URL");
 	if ((be = lock_backend_find(o->url, why, sizeof(why))) == NULL)
 		usage_error("%s", why);
 	memset(&lo, 0, sizeof(lo));
@@ -297,6 +329,7 @@ options_backend(struct options *o)
 	lo.ns = o->ns;
 	lo.connect_timeout_ms = o->connect_timeout_ms;
 	lo.ttl_ms = o->ttl_ms;
+	lo.tls = o->tls;
 	if ((l = be->open(&lo)) == NULL)
 		err(EXIT_OSERR, "out of memory");
 	options_warn(o, l, NULL);

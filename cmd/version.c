@@ -24,6 +24,12 @@
 #include "exits.h"
 #include "version.h"
 
+#ifdef HAVE_TLS
+#define BUILT_TLS 1
+#else
+#define BUILT_TLS 0
+#endif
+
 static const struct feature {
 	const char	*name;		/* in --version, lower case */
 	const char	*label;		/* in messages */
@@ -32,6 +38,7 @@ static const struct feature {
 } features[] = {
 	{ "local",	"local locking",	1,	NULL },
 	{ "redis",	"Redis",		1,	NULL },
+	{ "tls",	"TLS (rediss://)",	BUILT_TLS, "--with-tls" },
 };
 
 #define NFEATURES (sizeof(features) / sizeof(features[0]))

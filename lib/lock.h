@@ -72,6 +72,16 @@ struct lock_request {
 					   of a run that succeeded; 0 */
 };
 
+/* TLS settings given as options; they override the URL's.  NULL or 0:
+   not given. */
+struct lock_tls {
+	const char	*cacert;
+	const char	*cert;
+	const char	*key;
+	const char	*sni;
+	int		 insecure;
+};
+
 /* Everything a backend may need to open; each takes what it uses. */
 struct lock_opts {
 	const char	*url;		/* NULL: the local backend */
@@ -80,6 +90,7 @@ struct lock_opts {
 	const char	*ns;		/* key namespace, or NULL */
 	int64_t		 connect_timeout_ms;
 	int64_t		 ttl_ms;	/* lease, where there is one */
+	struct lock_tls	 tls;		/* for a TLS URL */
 };
 
 /* How to wait in acquire(). */

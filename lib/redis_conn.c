@@ -69,7 +69,9 @@ redis_conn_seterr(struct redis_conn *c, const char *fmt, ...)
 static int
 conn_fail(struct redis_conn *c, const char *what, int error)
 {
-	if (what != NULL)
+	if (error == EPROTO && c->err[0] != '\0')
+		;	/* the transport's own reason */
+	else if (what != NULL)
 		redis_conn_seterr(c, "%s: %s", what, strerror(error));
 	else
 		redis_conn_seterr(c, "%s", strerror(error));
@@ -109,6 +111,17 @@ int
 redis_conn_pending(const struct redis_conn *c)
 {
 	return c->fd != -1 && c->tp->pending(c);
+}
+
+/* Frees what connects stored in addr (the TLS context). */
+void
+redis_addr_free(struct redis_addr *addr)
+{
+#ifdef HAVE_TLS
+	if (addr->tls_ctx != NULL)
+		redis_tls_ctx_free(addr->tls_ctx);
+#endif
+	addr->tls_ctx = NULL;
 }
 
 /* Waits until fd is ready for events or deadline; 1, 0 timeout, -1. */
@@ -199,6 +212,13 @@ conn_resolve(struct redis_conn *c)
 	if (a->n == 0)
 		return redis_conn_seterr(c, "no usable address");
 	return 0;
+}
+
+/* Waits until the socket is ready for c->want, or deadline. */
+int
+redis_conn_wait(struct redis_conn *c, int64_t deadline)
+{
+	return conn_wait(c->fd, c->want, deadline);
 }
 
 /* Connects to the TCP address of c->url; fd, or -1 with c->err. */
@@ -308,12 +328,36 @@ conn_handshake(struct redis_conn *c, int64_t deadline)
 	return rc;
 }
 
+/* A TLS server hangs up on the plain first command, or answers it with
+   an alert: says so after such a failure of a plain TCP connect. */
+static void
+conn_hint_tls(struct redis_conn *c)
+{
+	size_t len = strlen(c->err);
+
+	if (c->url->is_tls || c->url->is_unix ||
+	    (strstr(c->err, "reset by peer") == NULL &&
+	    strstr(c->err, "closed by server") == NULL &&
+	    strstr(c->err, "protocol error") == NULL))
+		return;
+	snprintf(c->err + len, sizeof(c->err) - len, " (is it a TLS port? "
+	    "use rediss://)");
+}
+
 /* Connects, AUTHs and SELECTs by deadline; 0, or -1 with c->err. */
 int
 redis_conn_connect(struct redis_conn *c, int64_t deadline)
 {
 	redis_conn_close(c);
 	c->err[0] = '\0';
+	c->tp = &redis_transport_plain;
+	if (c->url->is_tls) {
+#ifdef HAVE_TLS
+		c->tp = &redis_transport_tls;
+#else
+		return redis_conn_seterr(c, "TLS support is not built in");
+#endif
+	}
 	c->fd = c->url->is_unix ? conn_unix(c, deadline) :
 	    conn_tcp(c, deadline);
 	if (c->fd == -1)
@@ -324,7 +368,11 @@ redis_conn_connect(struct redis_conn *c, int64_t deadline)
 		redis_conn_close(c);
 		return -1;
 	}
-	return conn_handshake(c, deadline);
+	if (conn_handshake(c, deadline) == -1) {
+		conn_hint_tls(c);
+		return -1;
+	}
+	return 0;
 }
 
 /* Nonzero if c is connected and the server has not hung up meanwhile. */

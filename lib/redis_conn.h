@@ -26,11 +26,15 @@ struct redis_url;
 
 #define REDIS_ADDR_MAX	8
 
-/* The resolved TCP addresses of a server; n == 0: not resolved yet. */
+/* The resolved TCP addresses of a server; n == 0: not resolved yet.
+   tls_ctx is the TLS context of a rediss:// server, made by the first
+   connect like the addresses, so reconnects and the forked heartbeat
+   reuse it (its CA store is read once). */
 struct redis_addr {
 	int			 n;
 	struct sockaddr_storage	 sa[REDIS_ADDR_MAX];
 	socklen_t		 len[REDIS_ADDR_MAX];
+	void			*tls_ctx;	/* redis_tls.c's; or NULL */
 };
 
 struct redis_conn;
@@ -47,7 +51,9 @@ struct redis_transport {
 	/* Makes the connected socket ready (a TLS handshake) by deadline;
 	   0, or -1 with c->err. */
 	int		 (*start)(struct redis_conn *c, int64_t deadline);
-	/* Reads up to len bytes; n > 0, 0 at the end of the stream, -1. */
+	/* Reads up to len bytes; n > 0, 0 at the end of the stream, -1.
+	   A failure the transport explains itself (a TLS alert) is -1 with
+	   errno EPROTO and the reason already in c->err. */
 	ssize_t		 (*read)(struct redis_conn *c, void *buf, size_t len);
 	/* Writes up to len bytes; n >= 0, or -1. */
 	ssize_t		 (*write)(struct redis_conn *c, const void *buf,
@@ -60,6 +66,11 @@ struct redis_transport {
 };
 
 extern const struct redis_transport redis_transport_plain;
+#ifdef HAVE_TLS
+extern const struct redis_transport redis_transport_tls;
+/* Frees a redis_addr's tls_ctx. */
+void		 redis_tls_ctx_free(void *ctx);
+#endif
 
 struct redis_conn {
 	const struct redis_url	*url;
@@ -84,6 +95,9 @@ struct redis_script {
    connections to url, zeroed before the first) must outlive c. */
 void		 redis_conn_init(struct redis_conn *c,
 		    const struct redis_url *url, struct redis_addr *addr);
+/* Frees what connects stored in addr (the TLS context); it may be
+   used again. */
+void		 redis_addr_free(struct redis_addr *addr);
 /* Connects, AUTHs and SELECTs by deadline; 0, or -1 with c->err. */
 int		 redis_conn_connect(struct redis_conn *c, int64_t deadline);
 /* Nonzero if c is connected and not known to be dead. */
@@ -97,6 +111,10 @@ int		 redis_conn_pending(const struct redis_conn *c);
 /* Closes the socket without a word to the server (also right after
    fork) and drops buffered input; c may connect again. */
 void		 redis_conn_close(struct redis_conn *c);
+
+/* For transports: waits until the socket is ready for c->want, or
+   deadline; 1, 0 at the deadline, -1 with errno. */
+int		 redis_conn_wait(struct redis_conn *c, int64_t deadline);
 
 /* Sends one command; 0, or -1 (dead) with c->err. */
 int		 redis_conn_send(struct redis_conn *c, int argc,

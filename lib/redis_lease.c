@@ -89,6 +89,75 @@ static struct redis_script rd_force_script = {
 
 static void	redis_close(struct lock *);
 
+/* Replaces *field with a copy of the option value v, if given; 0, or -1
+   when out of memory. */
+static int
+rd_tls_override(char **field, const char *v)
+{
+	char *p;
+
+	if (v == NULL)
+		return 0;
+	if ((p = strdup(v)) == NULL)
+		return -1;
+	free(*field);
+	*field = p;
+	return 0;
+}
+
+/* Puts the TLS options over the URL's settings and checks them; 0, or
+   -1 with the reason recorded (EUSAGE). */
+static int
+rd_tls_opts(struct lock_redis *lr, const struct lock_tls *o)
+{
+	struct redis_tls *t = &lr->url.tls;
+	const char *files[3], *names[3] = { "cacert", "cert", "key" };
+	int i;
+
+	if (!lr->url.is_tls) {
+		if (o->cacert || o->cert || o->key || o->sni || o->insecure)
+			return lock_seterr(&lr->base, LOCK_EUSAGE, "--cacert, "
+			    "--cert, --key, --sni and --insecure need a "
+			    "rediss:// URL");
+		return 0;
+	}
+	if (rd_tls_override(&t->cacert, o->cacert) == -1 ||
+	    rd_tls_override(&t->cert, o->cert) == -1 ||
+	    rd_tls_override(&t->key, o->key) == -1 ||
+	    rd_tls_override(&t->sni, o->sni) == -1)
+		return lock_seterr(&lr->base, LOCK_EOSERR, "out of memory");
+	if (o->insecure)
+		t->insecure = 1;
+	if (t->key != NULL && t->cert == NULL)
+		return lock_seterr(&lr->base, LOCK_EUSAGE, "a TLS key needs "
+		    "a certificate (--cert)");
+	files[0] = t->cacert;
+	files[1] = t->cert;
+	files[2] = t->key;
+	for (i = 0; i < 3; i++)
+		if (files[i] != NULL && access(files[i], R_OK) == -1)
+			return lock_seterr(&lr->base, LOCK_EUSAGE, "TLS %s "
+			    "'%s': %s", names[i], files[i], strerror(errno));
+	return 0;
+}
+
+/* The warnings of open(), joined: a password on the command line, TLS
+   without verification. */
+static void
+rd_open_warnings(struct lock_redis *lr, const struct lock_opts *o)
+{
+	const char *pw = "", *tls = "";
+
+	if (o->url_from_argv && lr->url.password != NULL)
+		pw = "a password on the command line is visible to other "
+		    "users; use KEYLOCK_REDIS_URL instead";
+	if (lr->url.is_tls && lr->url.tls.insecure)
+		tls = "TLS certificates are not verified (--insecure): "
+		    "anyone on the path can pose as the server";
+	snprintf(lr->base.warning, sizeof(lr->base.warning), "%s%s%s", pw,
+	    *pw != '\0' && *tls != '\0' ? "; " : "", tls);
+}
+
 /* Allocates a context and parses the URL; NULL only when out of memory. */
 static struct lock *
 redis_open(const struct lock_opts *o)
@@ -115,10 +184,8 @@ redis_open(const struct lock_opts *o)
 		lock_seterr(&lr->base, LOCK_EUSAGE, "no Redis URL");
 	else if (redis_url_parse(o->url, &lr->url, err, sizeof(err)) == -1)
 		lock_seterr(&lr->base, LOCK_EUSAGE, "%s", err);
-	else if (o->url_from_argv && lr->url.password != NULL)
-		snprintf(lr->base.warning, sizeof(lr->base.warning),
-		    "a password on the command line is visible to other "
-		    "users; use KEYLOCK_REDIS_URL instead");
+	else if (rd_tls_opts(lr, &o->tls) == 0)
+		rd_open_warnings(lr, o);
 	return &lr->base;
 }
 
@@ -526,6 +593,7 @@ redis_close(struct lock *l)
 	redis_conn_close(&lr->cmd);
 	redis_conn_close(&lr->sub);
 	rd_drop_held(lr);
+	redis_addr_free(&lr->addr);
 	redis_url_free(&lr->url);
 	checksum_free(&lr->msum);
 	free(lr->mbuf);
@@ -534,7 +602,7 @@ redis_close(struct lock *l)
 }
 
 static const char *const redis_schemes[] = {
-	"redis", "unix", "redis+unix", NULL
+	"redis", "rediss", "unix", "redis+unix", NULL
 };
 
 const struct lock_backend lock_redis_backend = {

@@ -188,6 +188,122 @@ url_unix(const char *s, struct redis_url *u, char *err, size_t errlen)
 	return 0;
 }
 
+/* The query parameters of rediss://, in the order of url_tls_field(). */
+static const char *const url_tls_names[] = {
+	"cacert", "cert", "key", "sni", "insecure"
+};
+#define URL_TLS_INSECURE	4
+
+/* The index in url_tls_names of the name of len bytes, or -1. */
+static int
+url_tls_index(const char *name, size_t len)
+{
+	int i;
+
+	for (i = 0; i <= URL_TLS_INSECURE; i++)
+		if (strlen(url_tls_names[i]) == len &&
+		    memcmp(url_tls_names[i], name, len) == 0)
+			return i;
+	return -1;
+}
+
+/* The string field of u->tls for index i (< URL_TLS_INSECURE). */
+static char **
+url_tls_field(struct redis_url *u, int i)
+{
+	char **fields[] = { &u->tls.cacert, &u->tls.cert, &u->tls.key,
+	    &u->tls.sni };
+
+	return fields[i];
+}
+
+/* Applies one "name=value" of len bytes of a rediss:// query; 0 or -1. */
+static int
+url_tls_param(const char *p, size_t len, struct redis_url *u,
+    unsigned *seen, char *err, size_t errlen)
+{
+	const char *eq = memchr(p, '=', len);
+	size_t nlen = eq != NULL ? (size_t)(eq - p) : len;
+	size_t vlen = eq != NULL ? len - nlen - 1 : 0;
+	int i = url_tls_index(p, nlen);
+
+	if (nlen == 0) {
+		snprintf(err, errlen, "bad Redis URL: empty query parameter");
+		return -1;
+	}
+	if (i == -1) {
+		snprintf(err, errlen, "bad Redis URL: unknown query parameter "
+		    "'%.*s' (cacert, cert, key, sni, insecure)",
+		    (int)(nlen < 40 ? nlen : 40), p);
+		return -1;
+	}
+	if (*seen & (1u << i) || vlen == 0) {
+		snprintf(err, errlen, "bad Redis URL: query parameter '%s' %s",
+		    url_tls_names[i], *seen & (1u << i) ? "given twice" :
+		    "without a value");
+		return -1;
+	}
+	*seen |= 1u << i;
+	if (i == URL_TLS_INSECURE) {
+		if (vlen != 1 || (eq[1] != '0' && eq[1] != '1')) {
+			snprintf(err, errlen, "bad Redis URL: insecure must "
+			    "be 0 or 1");
+			return -1;
+		}
+		u->tls.insecure = eq[1] == '1';
+	} else if ((*url_tls_field(u, i) = keyname_unredis(eq + 1, vlen)) ==
+	    NULL) {
+		snprintf(err, errlen, "bad Redis URL: bad %%-escape in query "
+		    "parameter '%s'", url_tls_names[i]);
+		return -1;
+	}
+	return 0;
+}
+
+/* Parses the query of a rediss:// URL, after its '?'; 0 or -1. */
+static int
+url_tls_query(const char *q, struct redis_url *u, char *err, size_t errlen)
+{
+	const char *amp;
+	unsigned seen = 0;
+
+	for (;;) {
+		amp = strchr(q, '&');
+		if (url_tls_param(q, amp != NULL ? (size_t)(amp - q) :
+		    strlen(q), u, &seen, err, errlen) == -1)
+			return -1;
+		if (amp == NULL)
+			return 0;
+		q = amp + 1;
+	}
+}
+
+/* Parses the part of a rediss:// URL after the scheme; 0 or -1. */
+static int
+url_tls(const char *s, struct redis_url *u, char *err, size_t errlen)
+{
+	const char *q = strchr(s, '?');
+	char *head;
+	int rc;
+
+	u->is_tls = 1;
+	if (strchr(s, '#') != NULL) {
+		snprintf(err, errlen, "bad Redis URL: unexpected '#'");
+		return -1;
+	}
+	if (q == NULL)
+		return url_tcp(s, u, err, errlen);
+	if ((head = strndup(s, (size_t)(q - s))) == NULL) {
+		snprintf(err, errlen, "bad Redis URL: out of memory");
+		return -1;
+	}
+	rc = url_tcp(head, u, err, errlen);
+	free(head);
+	if (rc == 0)
+		rc = url_tls_query(q + 1, u, err, errlen);
+	return rc;
+}
+
 /* Parses s into u; 0, or -1 with a one-line reason in err. */
 int
 redis_url_parse(const char *s, struct redis_url *u, char *err, size_t errlen)
@@ -199,6 +315,8 @@ redis_url_parse(const char *s, struct redis_url *u, char *err, size_t errlen)
 	u->port = REDIS_URL_DEFAULT_PORT;
 	if (strncmp(s, "redis://", 8) == 0)
 		rc = url_tcp(s + 8, u, err, errlen);
+	else if (strncmp(s, "rediss://", 9) == 0)
+		rc = url_tls(s + 9, u, err, errlen);
 	else if (strncmp(s, "unix://", 7) == 0) {
 		u->is_unix = 1;
 		rc = url_unix(s + 7, u, err, errlen);
@@ -207,7 +325,7 @@ redis_url_parse(const char *s, struct redis_url *u, char *err, size_t errlen)
 		rc = url_unix(s + 13, u, err, errlen);
 	} else {
 		snprintf(err, errlen, "bad Redis URL: expected redis:// or "
-		    "unix://");
+		    "unix:// (rediss:// for TLS)");
 		rc = -1;
 	}
 	if (rc == -1) {
@@ -232,4 +350,9 @@ redis_url_free(struct redis_url *u)
 	}
 	free(u->path);
 	u->host = u->user = u->password = u->path = NULL;
+	free(u->tls.cacert);
+	free(u->tls.cert);
+	free(u->tls.key);
+	free(u->tls.sni);
+	memset(&u->tls, 0, sizeof(u->tls));
 }

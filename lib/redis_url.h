@@ -2,6 +2,7 @@
  * redis_url: parsing of --redis / KEYLOCK_REDIS_URL.
  *
  *	redis://[[user]:password@]host[:port][/db]
+ *	rediss://[[user]:password@]host[:port][/db][?param=value[&...]]
  *	unix://[[user]:password@]/path/to/redis.sock[?db=N]
  *	redis+unix://...	(the same as unix://)
  *
@@ -13,14 +14,30 @@
  * "@/" (unix://), so a password may hold '@' or '/'.  "display" names the
  * server for messages, and neither it nor an error message ever holds
  * the password.
+ *
+ * rediss:// is redis:// over TLS; its query holds the TLS settings
+ * (cacert, cert, key, sni: %-decoded, non-empty; insecure: 0 or 1), each
+ * at most once.  The query starts at the first '?', so a password with a
+ * '?' writes it %3F (as redis:// must).
  */
 #ifndef KEYLOCK_REDIS_URL_H
 #define KEYLOCK_REDIS_URL_H
 
 #include <stddef.h>
 
+/* The TLS settings of a rediss:// URL; NULL: not given. */
+struct redis_tls {
+	char	*cacert;	/* trusted CA bundle, instead of the system's */
+	char	*cert;		/* client certificate chain (PEM) */
+	char	*key;		/* its private key (PEM); NULL: in cert */
+	char	*sni;		/* server name to send and verify */
+	int	 insecure;	/* 1: no verification at all */
+};
+
 struct redis_url {
 	int	 is_unix;
+	int	 is_tls;	/* rediss:// */
+	struct redis_tls tls;
 	char	*host;		/* TCP host (IPv6 literal without brackets) */
 	int	 port;		/* default 6379 */
 	char	*path;		/* unix socket path */

@@ -103,6 +103,7 @@ test_ok(void **state)
 		print_error("err: %s\n", unit_q(err));
 	assert_int_equal(rc, 0);
 	assert_int_equal(u.is_unix, c->is_unix);
+	assert_int_equal(u.is_tls, 0);
 	assert_opt_str(u.host, c->host);
 	assert_int_equal(u.port, c->port);
 	assert_opt_str(u.path, c->path);
@@ -131,7 +132,8 @@ static const struct bad_case bad_cases[] = {
 	{ "http://h", "expected redis:// or unix://", NULL },
 	{ "redis:/h", "expected redis:// or unix://", NULL },
 	{ "REDIS://h", "expected redis:// or unix://", NULL },
-	{ "rediss://h", "expected redis:// or unix://", NULL },
+	{ "rediss:/h", "expected redis:// or unix://", NULL },
+	{ "REDISS://h", "expected redis:// or unix://", NULL },
 	{ " redis://h", "expected redis:// or unix://", NULL },
 	{ "unix:/tmp/s", "expected redis:// or unix://", NULL },
 	/* Host. */
@@ -200,7 +202,103 @@ static const struct bad_case bad_cases[] = {
 	{ "unix://user@/tmp/s", "user name without password", NULL },
 	{ "unix://:%zz@/tmp/s", "bad %-escape in the password", NULL },
 	{ "unix://u:" PW "%4@/tmp/s", "bad %-escape in the password", NULL },
+	/* TLS. */
+	{ "rediss://", "missing host", NULL },
+	{ "rediss://?sni=h", "missing host", NULL },
+	{ "rediss://h:0", "bad port '0'", NULL },
+	{ "rediss://h/x?sni=h", "bad database number 'x'", NULL },
+	{ "rediss://:" PW "?@h", "missing host", NULL },
+	{ "rediss://h#x", "unexpected '#'", NULL },
+	{ "rediss://h?sni=a#x", "unexpected '#'", NULL },
+	{ "rediss://user@h", "user name without password", NULL },
+	{ "rediss://:%zz@h", "bad %-escape in the password", NULL },
+	{ "rediss://h?", "empty query parameter", NULL },
+	{ "rediss://h?sni=a&", "empty query parameter", NULL },
+	{ "rediss://h?&sni=a", "empty query parameter", NULL },
+	{ "rediss://h?=1", "empty query parameter", NULL },
+	{ "rediss://h?foo=1", "unknown query parameter 'foo' (cacert, cert, "
+	    "key, sni, insecure)", NULL },
+	{ "rediss://h?db=1", "unknown query parameter 'db'", NULL },
+	{ "rediss://h?CACERT=/a", "unknown query parameter 'CACERT'", NULL },
+	{ "rediss://h?cacert", "query parameter 'cacert' without a value",
+	    NULL },
+	{ "rediss://h?cert=", "query parameter 'cert' without a value", NULL },
+	{ "rediss://h?sni=a&sni=b", "query parameter 'sni' given twice",
+	    NULL },
+	{ "rediss://h?insecure=1&insecure=1", "'insecure' given twice", NULL },
+	{ "rediss://h?insecure=yes", "insecure must be 0 or 1", NULL },
+	{ "rediss://h?insecure=", "'insecure' without a value", NULL },
+	{ "rediss://h?insecure=2", "insecure must be 0 or 1", NULL },
+	{ "rediss://h?cacert=%zz", "bad %-escape in query parameter 'cacert'",
+	    NULL },
+	{ "rediss://h?key=a%00b", "bad %-escape in query parameter 'key'",
+	    NULL },
+	{ "rediss://h?sni=%4", "bad %-escape in query parameter 'sni'", NULL },
+	{ "redis://h?cacert=/a", "unexpected '?' or '#'", NULL },
 };
+
+struct tls_case {
+	const char	*in;
+	const char	*host;
+	int		 port;
+	const char	*password;
+	int		 db;
+	const char	*cacert, *cert, *key, *sni;
+	int		 insecure;
+};
+
+static const struct tls_case tls_cases[] = {
+	{ "rediss://h", "h", 6379, NULL, 0, NULL, NULL, NULL, NULL, 0 },
+	{ "rediss://:" PW "@h:6380/2?cacert=/etc/ca.pem", "h", 6380, PW, 2,
+	    "/etc/ca.pem", NULL, NULL, NULL, 0 },
+	{ "rediss://h?cacert=/a&cert=/b&key=/c&sni=x.example&insecure=1", "h",
+	    6379, NULL, 0, "/a", "/b", "/c", "x.example", 1 },
+	{ "rediss://h?insecure=1&sni=s&key=/k&cert=/c", "h", 6379, NULL, 0,
+	    NULL, "/c", "/k", "s", 1 },
+	{ "rediss://h/1?cacert=/p%20q%26r%3D", "h", 6379, NULL, 1, "/p q&r=",
+	    NULL, NULL, NULL, 0 },
+	{ "rediss://h?cacert=/a@b/c?d", "h", 6379, NULL, 0, "/a@b/c?d", NULL,
+	    NULL, NULL, 0 },
+	{ "rediss://[::1]:7000?insecure=0", "::1", 7000, NULL, 0, NULL, NULL,
+	    NULL, NULL, 0 },
+	{ "rediss://:p%3Fw@h/?sni=s", "h", 6379, "p?w", 0, NULL, NULL, NULL,
+	    "s", 0 },
+	{ "rediss://u:p@ss@h", "h", 6379, "p@ss", 0, NULL, NULL, NULL, NULL,
+	    0 },
+};
+
+/* One rediss:// URL that parses: the TLS settings and the rest. */
+static void
+test_tls(void **state)
+{
+	const struct tls_case *c = *state;
+	char *in = unit_dup(c->in, strlen(c->in));
+	struct redis_url u;
+	char err[256] = "";
+	int rc;
+
+	rc = redis_url_parse(in, &u, err, sizeof(err));
+	if (rc != 0)
+		print_error("err: %s\n", unit_q(err));
+	assert_int_equal(rc, 0);
+	assert_int_equal(u.is_tls, 1);
+	assert_int_equal(u.is_unix, 0);
+	assert_opt_str(u.host, c->host);
+	assert_int_equal(u.port, c->port);
+	assert_opt_str(u.password, c->password);
+	assert_int_equal(u.db, c->db);
+	assert_opt_str(u.tls.cacert, c->cacert);
+	assert_opt_str(u.tls.cert, c->cert);
+	assert_opt_str(u.tls.key, c->key);
+	assert_opt_str(u.tls.sni, c->sni);
+	assert_int_equal(u.tls.insecure, c->insecure);
+	if (c->password != NULL)
+		assert_null(strstr(u.display, c->password));
+	redis_url_free(&u);
+	assert_null(u.tls.cacert);
+	assert_null(u.tls.sni);
+	redis_url_free(&u);
+}
 
 /* One URL that must fail: the reason, no password, nothing left. */
 static void
@@ -225,6 +323,10 @@ test_bad(void **state)
 	assert_null(u.path);
 	assert_null(u.user);
 	assert_null(u.password);
+	assert_null(u.tls.cacert);
+	assert_null(u.tls.cert);
+	assert_null(u.tls.key);
+	assert_null(u.tls.sni);
 }
 
 /* A small err buffer gets a cut, NUL-terminated reason. */
@@ -292,6 +394,10 @@ main(void)
 		unit_add(&s, test_bad, &bad_cases[i], bad_cases[i].todo,
 		    "redis_url_parse(%s) fails: %s", unit_q(bad_cases[i].in),
 		    bad_cases[i].reason);
+	for (i = 0; i < UNIT_NROWS(tls_cases); i++)
+		unit_add(&s, test_tls, &tls_cases[i], NULL,
+		    "redis_url_parse(%s) parses TLS settings",
+		    unit_q(tls_cases[i].in));
 	unit_add(&s, test_small_err, NULL, NULL,
 	    "redis_url_parse cuts its reason to errlen");
 	unit_add(&s, test_long_host, NULL, NULL,
