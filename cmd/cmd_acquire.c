@@ -279,7 +279,7 @@ int
 cmd_acquire(int argc, char **argv)
 {
 	struct keeper k;
-	int p[2];
+	int p[2], code;
 	pid_t pid;
 
 	memset(&k, 0, sizeof(k));
@@ -310,7 +310,10 @@ cmd_acquire(int argc, char **argv)
 	close(p[1]);
 	while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
 		;
-	return caller_wait(&k, p[0]);
+	code = caller_wait(&k, p[0]);
+	/* Ours holds nothing: the keeper took the lock with its copy. */
+	options_free(&k.o, k.l);
+	return code;
 }
 
 int
