@@ -26,6 +26,7 @@ struct options {
 	int		 on_lost_warn;
 	int64_t		 memo_ms;	/* 0: no --memo */
 	uint64_t	 memo_max;
+	struct memo_inputs memo_in;	/* --memo-cwd, -env, -file */
 	int		 quiet, verbose, json, force;
 };
 

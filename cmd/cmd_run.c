@@ -322,6 +322,7 @@ cmd_run(int argc, char **argv)
 {
 	struct run r;
 	int64_t started = clock_mono_ms(), max_age;
+	char why[512];
 	int code;
 
 	memset(&r, 0, sizeof(r));
@@ -332,7 +333,10 @@ cmd_run(int argc, char **argv)
 		if ((r.memo = r.l->be->memo) == NULL)
 			usage_error("--memo: the %s backend has no cache",
 			    r.l->be->name);
-		memo_id_init(&r.id, r.key, r.argv);
+		if (memo_id_init(&r.id, r.key, r.argv, &r.o.memo_in, why,
+		    sizeof(why)) == -1)
+			errx(options_class_code(lock_errno_class(errno,
+			    LOCK_EIOERR)), "%s: %s", r.pkey, why);
 		if (memo_serve(&r, r.o.memo_ms, STDOUT_FILENO) == 1)
 			goto out0;
 	}

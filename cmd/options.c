@@ -22,6 +22,9 @@ enum {
 	OPT_ON_LOST,
 	OPT_MEMO,
 	OPT_MEMO_MAX,
+	OPT_MEMO_CWD,
+	OPT_MEMO_ENV,
+	OPT_MEMO_FILE,
 	OPT_JSON,
 	OPT_FORCE,
 };
@@ -35,6 +38,9 @@ static const struct option longopts[] = {
 	{ "json",		no_argument,	   NULL, OPT_JSON },
 	{ "kill-after",		required_argument, NULL, 'k' },
 	{ "memo",		required_argument, NULL, OPT_MEMO },
+	{ "memo-cwd",		no_argument,	   NULL, OPT_MEMO_CWD },
+	{ "memo-env",		required_argument, NULL, OPT_MEMO_ENV },
+	{ "memo-file",		required_argument, NULL, OPT_MEMO_FILE },
 	{ "memo-max",		required_argument, NULL, OPT_MEMO_MAX },
 	{ "namespace",		required_argument, NULL, 'N' },
 	{ "no-wait",		no_argument,	   NULL, 'n' },
@@ -51,7 +57,10 @@ static const struct option longopts[] = {
 static const int common[] = { 'd', 'h', 'N', 'q', 'v', OPT_REDIS,
     OPT_CONNECT_TIMEOUT, 0 };
 static const int run_only[] = { 'E', 'k', 'n', 't', 'w', OPT_ON_LOST,
-    OPT_MEMO, OPT_MEMO_MAX, 0 };
+    OPT_MEMO, OPT_MEMO_MAX, OPT_MEMO_CWD, OPT_MEMO_ENV, OPT_MEMO_FILE, 0 };
+/* Options of run that mean nothing without --memo. */
+static const int memo_only[] = { OPT_MEMO_CWD, OPT_MEMO_ENV, OPT_MEMO_FILE,
+    0 };
 static const int status_only[] = { OPT_JSON, 0 };
 static const int release_only[] = { OPT_FORCE, 0 };
 
@@ -136,6 +145,17 @@ apply(struct options *o, int c, const char *arg)
 		if (parse_size(arg, &o->memo_max) == -1)
 			usage_error("invalid size for --memo-max: '%s'", arg);
 		break;
+	case OPT_MEMO_CWD: o->memo_in.cwd = 1; break;
+	case OPT_MEMO_ENV:
+		if (*arg == '\0' || strchr(arg, '=') != NULL)
+			usage_error("invalid name for --memo-env: '%s'", arg);
+		o->memo_in.env[o->memo_in.nenv++] = arg;
+		break;
+	case OPT_MEMO_FILE:
+		if (*arg == '\0')
+			usage_error("invalid path for --memo-file: '%s'", arg);
+		o->memo_in.files[o->memo_in.nfiles++] = arg;
+		break;
 	case OPT_JSON: o->json = 1; break;
 	case OPT_FORCE: o->force = 1; break;
 	}
@@ -147,7 +167,7 @@ options_parse(struct options *o, int argc, char **argv)
 {
 	const char *env;
 	char name[64];
-	int c, idx;
+	int c, idx, memo_opt = 0;
 
 	memset(o, 0, sizeof(*o));
 	o->cmd = argv[0];
@@ -158,6 +178,11 @@ options_parse(struct options *o, int argc, char **argv)
 	o->conflict_code = EXIT_CONFLICT;
 	o->kill_after_ms = 10000;
 	o->memo_max = 64ULL << 20;
+	/* No option repeats more often than there are arguments. */
+	o->memo_in.env = calloc((size_t)argc, sizeof(*o->memo_in.env));
+	o->memo_in.files = calloc((size_t)argc, sizeof(*o->memo_in.files));
+	if (o->memo_in.env == NULL || o->memo_in.files == NULL)
+		err(EXIT_OSERR, "out of memory");
 	if ((env = getenv("KEYLOCK_REDIS_URL")) != NULL && *env != '\0')
 		o->url = env;
 	opterr = 0;
@@ -186,8 +211,13 @@ options_parse(struct options *o, int argc, char **argv)
 			usage_error("%s: option '%s' does not apply here",
 			    o->cmd, name);
 		}
+		if (memo_opt == 0 && in(memo_only, c))
+			memo_opt = idx;
 		apply(o, c, optarg);
 	}
+	if (memo_opt != 0 && o->memo_ms == 0)
+		usage_error("%s: option '--%s' needs --memo", o->cmd,
+		    longopts[memo_opt].name);
 	return optind;
 }
 
@@ -270,7 +300,8 @@ options_warn(const struct options *o, struct lock *l, const char *pkey)
 void
 options_free(struct options *o, struct lock *l)
 {
-	(void)o;
+	free(o->memo_in.env);
+	free(o->memo_in.files);
 	if (l != NULL)
 		l->be->close(l);
 }

@@ -3,8 +3,10 @@
  * cache, which a lock backend may offer beside its locks (lock.h).
  *
  * The identity digest is SHA-256 over a versioned, length-prefixed
- * encoding of KEY and argv, so every machine computes the same name and
- * no two argv lists collide.
+ * encoding of KEY, argv and the inputs the caller names (working
+ * directory, environment variables, files), so every machine computes
+ * the same name and no two argv lists collide.  Entries written under
+ * another identity version have other names: they are misses.
  *
  * A store's calls take the lock context of its backend: capturing needs
  * the key held, and a store may commit and release in one step.
@@ -58,8 +60,21 @@ struct memo_backend {
 		    void *arg);
 };
 
-/* Computes the identity of key and the NULL-terminated argv. */
-void	memo_id_init(struct memo_id *id, const char *key,
-	    char *const argv[]);
+/* What a result depends on besides KEY and argv (--memo-cwd,
+   --memo-env, --memo-file).  Names and paths count in the order given. */
+struct memo_inputs {
+	int		  cwd;		/* the physical working directory */
+	const char	**env;		/* names; unset and empty differ */
+	size_t		  nenv;
+	const char	**files;	/* paths; by content (SHA-256) */
+	size_t		  nfiles;
+};
+
+/* Computes the identity of key, the NULL-terminated argv and in (NULL:
+   none); 0, or -1 with errno and the reason in err when the working
+   directory or a file named cannot be read (a missing file is an input
+   of its own, not an error). */
+int	memo_id_init(struct memo_id *id, const char *key, char *const argv[],
+	    const struct memo_inputs *in, char *err, size_t errlen);
 
 #endif

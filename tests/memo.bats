@@ -723,3 +723,171 @@ PY
 	run "$KL" status big
 	assert_output --partial 'big: free'
 }
+
+# --- cache identity inputs: --memo-cwd, --memo-env, --memo-file ---
+
+# Prints the cached stdout of "$KL run --memo 1m ARGS... k $TMP/work x",
+# run in the current directory.
+memo_work() {
+	"$KL" run --memo 1m "$@" k "$TMP/work" x
+}
+
+@test "--memo-cwd: another working directory is a miss, the same one a hit" {
+	mkdir "$TMP/a" "$TMP/b"
+	local a b
+	a=$(cd "$TMP/a" && memo_work --memo-cwd) || fail "run in a"
+	b=$(cd "$TMP/b" && memo_work --memo-cwd) || fail "run in b"
+	assert_equal "$(runs)" 2
+	[ "$a" != "$b" ] || fail "a and b share an entry"
+	assert_equal "$(cd "$TMP/a" && memo_work --memo-cwd)" "$a"
+	assert_equal "$(cd "$TMP/b" && memo_work --memo-cwd)" "$b"
+	assert_equal "$(runs)" 2
+	# The physical directory: a symlink to a is a.
+	ln -s "$TMP/a" "$TMP/link"
+	assert_equal "$(cd "$TMP/link" && memo_work --memo-cwd)" "$a"
+	assert_equal "$(runs)" 2
+	# Without --memo-cwd the directory does not count.
+	local c
+	c=$(cd "$TMP/a" && memo_work) || fail "run without --memo-cwd"
+	assert_equal "$(cd "$TMP/b" && memo_work)" "$c"
+	assert_equal "$(runs)" 3
+	no_temps
+}
+
+@test "--memo-env: unset, empty and each value are entries of their own" {
+	local unset empty one
+	unset=$(env -u V "$KL" run --memo 1m --memo-env V k "$TMP/work" x) ||
+	    fail "unset"
+	empty=$(V= "$KL" run --memo 1m --memo-env V k "$TMP/work" x) ||
+	    fail "empty"
+	one=$(V=1 "$KL" run --memo 1m --memo-env V k "$TMP/work" x) ||
+	    fail "V=1"
+	assert_equal "$(runs)" 3
+	[ "$unset" != "$empty" ] || fail "unset and empty share an entry"
+	[ "$empty" != "$one" ] || fail "empty and 1 share an entry"
+	assert_equal "$(env -u V "$KL" run --memo 1m --memo-env V k "$TMP/work" x)" "$unset"
+	assert_equal "$(V= "$KL" run --memo 1m --memo-env V k "$TMP/work" x)" "$empty"
+	assert_equal "$(V=1 "$KL" run --memo 1m --memo-env V k "$TMP/work" x)" "$one"
+	assert_equal "$(runs)" 3
+	# Only the named variables count: another one changing is a hit.
+	assert_equal "$(V=1 W=2 "$KL" run --memo 1m --memo-env V k "$TMP/work" x)" "$one"
+	assert_equal "$(runs)" 3
+	# Two names: each value counts; "V=a W=" is not "V= W=a".
+	V=a W= "$KL" run --memo 1m --memo-env V --memo-env W k "$TMP/work" x >/dev/null
+	V= W=a "$KL" run --memo 1m --memo-env V --memo-env W k "$TMP/work" x >/dev/null
+	assert_equal "$(runs)" 5
+	# Values are hashed, never stored.
+	SECRET=hunter2-value "$KL" run --memo 1m --memo-env SECRET k "$TMP/work" x >/dev/null
+	if [ "$BACKEND" = redis ]; then
+		local k
+		for k in $(rcli --scan); do
+			run rcli DUMP "$k"
+			refute_output --partial hunter2-value
+		done
+	else
+		run grep -rl hunter2-value "$XDG_CACHE_HOME"
+		assert_failure 1
+	fi
+}
+
+@test "--memo-file: changed content is a miss, a touch is not, a missing file is its own input" {
+	echo one >"$TMP/in"
+	local first
+	first=$(memo_work --memo-file "$TMP/in") || fail "first run"
+	assert_equal "$(runs)" 1
+	# Same content, new mtime and inode: a hit.
+	cp "$TMP/in" "$TMP/in.new"
+	mv "$TMP/in.new" "$TMP/in"
+	touch -d '2001-01-01' "$TMP/in"
+	assert_equal "$(memo_work --memo-file "$TMP/in")" "$first"
+	assert_equal "$(runs)" 1
+	# Same size, new content: a miss.
+	echo two >"$TMP/in"
+	memo_work --memo-file "$TMP/in" >/dev/null
+	assert_equal "$(runs)" 2
+	# Back to the first content: that entry again.
+	echo one >"$TMP/in"
+	assert_equal "$(memo_work --memo-file "$TMP/in")" "$first"
+	assert_equal "$(runs)" 2
+	# Missing is an input of its own, then the file's content counts.
+	rm "$TMP/in"
+	local missing
+	missing=$(memo_work --memo-file "$TMP/in") || fail "missing file"
+	assert_equal "$(runs)" 3
+	assert_equal "$(memo_work --memo-file "$TMP/in")" "$missing"
+	: >"$TMP/in"
+	memo_work --memo-file "$TMP/in" >/dev/null
+	assert_equal "$(runs)" 4
+	# Without --memo-file the file does not count.
+	assert_equal "$(cached k)" 4
+	no_temps
+}
+
+# Prints n as 8 bytes big-endian.
+u64() {
+	printf '%016x' "$1" | xxd -r -p
+}
+
+# Prints s with its length in front.
+lstr() {
+	u64 "${#1}"
+	printf '%s' "$1"
+}
+
+@test "the identity is the documented version-2 encoding (a 0.1 entry is a miss)" {
+	V=val "$KL" run --memo 1m --memo-env V --memo-env U k echo hi >/dev/null
+	local want
+	want=$({ printf 'keylock-memo\0'; u64 2; lstr k; u64 2; lstr echo
+	    lstr hi; u64 0; u64 2; lstr V; u64 1; lstr val; lstr U; u64 0
+	    u64 0; } | sha256sum | cut -d' ' -f1)
+	run "$KL" status --json k
+	assert_equal "$(jq -r '.memo[].digest' <<<"$output")" "$want"
+	# An entry stored under the version-1 name of the same command
+	# (keylock 0.1) is a miss, never served.
+	"$KL" forget k
+	"$KL" run --memo 1m k "$TMP/work" x >/dev/null
+	local v1 v2
+	v1=$({ printf 'keylock-memo\0'; u64 1; lstr k; u64 2; lstr "$TMP/work"
+	    lstr x; } | sha256sum | cut -d' ' -f1)
+	v2=$({ printf 'keylock-memo\0'; u64 2; lstr k; u64 2; lstr "$TMP/work"
+	    lstr x; u64 0; u64 0; u64 0; } | sha256sum | cut -d' ' -f1)
+	run "$KL" status --json k
+	assert_equal "$(jq -r '.memo[].digest' <<<"$output")" "$v2"
+	if [ "$BACKEND" = redis ]; then
+		rcli RENAME "keylock:{k}:memo:$v2" "keylock:{k}:memo:$v1" >/dev/null
+		rcli RENAME "keylock:{k}:memo:$v2:meta" "keylock:{k}:memo:$v1:meta" >/dev/null
+	else
+		local f
+		f=$(find "$XDG_CACHE_HOME/keylock" -name "$v2")
+		[ -f "$f" ] || fail "no entry file $v2"
+		mv "$f" "${f%/*}/$v1"
+	fi
+	"$KL" run --memo 1m k "$TMP/work" x >/dev/null
+	assert_equal "$(runs)" 2
+}
+
+@test "--memo-cwd, --memo-env, --memo-file: bad values and no --memo are 64" {
+	local args
+	for args in "--memo-env=" "--memo-env=A=B" "--memo-file=" \
+	    "--memo-cwd --memo-env=X" ; do
+		# shellcheck disable=SC2086
+		run --separate-stderr "$KL" run --memo 1m $args k "$TMP/work"
+		if [ "$args" = "--memo-cwd --memo-env=X" ]; then
+			assert_success
+			continue
+		fi
+		assert_equal "$status" 64
+		[[ "$stderr" == keylock:* ]] || fail "stderr: $stderr"
+		assert_equal "${#stderr_lines[@]}" 1
+	done
+	for args in --memo-cwd --memo-env=X --memo-file=/x; do
+		run --separate-stderr "$KL" run "$args" k "$TMP/work"
+		assert_equal "$status" 64
+		assert_equal "$stderr" "keylock: run: option '${args%%=*}' needs --memo"
+	done
+	# A file that cannot be read as one: 74, named, nothing run.
+	run --separate-stderr "$KL" run --memo 1m --memo-file "$TMP" k "$TMP/work"
+	assert_equal "$status" 74
+	[[ "$stderr" == *"--memo-file $TMP: not a regular file" ]] || fail "stderr: $stderr"
+	assert_equal "$(runs)" 1
+}
