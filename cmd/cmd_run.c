@@ -23,6 +23,7 @@
 #include "cmd.h"
 #include "exits.h"
 #include "memo.h"
+#include "spool.h"
 #include "supervise.h"
 
 struct run {
@@ -38,6 +39,7 @@ struct run {
 	struct lock_lease	 lease;
 	uint64_t		 captured;
 	int			 capturing;
+	struct spool		 errspool;	/* --memo-stderr */
 };
 
 /* Prints the one line saying who holds the key we wait for. */
@@ -85,9 +87,10 @@ conflict(struct run *r)
 static int
 memo_serve(struct run *r, int64_t max_age, int fd)
 {
+	struct memo_get g = { max_age, fd, STDERR_FILENO, 0, 0 };
 	int rc, code;
 
-	rc = r->memo->get(r->l, &r->id, max_age, fd);
+	rc = r->memo->get(r->l, &r->id, &g);
 	if (rc == -1) {
 		code = errno == EPIPE ? -1 : options_exit_code(r->l);
 		if (code != -1)
@@ -153,9 +156,10 @@ export_env(struct run *r)
 		unsetenv("KEYLOCK_TOKEN");
 }
 
-/* Takes a chunk of captured stdout for the cache; -1 stops caching. */
+/* Takes a chunk of captured stdout (fd 1) or stderr (fd 2, kept aside
+   until the end) for the cache; -1 stops caching. */
 static int
-capture(void *arg, const void *buf, size_t len)
+capture(void *arg, int fd, const void *buf, size_t len)
 {
 	struct run *r = arg;
 
@@ -166,6 +170,14 @@ capture(void *arg, const void *buf, size_t len)
 		goto stop;
 	}
 	r->captured += len;
+	if (fd == STDERR_FILENO) {
+		if (spool_write(&r->errspool, buf, len) == 0)
+			return 0;
+		if (!r->o.quiet)
+			warnx("%s: not caching: stderr: %s", r->pkey,
+			    strerror(errno));
+		goto stop;
+	}
 	if (r->memo->append(r->l, buf, len) == -1) {
 		if (!r->o.quiet)
 			warnx("%s: not caching: %s", r->pkey,
@@ -208,6 +220,33 @@ on_lost(void *arg)
 		    "SIGKILL after %s)", r->pkey, grace);
 }
 
+/* spool_replay() callback: appends spooled stderr to the capture. */
+static int
+append_err(void *arg, const void *buf, size_t len)
+{
+	struct run *r = arg;
+
+	return r->memo->append(r->l, buf, len);
+}
+
+/* Stores the capture of a run that ended with code and releases; 0, or
+   -1 with the reason in the lock context (lock still held unless ELOST). */
+static int
+store(struct run *r, int code)
+{
+	struct memo_put p = { r->o.memo_ms, r->errspool.size, code };
+
+	if (r->errspool.fd != -1 &&
+	    spool_replay(&r->errspool, append_err, r) == -1) {
+		if (r->l->errclass == LOCK_ENONE)
+			lock_seterr(r->l, LOCK_EIOERR, "stderr: %s",
+			    strerror(errno));
+		r->memo->abort(r->l);
+		return -1;
+	}
+	return r->memo->commit(r->l, &p);
+}
+
 /* Releases (or commits and releases) after the run; the exit code. */
 static int
 finish(struct run *r, struct supervise *s)
@@ -215,8 +254,8 @@ finish(struct run *r, struct supervise *s)
 	int code = supervise_exit_code(s->status), rc;
 
 	if (r->capturing && code == 0 && !s->sink_failed && !s->out_broken &&
-	    s->out_errno == 0 && !s->lost) {
-		rc = r->memo->commit(r->l, r->o.memo_ms);
+	    s->out_errno == 0 && !s->err_failed && !s->lost) {
+		rc = store(r, code);
 		if (rc == -1 && r->l->errclass != LOCK_ELOST) {
 			if (!r->o.quiet)
 				warnx("%s: not cached: %s", r->pkey,
@@ -263,12 +302,17 @@ run_locked(struct run *r)
 	s.lost_warn = r->o.on_lost_warn;
 	s.kill_after_ms = r->o.kill_after_ms;
 	s.sink = capture;
+	s.capture_err = r->o.memo_in.err;
 	s.on_lost = on_lost;
 	s.arg = r;
 	export_env(r);
 	/* The capture begins first: the heartbeat renews it with the lease. */
 	if (r->memo != NULL) {
-		if (r->memo->begin(r->l, &r->id) == 0)
+		if (r->o.memo_in.err && spool_open(&r->errspool) == -1) {
+			if (!r->o.quiet)
+				warnx("%s: not caching: stderr: %s", r->pkey,
+				    strerror(errno));
+		} else if (r->memo->begin(r->l, &r->id) == 0)
 			r->capturing = s.capture = 1;
 		else if (r->l->errclass == LOCK_ELOST) {
 			/* Never start the command without the lock. */
@@ -326,6 +370,7 @@ cmd_run(int argc, char **argv)
 	int code;
 
 	memset(&r, 0, sizeof(r));
+	r.errspool.fd = -1;
 	run_operands(&r, argc, argv, options_parse(&r.o, argc, argv));
 	r.l = options_backend(&r.o);
 	/* Nothing is held yet: a signal may end a cache hit the default way. */
@@ -365,6 +410,7 @@ again:
 out0:
 	code = 0;
 out:
+	spool_close(&r.errspool);
 	options_free(&r.o, r.l);
 	return code;
 }

@@ -2,8 +2,9 @@
  * memo: the identity of a cached result.
  *
  * Version 2 of the encoding (version 1, keylock 0.1, had KEY and argv
- * only) appends, each length-prefixed: whether the working directory
- * counts and which; the number of environment variables, then each
+ * only) appends, each length-prefixed: whether stderr is stored too
+ * (--memo-stderr; an entry without it is another one); whether the
+ * working directory counts and which; the number of environment variables, then each
  * name with 0 (unset) or 1 and its value; the number of files, then
  * each path with 0 (missing) or 1 and the SHA-256 of its content.
  * Values are hashed, never stored.
@@ -93,6 +94,7 @@ memo_id_init(struct memo_id *id, const char *key, char *const argv[],
 	digest_u64(&d, argc);
 	for (i = 0; i < argc; i++)
 		digest_str(&d, argv[i]);
+	digest_u64(&d, in->err != 0);
 	digest_u64(&d, in->cwd != 0);
 	if (in->cwd && feed_cwd(&d, err, errlen) == -1)
 		goto fail;

@@ -9,7 +9,9 @@
  * another identity version have other names: they are misses.
  *
  * A store's calls take the lock context of its backend: capturing needs
- * the key held, and a store may commit and release in one step.
+ * the key held, and a store may commit and release in one step.  An
+ * entry holds the run's stdout followed by its stderr (when captured),
+ * their split, the exit status, and a checksum over all the bytes.
  */
 #ifndef KEYLOCK_MEMO_H
 #define KEYLOCK_MEMO_H
@@ -30,7 +32,25 @@ struct memo_info {
 	char		digest[DIGEST_HEX_LEN + 1];
 	int64_t		age_ms;
 	int64_t		ttl_ms;		/* left; -1 if unknown */
-	uint64_t	size;
+	uint64_t	size;		/* stdout and stderr */
+	uint64_t	err_size;	/* of which stderr */
+	int		status;		/* exit status of the run stored */
+};
+
+/* What a reader asks of get(), and what it learns. */
+struct memo_get {
+	int64_t		max_age_ms;
+	int		out_fd;		/* for stdout; -1: only look */
+	int		err_fd;		/* for stderr, when out_fd is set */
+	int		failures;	/* an entry of a failed run is a hit */
+	int		status;		/* out: exit status of a hit */
+};
+
+/* What commit() stores besides the bytes appended. */
+struct memo_put {
+	int64_t		ttl_ms;
+	uint64_t	err_size;	/* the last err_size bytes are stderr */
+	int		status;		/* exit status of the run, 0-255 */
 };
 
 /* Called by list() for each entry. */
@@ -38,19 +58,20 @@ typedef enum lock_walk (*memo_list_cb)(void *arg,
     const struct memo_info *mi);
 
 struct memo_backend {
-	/* Copies a fresh, intact entry to fd (-1: only checks there is
-	   one): 1 hit, 0 miss, -1 error (a failed write to fd keeps its
-	   errno, EPIPE etc., class EIOERR). */
+	/* Copies a fresh, intact entry to g's descriptors (or only checks
+	   there is one): 1 hit, 0 miss, -1 error (a failed write keeps its
+	   errno, EPIPE etc., class EIOERR).  An entry of a failed run is a
+	   miss unless g->failures is set. */
 	int	(*get)(struct lock *, const struct memo_id *,
-		    int64_t max_age_ms, int fd);
+		    struct memo_get *g);
 	/* Starts capturing output for the held key; 0 or -1 (ELOST when
 	   the lock is no longer ours). */
 	int	(*begin)(struct lock *, const struct memo_id *);
-	/* Appends output; 0 or -1. */
+	/* Appends output: stdout, then any stderr; 0 or -1. */
 	int	(*append)(struct lock *, const void *, size_t);
-	/* Stores the capture for ttl_ms and releases the lock; 0, or -1
+	/* Stores the capture as p says and releases the lock; 0, or -1
 	   (lock still held unless the lease was lost: ELOST). */
-	int	(*commit)(struct lock *, int64_t ttl_ms);
+	int	(*commit)(struct lock *, const struct memo_put *p);
 	/* Drops the capture; the lock stays held. */
 	void	(*abort)(struct lock *);
 	/* Drops every entry of key; number dropped, or -1. */
@@ -63,6 +84,7 @@ struct memo_backend {
 /* What a result depends on besides KEY and argv (--memo-cwd,
    --memo-env, --memo-file).  Names and paths count in the order given. */
 struct memo_inputs {
+	int		  err;		/* stderr is stored too: other entries */
 	int		  cwd;		/* the physical working directory */
 	const char	**env;		/* names; unset and empty differ */
 	size_t		  nenv;

@@ -838,7 +838,7 @@ lstr() {
 	V=val "$KL" run --memo 1m --memo-env V --memo-env U k echo hi >/dev/null
 	local want
 	want=$({ printf 'keylock-memo\0'; u64 2; lstr k; u64 2; lstr echo
-	    lstr hi; u64 0; u64 2; lstr V; u64 1; lstr val; lstr U; u64 0
+	    lstr hi; u64 0; u64 0; u64 2; lstr V; u64 1; lstr val; lstr U; u64 0
 	    u64 0; } | sha256sum | cut -d' ' -f1)
 	run "$KL" status --json k
 	assert_equal "$(jq -r '.memo[].digest' <<<"$output")" "$want"
@@ -850,7 +850,7 @@ lstr() {
 	v1=$({ printf 'keylock-memo\0'; u64 1; lstr k; u64 2; lstr "$TMP/work"
 	    lstr x; } | sha256sum | cut -d' ' -f1)
 	v2=$({ printf 'keylock-memo\0'; u64 2; lstr k; u64 2; lstr "$TMP/work"
-	    lstr x; u64 0; u64 0; u64 0; } | sha256sum | cut -d' ' -f1)
+	    lstr x; u64 0; u64 0; u64 0; u64 0; } | sha256sum | cut -d' ' -f1)
 	run "$KL" status --json k
 	assert_equal "$(jq -r '.memo[].digest' <<<"$output")" "$v2"
 	if [ "$BACKEND" = redis ]; then
@@ -880,7 +880,7 @@ lstr() {
 		[[ "$stderr" == keylock:* ]] || fail "stderr: $stderr"
 		assert_equal "${#stderr_lines[@]}" 1
 	done
-	for args in --memo-cwd --memo-env=X --memo-file=/x; do
+	for args in --memo-cwd --memo-env=X --memo-file=/x --memo-stderr; do
 		run --separate-stderr "$KL" run "$args" k "$TMP/work"
 		assert_equal "$status" 64
 		assert_equal "$stderr" "keylock: run: option '${args%%=*}' needs --memo"
@@ -890,4 +890,75 @@ lstr() {
 	assert_equal "$status" 74
 	[[ "$stderr" == *"--memo-file $TMP: not a regular file" ]] || fail "stderr: $stderr"
 	assert_equal "$(runs)" 1
+}
+
+# --- --memo-stderr ---
+
+@test "--memo-stderr: stderr is stored and replayed to stderr on a hit" {
+	local cmd='echo run >>"$0/runs"; echo out; echo err >&2; printf "e\0x" >&2'
+	run --separate-stderr "$KL" run --memo 1m --memo-stderr k sh -c "$cmd" "$TMP"
+	assert_success
+	assert_output out
+	local err=$stderr
+	[[ $err == $'err\ne'* ]] || fail "stderr: $err"
+	run --separate-stderr "$KL" run --memo 1m --memo-stderr k sh -c "$cmd" "$TMP"
+	assert_success
+	assert_output out
+	assert_equal "$stderr" "$err"
+	assert_equal "$(runs)" 1
+	# Byte for byte, NUL included.
+	"$KL" run --memo 1m --memo-stderr k sh -c "$cmd" "$TMP" 2>"$TMP/err.hit" >/dev/null
+	printf 'err\ne\0x' | cmp - "$TMP/err.hit"
+	# Entries with and without stderr are not the same entry.
+	run --separate-stderr "$KL" run --memo 1m k sh -c "$cmd" "$TMP"
+	assert_equal "$(runs)" 2
+	run --separate-stderr "$KL" run --memo 1m k sh -c "$cmd" "$TMP"
+	assert_equal "$stderr" ""
+	assert_equal "$(runs)" 2
+	run "$KL" status --json k
+	assert_equal "$(jq -c '[.memo[].size] | sort' <<<"$output")" "[4,11]"
+	no_temps
+}
+
+@test "--memo-stderr: a MiB on each stream, interleaved, replayed whole" {
+	local cmd='for i in $(seq 1 64); do head -c 16384 /dev/zero | tr "\0" o
+	    head -c 16384 /dev/zero | tr "\0" e >&2; done'
+	"$KL" run --memo 1m --memo-stderr k bash -c "$cmd" >"$TMP/o1" 2>"$TMP/e1"
+	"$KL" run --memo 1m --memo-stderr k bash -c "$cmd" >"$TMP/o2" 2>"$TMP/e2"
+	assert_equal "$(wc -c <"$TMP/o1")" 1048576
+	assert_equal "$(wc -c <"$TMP/e1")" 1048576
+	cmp "$TMP/o1" "$TMP/o2"
+	cmp "$TMP/e1" "$TMP/e2"
+	run grep -c e "$TMP/o2"
+	assert_output 0
+	assert_equal "$(cached k)" 1
+}
+
+@test "--memo-stderr: waiters get the stderr of the run they waited for" {
+	job_script 0
+	mkfifo "$TMP/go"
+	"$KL" run --memo 1m --memo-stderr job -- "$TMP/job.sh" >"$TMP/out.0" 2>"$TMP/err.0" 3>&- &
+	echo $! >"$TMP/w0.pid"
+	wait_for_file "$TMP/up"
+	on_machine 1 "$KL" run --memo 1m --memo-stderr job -- "$TMP/job.sh" >"$TMP/out.1" 2>"$TMP/err.1" 3>&- &
+	echo $! >"$TMP/w1.pid"
+	wait_waiting 1 job
+	echo >"$TMP/go"
+	wait "$(cat "$TMP/w0.pid")"
+	wait "$(cat "$TMP/w1.pid")"
+	assert_equal "$(runs)" 1
+	assert_equal "$(cat "$TMP/out.1")" out
+	assert_equal "$(cat "$TMP/err.1")" err
+}
+
+@test "--memo-stderr: a stderr that cannot be written: the run stands, nothing stored" {
+	local rc=0
+	"$KL" run --memo 1m --memo-stderr k sh -c \
+	    'echo out; echo err >&2; echo run >>"$0/runs"' "$TMP" \
+	    >"$TMP/out" 2>/dev/full || rc=$?
+	assert_equal "$rc" 0
+	assert_equal "$(cat "$TMP/out")" out
+	assert_equal "$(runs)" 1
+	assert_equal "$(cached k)" 0
+	no_temps
 }
