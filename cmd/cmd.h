@@ -26,7 +26,8 @@ struct options {
 	int		 on_lost_warn;
 	int64_t		 memo_ms;	/* 0: no --memo */
 	uint64_t	 memo_max;
-	struct memo_inputs memo_in;	/* --memo-cwd, -env, -file */
+	struct memo_inputs memo_in;	/* --memo-cwd, -env, -file, -stderr */
+	int64_t		 memo_failures_ms;	/* 0: failures not stored */
 	int		 quiet, verbose, json, force;
 };
 

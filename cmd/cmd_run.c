@@ -1,7 +1,8 @@
 /*
  * keylock run: take KEY, run COMMAND while holding it, release it when
  * COMMAND ends.  With --memo, serve a fresh cached stdout instead of
- * running, and cache the stdout of a run that exits 0.
+ * running, and cache the stdout of a run that exits 0 (with
+ * --memo-failures, of one that exits non-zero too, with its status).
  *
  * Order matters: signals are blocked before anything forks; the lock is
  * released only after the command was reaped; a memo entry is committed
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/wait.h>
 
 #include "clock.h"
 #include "cmd.h"
@@ -40,6 +42,7 @@ struct run {
 	uint64_t		 captured;
 	int			 capturing;
 	struct spool		 errspool;	/* --memo-stderr */
+	int			 hit_status;	/* of the entry served */
 };
 
 /* Prints the one line saying who holds the key we wait for. */
@@ -83,14 +86,17 @@ conflict(struct run *r)
 }
 
 /* Prints a fresh cached result to fd (-1: only looks for one): 1 done,
-   0 miss.  On errors it releases what is held and exits. */
+   with its exit status in r->hit_status, 0 miss.  On errors it releases
+   what is held and exits. */
 static int
 memo_serve(struct run *r, int64_t max_age, int fd)
 {
-	struct memo_get g = { max_age, fd, STDERR_FILENO, 0, 0 };
+	struct memo_get g = { max_age, fd, STDERR_FILENO,
+	    r->o.memo_failures_ms > 0, 0 };
 	int rc, code;
 
 	rc = r->memo->get(r->l, &r->id, &g);
+	r->hit_status = g.status;
 	if (rc == -1) {
 		code = errno == EPIPE ? -1 : options_exit_code(r->l);
 		if (code != -1)
@@ -230,11 +236,13 @@ append_err(void *arg, const void *buf, size_t len)
 }
 
 /* Stores the capture of a run that ended with code and releases; 0, or
-   -1 with the reason in the lock context (lock still held unless ELOST). */
+   -1 with the reason in the lock context (lock still held unless ELOST).
+   A failure lives for --memo-failures, not --memo. */
 static int
 store(struct run *r, int code)
 {
-	struct memo_put p = { r->o.memo_ms, r->errspool.size, code };
+	struct memo_put p = { code == 0 ? r->o.memo_ms : r->o.memo_failures_ms,
+	    r->errspool.size, code };
 
 	if (r->errspool.fd != -1 &&
 	    spool_replay(&r->errspool, append_err, r) == -1) {
@@ -247,13 +255,27 @@ store(struct run *r, int code)
 	return r->memo->commit(r->l, &p);
 }
 
+/* Nonzero if a run that ended as s says may be stored: it exited 0, or
+   (--memo-failures) non-zero on its own, not by a signal and not because
+   it could not start. */
+static int
+storable(const struct run *r, const struct supervise *s, int started)
+{
+	if (!WIFEXITED(s->status))
+		return 0;
+	if (WEXITSTATUS(s->status) == 0)
+		return 1;
+	return r->o.memo_failures_ms > 0 && started && s->exec_errno == 0;
+}
+
 /* Releases (or commits and releases) after the run; the exit code. */
 static int
-finish(struct run *r, struct supervise *s)
+finish(struct run *r, struct supervise *s, int started)
 {
 	int code = supervise_exit_code(s->status), rc;
 
-	if (r->capturing && code == 0 && !s->sink_failed && !s->out_broken &&
+	if (r->capturing && storable(r, s, started) && !s->sink_failed &&
+	    !s->out_broken &&
 	    s->out_errno == 0 && !s->err_failed && !s->lost) {
 		rc = store(r, code);
 		if (rc == -1 && r->l->errclass != LOCK_ELOST) {
@@ -295,6 +317,7 @@ static int
 run_locked(struct run *r)
 {
 	struct supervise s;
+	int started;
 
 	memset(&s, 0, sizeof(s));
 	s.argv = r->argv;
@@ -334,13 +357,13 @@ run_locked(struct run *r)
 		s.lease_fd = r->lease.fd;
 		s.lease_at = r->lease.check_at;
 	}
-	if (supervise_run(&s) == -1) {
+	if ((started = supervise_run(&s) == 0) == 0) {
 		warn("cannot run %s", r->argv[0]);
 		s.status = options_class_code(lock_errno_class(errno,
 		    LOCK_EINTERNAL)) << 8;
 	} else if (s.exec_errno != 0)
 		warnx("%s: %s", r->argv[0], strerror(s.exec_errno));
-	return finish(r, &s);
+	return finish(r, &s, started && s.pid != -1);
 }
 
 /* Splits argv at KEY [--] COMMAND; exits 64 when a part is missing. */
@@ -383,7 +406,7 @@ cmd_run(int argc, char **argv)
 			errx(options_class_code(lock_errno_class(errno,
 			    LOCK_EIOERR)), "%s: %s", r.pkey, why);
 		if (memo_serve(&r, r.o.memo_ms, STDOUT_FILENO) == 1)
-			goto out0;
+			goto hit;
 	}
 	if (supervise_signals(&r.sig) == -1)
 		err(options_class_code(lock_errno_class(errno,
@@ -401,14 +424,14 @@ again:
 		r.l->be->release(r.l);
 		supervise_signals_pause(&r.sig);
 		if (memo_serve(&r, max_age, STDOUT_FILENO) == 1)
-			goto out0;
+			goto hit;
 		supervise_signals_resume(&r.sig);
 		goto again;
 	}
 	code = run_locked(&r);
 	goto out;
-out0:
-	code = 0;
+hit:
+	code = r.hit_status;
 out:
 	spool_close(&r.errspool);
 	options_free(&r.o, r.l);

@@ -47,6 +47,8 @@ usage(FILE *fp)
 "      --memo TTL              print a cached stdout younger than TTL, or run\n"
 "                              COMMAND once and cache its stdout if it exits 0\n"
 "      --memo-cwd              the working directory is part of the cache key\n"
+"      --memo-failures DURATION  cache a non-zero exit too, for DURATION, and\n"
+"                              replay it with its exit status\n"
 "      --memo-env NAME         so is variable NAME (unset and empty differ)\n"
 "      --memo-file PATH        so is the content of PATH (missing differs)\n"
 "      --memo-max SIZE         cache at most SIZE bytes (default 64M; K, M, G)\n"

@@ -880,7 +880,8 @@ lstr() {
 		[[ "$stderr" == keylock:* ]] || fail "stderr: $stderr"
 		assert_equal "${#stderr_lines[@]}" 1
 	done
-	for args in --memo-cwd --memo-env=X --memo-file=/x --memo-stderr; do
+	for args in --memo-cwd --memo-env=X --memo-file=/x --memo-stderr \
+	    --memo-failures=1m; do
 		run --separate-stderr "$KL" run "$args" k "$TMP/work"
 		assert_equal "$status" 64
 		assert_equal "$stderr" "keylock: run: option '${args%%=*}' needs --memo"
@@ -961,4 +962,80 @@ lstr() {
 	assert_equal "$(runs)" 1
 	assert_equal "$(cached k)" 0
 	no_temps
+}
+
+# --- --memo-failures ---
+
+@test "--memo-failures: a failure is stored for DURATION, replayed with its status" {
+	local cmd='echo run >>"$0/runs"; echo out; echo err >&2; exit 3'
+	run --separate-stderr "$KL" run --memo 1h --memo-failures 30s --memo-stderr \
+	    k sh -c "$cmd" "$TMP"
+	assert_failure 3
+	assert_output out
+	assert_equal "$stderr" err
+	run --separate-stderr "$KL" run --memo 1h --memo-failures 30s --memo-stderr \
+	    k sh -c "$cmd" "$TMP"
+	assert_failure 3
+	assert_output out
+	assert_equal "$stderr" err
+	assert_equal "$(runs)" 1
+	# It lives for --memo-failures, not --memo.
+	run "$KL" status --json k
+	local ttl
+	ttl=$(jq '.memo[0].ttl_ms' <<<"$output")
+	[ "$ttl" -gt 20000 ] && [ "$ttl" -le 30000 ] || fail "ttl_ms $ttl"
+	# Without the flag a stored failure is a miss, and a failure is not
+	# stored: the run fails again.
+	run --separate-stderr "$KL" run --memo 1h --memo-stderr k sh -c "$cmd" "$TMP"
+	assert_failure 3
+	assert_equal "$(runs)" 2
+	# A success replaces it.
+	run "$KL" run --memo 1h --memo-stderr k sh -c 'echo fixed' "$TMP"
+	run "$KL" run --memo 1h --memo-failures 30s --memo-stderr k sh -c 'echo fixed' "$TMP"
+	assert_success
+	assert_output fixed
+	no_temps
+}
+
+@test "--memo-failures: 20 concurrent callers of a failing command run it once" {
+	job_script 4
+	mkfifo "$TMP/go"
+	local i rc
+	"$KL" run --memo 1m --memo-failures 1m job -- "$TMP/job.sh" >"$TMP/out.0" 2>/dev/null 3>&- &
+	echo $! >"$TMP/w0.pid"
+	wait_for_file "$TMP/up"
+	for i in $(seq 1 19); do
+		on_machine "$i" "$KL" run --memo 1m --memo-failures 1m job -- "$TMP/job.sh" \
+		    >"$TMP/out.$i" 2>/dev/null 3>&- &
+		echo $! >"$TMP/w$i.pid"
+	done
+	wait_waiting 19 job
+	echo >"$TMP/go"
+	for i in $(seq 0 19); do
+		rc=0
+		wait "$(cat "$TMP/w$i.pid")" || rc=$?
+		assert_equal "$rc" 4
+		assert_equal "$(cat "$TMP/out.$i")" out
+	done
+	assert_equal "$(runs)" 1
+	assert_equal "$(cached job)" 1
+	no_temps
+}
+
+@test "--memo-failures: a run killed by a signal or that cannot start is not stored" {
+	run "$KL" run --memo 1m --memo-failures 1m k sh -c 'echo run >>"$0/runs"; kill -9 $$' "$TMP"
+	assert_failure 137
+	run "$KL" run --memo 1m --memo-failures 1m k sh -c 'echo run >>"$0/runs"; kill -9 $$' "$TMP"
+	assert_failure 137
+	assert_equal "$(runs)" 2
+	run "$KL" run --memo 1m --memo-failures 1m k "$TMP/no-such-command"
+	assert_failure 127
+	assert_equal "$(cached k)" 0
+	run --separate-stderr "$KL" run --memo 1m --memo-failures soon k true
+	assert_equal "$status" 64
+	[[ $stderr == *"'soon'"* ]] || fail "stderr: $stderr"
+	assert_equal "${#stderr_lines[@]}" 1
+	run "$KL" run --memo 1m --memo-failures 0 k true
+	assert_equal "$status" 64
+	assert_equal "$(cached k)" 0
 }
