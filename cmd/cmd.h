@@ -28,6 +28,7 @@ struct options {
 	uint64_t	 memo_max;
 	struct memo_inputs memo_in;	/* --memo-cwd, -env, -file, -stderr */
 	int64_t		 memo_failures_ms;	/* 0: failures not stored */
+	int		 memo_refresh;
 	int		 quiet, verbose, json, force;
 };
 

@@ -405,7 +405,9 @@ cmd_run(int argc, char **argv)
 		    sizeof(why)) == -1)
 			errx(options_class_code(lock_errno_class(errno,
 			    LOCK_EIOERR)), "%s: %s", r.pkey, why);
-		if (memo_serve(&r, r.o.memo_ms, STDOUT_FILENO) == 1)
+		/* --memo-refresh: no entry that exists now will do. */
+		if (!r.o.memo_refresh &&
+		    memo_serve(&r, r.o.memo_ms, STDOUT_FILENO) == 1)
 			goto hit;
 	}
 	if (supervise_signals(&r.sig) == -1)
@@ -418,8 +420,10 @@ again:
 	   waited accepts the result of the run it waited for.  It lets go
 	   of the lock before it prints, so a slow reader or a signal never
 	   keeps a lock or a lease; if the result is gone meanwhile (forget),
-	   it waits its turn again. */
-	max_age = clock_mono_ms() - started + r.o.memo_ms;
+	   it waits its turn again.  One that refreshes takes only a result
+	   stored since it began. */
+	max_age = clock_mono_ms() - started + (r.o.memo_refresh ? 0 :
+	    r.o.memo_ms);
 	if (r.memo != NULL && memo_serve(&r, max_age, -1) == 1) {
 		r.l->be->release(r.l);
 		supervise_signals_pause(&r.sig);

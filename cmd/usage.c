@@ -52,6 +52,8 @@ usage(FILE *fp)
 "      --memo-env NAME         so is variable NAME (unset and empty differ)\n"
 "      --memo-file PATH        so is the content of PATH (missing differs)\n"
 "      --memo-max SIZE         cache at most SIZE bytes (default 64M; K, M, G)\n"
+"      --memo-refresh          run now and replace the entry (or take the result\n"
+"                              of a run in progress)\n"
 "      --memo-stderr           cache stderr too and replay it on a hit\n"
 "\n"
 "Other:\n"

@@ -881,7 +881,7 @@ lstr() {
 		assert_equal "${#stderr_lines[@]}" 1
 	done
 	for args in --memo-cwd --memo-env=X --memo-file=/x --memo-stderr \
-	    --memo-failures=1m; do
+	    --memo-failures=1m --memo-refresh; do
 		run --separate-stderr "$KL" run "$args" k "$TMP/work"
 		assert_equal "$status" 64
 		assert_equal "$stderr" "keylock: run: option '${args%%=*}' needs --memo"
@@ -1038,4 +1038,46 @@ lstr() {
 	run "$KL" run --memo 1m --memo-failures 0 k true
 	assert_equal "$status" 64
 	assert_equal "$(cached k)" 0
+}
+
+# --- --memo-refresh ---
+
+@test "--memo-refresh: runs now and replaces a fresh entry" {
+	local first second
+	first=$("$KL" run --memo 1h k "$TMP/work" x)
+	second=$("$KL" run --memo 1h --memo-refresh k "$TMP/work" x)
+	assert_equal "$(runs)" 2
+	[ "$first" != "$second" ] || fail "not run again"
+	assert_equal "$("$KL" run --memo 1h k "$TMP/work" x)" "$second"
+	assert_equal "$(runs)" 2
+	assert_equal "$(cached k)" 1
+	# It takes the lock like any run: -n gives up while KEY is held.
+	mkfifo "$TMP/release"
+	"$KL" run k bash -c ': >"$1/held"; exec 4<>"$1/release"; read -t 10 x <&4' \
+	    x "$TMP" 3>&- &
+	echo $! >"$TMP/holder.pid"
+	wait_for_file "$TMP/held"
+	run "$KL" run -n --memo 1h --memo-refresh k "$TMP/work" x
+	assert_failure 75
+	echo >"$TMP/release"
+	wait "$(cat "$TMP/holder.pid")"
+	assert_equal "$(runs)" 2
+}
+
+@test "--memo-refresh while a run is in progress takes that run's result" {
+	job_script 0
+	mkfifo "$TMP/go"
+	"$KL" run --memo 1m job -- "$TMP/job.sh" >"$TMP/out.0" 2>/dev/null 3>&- &
+	echo $! >"$TMP/w0.pid"
+	wait_for_file "$TMP/up"
+	on_machine 1 "$KL" run --memo 1m --memo-refresh job -- "$TMP/job.sh" \
+	    >"$TMP/out.1" 2>/dev/null 3>&- &
+	echo $! >"$TMP/w1.pid"
+	wait_waiting 1 job
+	echo >"$TMP/go"
+	wait "$(cat "$TMP/w0.pid")"
+	wait "$(cat "$TMP/w1.pid")"
+	assert_equal "$(cat "$TMP/out.1")" out
+	assert_equal "$(runs)" 1
+	[ ! -e "$TMP/overlap" ] || fail "runs overlapped"
 }
