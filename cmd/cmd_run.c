@@ -13,6 +13,8 @@
 
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,6 +27,7 @@
 #include "cmd.h"
 #include "exits.h"
 #include "memo.h"
+#include "parse.h"
 #include "spool.h"
 #include "supervise.h"
 
@@ -43,6 +46,7 @@ struct run {
 	int			 capturing;
 	struct spool		 errspool;	/* --memo-stderr */
 	int			 hit_status;	/* of the entry served */
+	char			 ttlpath[PATH_MAX];	/* KEYLOCK_MEMO_TTL_FILE */
 };
 
 /* Prints the one line saying who holds the key we wait for. */
@@ -91,7 +95,7 @@ conflict(struct run *r)
 static int
 memo_serve(struct run *r, int64_t max_age, int fd)
 {
-	struct memo_get g = { max_age, fd, STDERR_FILENO,
+	struct memo_get g = { max_age, r->o.memo_refresh, fd, STDERR_FILENO,
 	    r->o.memo_failures_ms > 0, 0 };
 	int rc, code;
 
@@ -235,14 +239,75 @@ append_err(void *arg, const void *buf, size_t len)
 	return r->memo->append(r->l, buf, len);
 }
 
+/* Gives the command a private file (mode 0600) to write the TTL of its
+   entry into, named in KEYLOCK_MEMO_TTL_FILE; 0 or -1 (errno). */
+static int
+ttl_file_open(struct run *r)
+{
+	const char *dir = getenv("TMPDIR");
+	int fd;
+
+	if (dir == NULL || *dir == '\0')
+		dir = "/tmp";
+	if (snprintf(r->ttlpath, sizeof(r->ttlpath), "%s/keylock-ttl.XXXXXX",
+	    dir) >= (int)sizeof(r->ttlpath)) {
+		r->ttlpath[0] = '\0';
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((fd = mkostemp(r->ttlpath, O_CLOEXEC)) == -1) {
+		r->ttlpath[0] = '\0';
+		return -1;
+	}
+	close(fd);
+	setenv("KEYLOCK_MEMO_TTL_FILE", r->ttlpath, 1);
+	return 0;
+}
+
+/* Reads the TTL the command wrote into its file, if any, into *ttl, and
+   removes the file; 1 chosen, 0 none (empty or no file).  What is no
+   duration is warned about and ignored. */
+static int
+ttl_file_read(struct run *r, int64_t *ttl)
+{
+	char buf[64];
+	ssize_t n = -1;
+	int fd, rc = 0;
+
+	if (r->ttlpath[0] == '\0')
+		return 0;
+	/* The command may have put anything there: no FIFO, no link. */
+	fd = open(r->ttlpath, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd != -1) {
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+	}
+	unlink(r->ttlpath);
+	r->ttlpath[0] = '\0';
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		buf[--n] = '\0';
+	if (n == 0)
+		return 0;
+	if (parse_duration(buf, ttl) == 0 && (size_t)n < sizeof(buf) - 1)
+		rc = 1;
+	else if (!r->o.quiet)
+		warnx("%s: KEYLOCK_MEMO_TTL_FILE: not a duration: '%s'; "
+		    "keeping the TTL of --memo", r->pkey, buf);
+	return rc;
+}
+
 /* Stores the capture of a run that ended with code and releases; 0, or
    -1 with the reason in the lock context (lock still held unless ELOST).
-   A failure lives for --memo-failures, not --memo. */
+   A failure lives for --memo-failures, not --memo; the command's own
+   TTL replaces either. */
 static int
-store(struct run *r, int code)
+store(struct run *r, int code, int64_t own_ttl)
 {
 	struct memo_put p = { code == 0 ? r->o.memo_ms : r->o.memo_failures_ms,
-	    r->errspool.size, code };
+	    r->errspool.size, code, own_ttl > 0 };
 
 	if (r->errspool.fd != -1 &&
 	    spool_replay(&r->errspool, append_err, r) == -1) {
@@ -252,6 +317,8 @@ store(struct run *r, int code)
 		r->memo->abort(r->l);
 		return -1;
 	}
+	if (own_ttl > 0)
+		p.ttl_ms = own_ttl;
 	return r->memo->commit(r->l, &p);
 }
 
@@ -273,11 +340,15 @@ static int
 finish(struct run *r, struct supervise *s, int started)
 {
 	int code = supervise_exit_code(s->status), rc;
+	int64_t own_ttl = -1;
 
-	if (r->capturing && storable(r, s, started) && !s->sink_failed &&
-	    !s->out_broken &&
+	/* 0 from the command: store nothing. */
+	if (ttl_file_read(r, &own_ttl) == 0)
+		own_ttl = -1;
+	if (r->capturing && storable(r, s, started) && own_ttl != 0 &&
+	    !s->sink_failed && !s->out_broken &&
 	    s->out_errno == 0 && !s->err_failed && !s->lost) {
-		rc = store(r, code);
+		rc = store(r, code, own_ttl);
 		if (rc == -1 && r->l->errclass != LOCK_ELOST) {
 			if (!r->o.quiet)
 				warnx("%s: not cached: %s", r->pkey,
@@ -344,6 +415,9 @@ run_locked(struct run *r)
 			return EXIT_LOST;
 		} else if (!r->o.quiet)
 			warnx("%s: not caching: %s", r->pkey, lock_error(r->l));
+		if (r->capturing && ttl_file_open(r) == -1 && !r->o.quiet)
+			warnx("%s: KEYLOCK_MEMO_TTL_FILE: %s", r->pkey,
+			    strerror(errno));
 	}
 	if (r->l->be->keepalive(r->l, &r->lease) == -1) {
 		warnx("%s: %s", r->pkey, lock_error(r->l));
@@ -437,6 +511,8 @@ again:
 hit:
 	code = r.hit_status;
 out:
+	if (r.ttlpath[0] != '\0')
+		unlink(r.ttlpath);
 	spool_close(&r.errspool);
 	options_free(&r.o, r.l);
 	return code;

@@ -55,6 +55,7 @@ usage(FILE *fp)
 "      --memo-refresh          run now and replace the entry (or take the result\n"
 "                              of a run in progress)\n"
 "      --memo-stderr           cache stderr too and replay it on a hit\n"
+"  COMMAND may write its own TTL (0: do not cache) to $KEYLOCK_MEMO_TTL_FILE.\n"
 "\n"
 "Other:\n"
 "      --json                  status, list, --version: print JSON\n"

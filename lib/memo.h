@@ -35,11 +35,15 @@ struct memo_info {
 	uint64_t	size;		/* stdout and stderr */
 	uint64_t	err_size;	/* of which stderr */
 	int		status;		/* exit status of the run stored */
+	int		own_ttl;	/* the command chose its TTL */
 };
 
-/* What a reader asks of get(), and what it learns. */
+/* What a reader asks of get(), and what it learns.  An entry whose TTL
+   the command chose lives by that TTL, whatever max_age_ms, unless
+   strict is set. */
 struct memo_get {
 	int64_t		max_age_ms;
+	int		strict;
 	int		out_fd;		/* for stdout; -1: only look */
 	int		err_fd;		/* for stderr, when out_fd is set */
 	int		failures;	/* an entry of a failed run is a hit */
@@ -51,6 +55,7 @@ struct memo_put {
 	int64_t		ttl_ms;
 	uint64_t	err_size;	/* the last err_size bytes are stderr */
 	int		status;		/* exit status of the run, 0-255 */
+	int		own_ttl;	/* ttl_ms is the command's choice */
 };
 
 /* Called by list() for each entry. */

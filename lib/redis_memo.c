@@ -41,7 +41,8 @@ static struct redis_script rd_append_script = {
 };
 
 /* KEYS: lock, tmp, data, meta, quiet.  ARGV: token, memo ttl, channel,
-   digest, checksum, stderr size, exit status.  1 stored and released, 0
+   digest, checksum, stderr size, exit status, own ttl (1: the command
+   chose it).  1 stored and released, 0
    not ours, -1 capture gone (released); 2 and -2 for those when the
    release was not announced. */
 static struct redis_script rd_commit_script = {
@@ -60,7 +61,7 @@ static struct redis_script rd_commit_script = {
 	"  redis.call('HSET', KEYS[4], 'id', ARGV[1], 'created',"
 	" string.format('%.0f', now),"
 	" 'size', redis.call('STRLEN', KEYS[3]), 'sum', ARGV[5],"
-	" 'esize', ARGV[6], 'status', ARGV[7], 'v', '3')\n"
+	" 'esize', ARGV[6], 'status', ARGV[7], 'own', ARGV[8], 'v', '3')\n"
 	"  redis.call('PEXPIRE', KEYS[4], ARGV[2])\n"
 	"  rv = 1\n"
 	"end\n"
@@ -71,19 +72,21 @@ static struct redis_script rd_commit_script = {
 };
 
 /* KEYS: data, meta.  ARGV: max age, chunk, failures (1: an entry of a
-   failed run is a hit).  nil (miss), or {id, age, size, sum, stderr
+   failed run is a hit), strict (0: an entry whose TTL the command chose
+   lives by it, whatever the max age).  nil (miss), or {id, age, size, sum, stderr
    size, status[, data if size <= chunk]}.  An entry stamped in the
    future (the server's clock stepped back) is a miss. */
 static struct redis_script rd_memo_get_script = {
 	"local m = redis.call('HMGET', KEYS[2], 'id', 'created', 'size',"
-	" 'sum', 'v', 'esize', 'status')\n"
+	" 'sum', 'v', 'esize', 'status', 'own')\n"
 	"if m[5] ~= '3' or not m[1] or not m[2] or not m[3] or not m[4]"
 	" or not m[6] or not m[7] then return false end\n"
 	"local status = tonumber(m[7])\n"
 	"if status ~= 0 and ARGV[3] ~= '1' then return false end\n"
 	RD_LUA_NOW
 	"local age = now - tonumber(m[2])\n"
-	"if age < 0 or age >= tonumber(ARGV[1]) then return false end\n"
+	"if age < 0 or (age >= tonumber(ARGV[1]) and"
+	" (ARGV[4] == '1' or m[8] ~= '1')) then return false end\n"
 	"local len = redis.call('STRLEN', KEYS[1])\n"
 	"if len ~= tonumber(m[3]) or tonumber(m[6]) > len then"
 	" return false end\n"
@@ -110,14 +113,14 @@ static struct redis_script rd_memo_range_script = {
 };
 
 /* KEYS: meta, data.  {created, size, PTTL(data), now, stderr size,
-   status} or nil (none, or of another version). */
+   status, own ttl} or nil (none, or of another version). */
 static struct redis_script rd_memo_info_script = {
 	"local m = redis.call('HMGET', KEYS[1], 'created', 'size', 'v',"
-	" 'esize', 'status')\n"
+	" 'esize', 'status', 'own')\n"
 	"if not m[1] or not m[2] or m[3] ~= '3' then return false end\n"
 	RD_LUA_NOW
 	"return {tonumber(m[1]), tonumber(m[2]), redis.call('PTTL', KEYS[2]),"
-	" now, tonumber(m[4]), tonumber(m[5])}\n", ""
+	" now, tonumber(m[4]), tonumber(m[5]), tonumber(m[6])}\n", ""
 };
 
 static void	redis_memo_abort(struct lock *);
@@ -245,7 +248,7 @@ redis_memo_get(struct lock *l, const struct memo_id *id, struct memo_get *g)
 {
 	struct lock_redis *lr = (struct lock_redis *)l;
 	struct rd_keys k;
-	const char *argv[5];
+	const char *argv[6];
 	char *data = NULL, *meta = NULL, age[24], chunk[24];
 	redisReply *r = NULL;
 	int rc = -1;
@@ -263,7 +266,8 @@ redis_memo_get(struct lock *l, const struct memo_id *id, struct memo_get *g)
 	argv[2] = age;
 	argv[3] = chunk;
 	argv[4] = g->failures ? "1" : "0";
-	if ((r = rd_eval(lr, &rd_memo_get_script, 2, 5, argv, NULL)) == NULL)
+	argv[5] = g->strict ? "1" : "0";
+	if ((r = rd_eval(lr, &rd_memo_get_script, 2, 6, argv, NULL)) == NULL)
 		goto out;
 	if (r->type != REDIS_REPLY_ARRAY || r->elements < 6 ||
 	    r->element[0]->type != REDIS_REPLY_STRING ||
@@ -382,7 +386,7 @@ static int
 redis_memo_commit(struct lock *l, const struct memo_put *p)
 {
 	struct lock_redis *lr = (struct lock_redis *)l;
-	const char *argv[12];
+	const char *argv[13];
 	char *data = NULL, *meta = NULL, ttl[24], sum[CHECKSUM_HEX_LEN + 1];
 	char esize[24], status[24];
 	long long v = 0;
@@ -413,7 +417,8 @@ redis_memo_commit(struct lock *l, const struct memo_put *p)
 	argv[9] = sum;
 	argv[10] = esize;
 	argv[11] = status;
-	if (rd_int(lr, rd_eval(lr, &rd_commit_script, 5, 12, argv, NULL),
+	argv[12] = p->own_ttl ? "1" : "0";
+	if (rd_int(lr, rd_eval(lr, &rd_commit_script, 5, 13, argv, NULL),
 	    &v) == -1)
 		goto out;
 	if (v == 2 || v == -2) {
@@ -513,7 +518,7 @@ rd_mlist_one(struct lock_redis *lr, const char *name, size_t len, void *arg)
 	if (r == NULL)
 		return RD_SCAN_ERROR;
 	/* Not one stamped in the future by a server clock set back. */
-	if (r->type == REDIS_REPLY_ARRAY && r->elements == 6 &&
+	if (r->type == REDIS_REPLY_ARRAY && r->elements == 7 &&
 	    r->element[2]->integer != -2 &&
 	    r->element[3]->integer >= r->element[0]->integer) {
 		memset(&mi, 0, sizeof(mi));
@@ -522,6 +527,7 @@ rd_mlist_one(struct lock_redis *lr, const char *name, size_t len, void *arg)
 		mi.size = (uint64_t)r->element[1]->integer;
 		mi.err_size = (uint64_t)r->element[4]->integer;
 		mi.status = (int)r->element[5]->integer;
+		mi.own_ttl = r->element[6]->integer == 1;
 		mi.ttl_ms = r->element[2]->integer >= 0 ?
 		    r->element[2]->integer : -1;
 		if (a->cb(a->arg, &mi) == LOCK_WALK_STOP)

@@ -1081,3 +1081,68 @@ lstr() {
 	assert_equal "$(runs)" 1
 	[ ! -e "$TMP/overlap" ] || fail "runs overlapped"
 }
+
+# --- KEYLOCK_MEMO_TTL_FILE ---
+
+@test "KEYLOCK_MEMO_TTL_FILE: a private file, removed afterwards" {
+	run --separate-stderr "$KL" run --memo 1m k sh -c \
+	    'echo "$KEYLOCK_MEMO_TTL_FILE"; stat -c %a "$KEYLOCK_MEMO_TTL_FILE"'
+	assert_success
+	assert_line --index 1 600
+	[ ! -e "${lines[0]}" ] || fail "${lines[0]} left behind"
+	# Under TMPDIR.
+	mkdir "$TMP/t"
+	run env TMPDIR="$TMP/t" "$KL" run --memo 1m k2 sh -c 'echo "$KEYLOCK_MEMO_TTL_FILE"'
+	[[ $output == "$TMP/t/"* ]] || fail "output: $output"
+	assert_equal "$(ls -A "$TMP/t")" ""
+}
+
+@test "KEYLOCK_MEMO_TTL_FILE: a longer TTL outlives --memo for every reader" {
+	local cmd='echo run >>"$0/runs"; echo out; echo 1h >"$KEYLOCK_MEMO_TTL_FILE"'
+	"$KL" run --memo 200ms k sh -c "$cmd" "$TMP" >/dev/null
+	run "$KL" status --json k
+	local ttl
+	ttl=$(jq '.memo[0].ttl_ms' <<<"$output")
+	[ "$ttl" -gt 3500000 ] || fail "ttl_ms $ttl"
+	sleep 0.3
+	run "$KL" run --memo 200ms k sh -c "$cmd" "$TMP"
+	assert_success
+	assert_output out
+	assert_equal "$(runs)" 1
+	# --memo-refresh still replaces it.
+	run "$KL" run --memo 200ms --memo-refresh k sh -c "$cmd" "$TMP"
+	assert_equal "$(runs)" 2
+}
+
+@test "KEYLOCK_MEMO_TTL_FILE: a shorter TTL, and 0 stores nothing" {
+	local cmd='echo run >>"$0/runs"; echo out; printf "$1" >"$KEYLOCK_MEMO_TTL_FILE"'
+	"$KL" run --memo 1h k sh -c "$cmd" "$TMP" 300ms >/dev/null
+	run "$KL" status --json k
+	local ttl
+	ttl=$(jq '.memo[0].ttl_ms' <<<"$output")
+	[ "$ttl" -le 300 ] || fail "ttl_ms $ttl"
+	sleep 0.4
+	"$KL" run --memo 1h k sh -c "$cmd" "$TMP" 0 >/dev/null
+	assert_equal "$(runs)" 2
+	assert_equal "$(cached k)" 0
+	run "$KL" run --memo 1h k sh -c "$cmd" "$TMP" '0\n'
+	assert_success
+	assert_output out
+	assert_equal "$(runs)" 3
+	assert_equal "$(cached k)" 0
+	no_temps
+}
+
+@test "KEYLOCK_MEMO_TTL_FILE: what is no duration is warned about, --memo TTL kept" {
+	run --separate-stderr "$KL" run --memo 1h k sh -c \
+	    'echo out; echo soon >"$KEYLOCK_MEMO_TTL_FILE"'
+	assert_success
+	assert_output out
+	[[ $stderr == *"KEYLOCK_MEMO_TTL_FILE: not a duration: 'soon'"* ]] ||
+	    fail "stderr: $stderr"
+	assert_equal "${#stderr_lines[@]}" 1
+	run "$KL" status --json k
+	local ttl
+	ttl=$(jq '.memo[0].ttl_ms' <<<"$output")
+	[ "$ttl" -gt 3500000 ] || fail "ttl_ms $ttl"
+}
