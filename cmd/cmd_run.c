@@ -307,7 +307,8 @@ static int
 store(struct run *r, int code, int64_t own_ttl)
 {
 	struct memo_put p = { code == 0 ? r->o.memo_ms : r->o.memo_failures_ms,
-	    r->errspool.size, code, own_ttl > 0 };
+	    r->errspool.size, code, (own_ttl > 0 ? MEMO_OWN_TTL : 0) |
+	    (r->o.memo_in.err ? MEMO_HAS_ERR : 0) };
 
 	if (r->errspool.fd != -1 &&
 	    spool_replay(&r->errspool, append_err, r) == -1) {

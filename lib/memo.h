@@ -27,6 +27,10 @@ struct memo_id {
 	char		 digest[DIGEST_HEX_LEN + 1];
 };
 
+/* What an entry says of itself. */
+#define MEMO_OWN_TTL	1	/* the command chose its TTL */
+#define MEMO_HAS_ERR	2	/* stderr was captured (--memo-stderr) */
+
 /* A cached entry as status shows it. */
 struct memo_info {
 	char		digest[DIGEST_HEX_LEN + 1];
@@ -35,7 +39,7 @@ struct memo_info {
 	uint64_t	size;		/* stdout and stderr */
 	uint64_t	err_size;	/* of which stderr */
 	int		status;		/* exit status of the run stored */
-	int		own_ttl;	/* the command chose its TTL */
+	int		flags;		/* MEMO_* */
 };
 
 /* What a reader asks of get(), and what it learns.  An entry whose TTL
@@ -55,7 +59,7 @@ struct memo_put {
 	int64_t		ttl_ms;
 	uint64_t	err_size;	/* the last err_size bytes are stderr */
 	int		status;		/* exit status of the run, 0-255 */
-	int		own_ttl;	/* ttl_ms is the command's choice */
+	int		flags;		/* MEMO_* */
 };
 
 /* Called by list() for each entry. */

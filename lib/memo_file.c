@@ -77,7 +77,7 @@ int
 memo_file_parse_header(const char *buf, size_t len, struct memo_header *h)
 {
 	char hdr[MEMO_HDR_LEN + 1];
-	long long c, t, st, own;
+	long long c, t, st, fl;
 	unsigned long long s, e;
 	int end = 0;
 
@@ -86,18 +86,18 @@ memo_file_parse_header(const char *buf, size_t len, struct memo_header *h)
 	memcpy(hdr, buf, MEMO_HDR_LEN);
 	hdr[MEMO_HDR_LEN] = '\0';
 	if (sscanf(hdr, MEMO_HDR_MAGIC " %20lld %20lld %20llu %20llu %20lld "
-	    "%20lld %n", &c, &t, &s, &e, &st, &own, &end) != 6 ||
+	    "%20lld %n", &c, &t, &s, &e, &st, &fl, &end) != 6 ||
 	    end != MEMO_HDR_LEN - CHECKSUM_HEX_LEN - 1 ||
 	    checksum_parse(hdr + end, CHECKSUM_HEX_LEN, &h->sum) == -1 ||
 	    hdr[MEMO_HDR_LEN - 1] != '\n' || c < 0 || t < 0 || e > s ||
-	    st < 0 || st > 255 || own < 0 || own > 1)
+	    st < 0 || st > 255 || fl < 0 || fl > (MEMO_OWN_TTL | MEMO_HAS_ERR))
 		return -1;
 	h->created = c;
 	h->ttl = t;
 	h->size = s;
 	h->err_size = e;
 	h->status = (int)st;
-	h->own_ttl = (int)own;
+	h->flags = (int)fl;
 	return 0;
 }
 
@@ -213,7 +213,8 @@ memo_file_get(struct memo_file *mf, const struct memo_id *id,
 		return 0;
 	age = clock_wall_ms() - h.created;
 	/* Stamped in the future: the clock stepped back; trust nothing. */
-	if (age < 0 || (age >= g->max_age_ms && (g->strict || !h.own_ttl)) ||
+	if (age < 0 || (age >= g->max_age_ms && (g->strict ||
+	    !(h.flags & MEMO_OWN_TTL))) ||
 	    age >= h.ttl ||
 	    (h.status != 0 && !g->failures)) {
 		close(in);
@@ -285,7 +286,7 @@ memo_file_commit(struct memo_file *mf, const struct memo_put *p)
 	snprintf(hdr, sizeof(hdr), MEMO_HDR_MAGIC " %020lld %020lld %020llu "
 	    "%020llu %020d %020d %s\n", (long long)clock_wall_ms(),
 	    (long long)p->ttl_ms, (unsigned long long)mf->size,
-	    (unsigned long long)p->err_size, p->status, p->own_ttl != 0, sum);
+	    (unsigned long long)p->err_size, p->status, p->flags, sum);
 	if (pwrite(mf->tmpfd, hdr, MEMO_HDR_LEN, 0) == MEMO_HDR_LEN &&
 	    renameat(mf->keydirfd, mf->tmpname, mf->keydirfd,
 	    mf->digest) == 0)
@@ -387,7 +388,7 @@ list_one(struct memo_file *mf, const char *name, void *arg)
 	mi.size = h.size;
 	mi.err_size = h.err_size;
 	mi.status = h.status;
-	mi.own_ttl = h.own_ttl;
+	mi.flags = h.flags;
 	mi.age_ms = clock_wall_ms() - h.created;
 	mi.ttl_ms = h.ttl - mi.age_ms;
 	if (mi.age_ms < 0 || mi.ttl_ms <= 0)

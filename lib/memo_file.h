@@ -5,11 +5,11 @@
  * header line, then the output byte for byte: stdout, then stderr.  The
  * header, MEMO_HDR_LEN bytes, is
  *
- *	KLM3 CREATED_MS TTL_MS SIZE ERR_SIZE STATUS OWN_TTL SUM\n
+ *	KLM3 CREATED_MS TTL_MS SIZE ERR_SIZE STATUS FLAGS SUM\n
  *
  * with the numbers 20 decimal digits wide, SIZE all the bytes after the
  * header, ERR_SIZE the stderr at their end, STATUS the run's exit status,
- * OWN_TTL 1 if the command chose TTL_MS (KEYLOCK_MEMO_TTL_FILE), and SUM the 16 hex digits of the checksum of all the bytes
+ * FLAGS the MEMO_* bits (memo.h), and SUM the 16 hex digits of the checksum of all the bytes
  * (checksum.h); an entry of another version (KLM2: keylock 0.1) is a
  * miss, never misread.  An entry is written to
  * CACHE/N/.DIGEST~PID and renamed into place, so a reader never sees a
@@ -35,7 +35,7 @@ struct memo_header {
 	uint64_t	 size;		/* bytes of output after it */
 	uint64_t	 err_size;	/* of which stderr, at the end */
 	int		 status;	/* exit status, 0-255 */
-	int		 own_ttl;	/* the command chose ttl */
+	int		 flags;		/* MEMO_* */
 	uint64_t	 sum;		/* their checksum */
 };
 

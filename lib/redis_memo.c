@@ -41,8 +41,7 @@ static struct redis_script rd_append_script = {
 };
 
 /* KEYS: lock, tmp, data, meta, quiet.  ARGV: token, memo ttl, channel,
-   digest, checksum, stderr size, exit status, own ttl (1: the command
-   chose it).  1 stored and released, 0
+   digest, checksum, stderr size, exit status, flags (MEMO_*).  1 stored and released, 0
    not ours, -1 capture gone (released); 2 and -2 for those when the
    release was not announced. */
 static struct redis_script rd_commit_script = {
@@ -61,7 +60,7 @@ static struct redis_script rd_commit_script = {
 	"  redis.call('HSET', KEYS[4], 'id', ARGV[1], 'created',"
 	" string.format('%.0f', now),"
 	" 'size', redis.call('STRLEN', KEYS[3]), 'sum', ARGV[5],"
-	" 'esize', ARGV[6], 'status', ARGV[7], 'own', ARGV[8], 'v', '3')\n"
+	" 'esize', ARGV[6], 'status', ARGV[7], 'flags', ARGV[8], 'v', '3')\n"
 	"  redis.call('PEXPIRE', KEYS[4], ARGV[2])\n"
 	"  rv = 1\n"
 	"end\n"
@@ -78,7 +77,7 @@ static struct redis_script rd_commit_script = {
    future (the server's clock stepped back) is a miss. */
 static struct redis_script rd_memo_get_script = {
 	"local m = redis.call('HMGET', KEYS[2], 'id', 'created', 'size',"
-	" 'sum', 'v', 'esize', 'status', 'own')\n"
+	" 'sum', 'v', 'esize', 'status', 'flags')\n"
 	"if m[5] ~= '3' or not m[1] or not m[2] or not m[3] or not m[4]"
 	" or not m[6] or not m[7] then return false end\n"
 	"local status = tonumber(m[7])\n"
@@ -86,7 +85,8 @@ static struct redis_script rd_memo_get_script = {
 	RD_LUA_NOW
 	"local age = now - tonumber(m[2])\n"
 	"if age < 0 or (age >= tonumber(ARGV[1]) and"
-	" (ARGV[4] == '1' or m[8] ~= '1')) then return false end\n"
+	" (ARGV[4] == '1' or (tonumber(m[8]) or 0) % 2 == 0)) then"
+	" return false end\n"
 	"local len = redis.call('STRLEN', KEYS[1])\n"
 	"if len ~= tonumber(m[3]) or tonumber(m[6]) > len then"
 	" return false end\n"
@@ -113,10 +113,10 @@ static struct redis_script rd_memo_range_script = {
 };
 
 /* KEYS: meta, data.  {created, size, PTTL(data), now, stderr size,
-   status, own ttl} or nil (none, or of another version). */
+   status, flags} or nil (none, or of another version). */
 static struct redis_script rd_memo_info_script = {
 	"local m = redis.call('HMGET', KEYS[1], 'created', 'size', 'v',"
-	" 'esize', 'status', 'own')\n"
+	" 'esize', 'status', 'flags')\n"
 	"if not m[1] or not m[2] or m[3] ~= '3' then return false end\n"
 	RD_LUA_NOW
 	"return {tonumber(m[1]), tonumber(m[2]), redis.call('PTTL', KEYS[2]),"
@@ -388,7 +388,7 @@ redis_memo_commit(struct lock *l, const struct memo_put *p)
 	struct lock_redis *lr = (struct lock_redis *)l;
 	const char *argv[13];
 	char *data = NULL, *meta = NULL, ttl[24], sum[CHECKSUM_HEX_LEN + 1];
-	char esize[24], status[24];
+	char esize[24], status[24], flags[24];
 	long long v = 0;
 	int rc = -1;
 
@@ -417,7 +417,8 @@ redis_memo_commit(struct lock *l, const struct memo_put *p)
 	argv[9] = sum;
 	argv[10] = esize;
 	argv[11] = status;
-	argv[12] = p->own_ttl ? "1" : "0";
+	snprintf(flags, sizeof(flags), "%d", p->flags);
+	argv[12] = flags;
 	if (rd_int(lr, rd_eval(lr, &rd_commit_script, 5, 13, argv, NULL),
 	    &v) == -1)
 		goto out;
@@ -527,7 +528,7 @@ rd_mlist_one(struct lock_redis *lr, const char *name, size_t len, void *arg)
 		mi.size = (uint64_t)r->element[1]->integer;
 		mi.err_size = (uint64_t)r->element[4]->integer;
 		mi.status = (int)r->element[5]->integer;
-		mi.own_ttl = r->element[6]->integer == 1;
+		mi.flags = (int)r->element[6]->integer;
 		mi.ttl_ms = r->element[2]->integer >= 0 ?
 		    r->element[2]->integer : -1;
 		if (a->cb(a->arg, &mi) == LOCK_WALK_STOP)

@@ -1146,3 +1146,28 @@ lstr() {
 	ttl=$(jq '.memo[0].ttl_ms' <<<"$output")
 	[ "$ttl" -gt 3500000 ] || fail "ttl_ms $ttl"
 }
+
+# --- status and forget of grown-up entries ---
+
+@test "status shows each entry's exit status, stderr and whose TTL; forget drops all" {
+	"$KL" run --memo 1m k printf 12345 >/dev/null
+	"$KL" run --memo 1m --memo-stderr k sh -c 'printf ab; printf cde >&2' >/dev/null 2>&1
+	run "$KL" run --memo 1m --memo-failures 30s k sh -c 'printf x; exit 9'
+	assert_failure 9
+	"$KL" run --memo 1m k sh -c 'printf yy; echo 2h >"$KEYLOCK_MEMO_TTL_FILE"' >/dev/null
+	run --separate-stderr "$KL" status --json k
+	assert_failure 1
+	assert_equal "$(jq -c '[.memo[] | [.size, .stderr, .stderr_size, .exit_status, .own_ttl]] | sort' <<<"$output")" \
+	    '[[1,false,0,9,false],[2,false,0,0,true],[5,false,0,0,false],[5,true,3,0,false]]'
+	run --separate-stderr "$KL" status k
+	assert_failure 1
+	assert_equal "${#lines[@]}" 5
+	assert_line --regexp '^  cached [0-9a-f]{12}: 5 bytes, stored [0-9.]+m?s ago, [0-9.ms]+ left$'
+	assert_line --regexp '^  cached [0-9a-f]{12}: 5 bytes, stored .* left, 3 of them stderr$'
+	assert_line --regexp '^  cached [0-9a-f]{12}: 1 bytes, stored .* left, exit 9$'
+	assert_line --regexp '^  cached [0-9a-f]{12}: 2 bytes, stored .* (1h59m|2h00m|2h) left, TTL chosen by the command$'
+	run "$KL" forget k
+	assert_success
+	assert_equal "$(cached k)" 0
+	no_temps
+}
