@@ -29,6 +29,7 @@ struct options {
 	struct memo_inputs memo_in;	/* --memo-cwd, -env, -file, -stderr */
 	int64_t		 memo_failures_ms;	/* 0: failures not stored */
 	int		 memo_refresh;
+	int64_t		 memo_stale_ms;	/* 0: no stale hits */
 	int		 quiet, verbose, json, force;
 };
 

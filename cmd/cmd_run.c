@@ -46,6 +46,7 @@ struct run {
 	int			 capturing;
 	struct spool		 errspool;	/* --memo-stderr */
 	int			 hit_status;	/* of the entry served */
+	int			 hit_stale;	/* it was stale */
 	char			 ttlpath[PATH_MAX];	/* KEYLOCK_MEMO_TTL_FILE */
 };
 
@@ -89,18 +90,26 @@ conflict(struct run *r)
 	return r->o.conflict_code;
 }
 
-/* Prints a fresh cached result to fd (-1: only looks for one): 1 done,
-   with its exit status in r->hit_status, 0 miss.  On errors it releases
-   what is held and exits. */
+/* Prints a fresh (or up to stale_ms stale) cached result to fd (-1:
+   only looks for one): 1 done, with its exit status in r->hit_status and
+   r->hit_stale set if it was stale, 0 miss.  On errors it releases what
+   is held and exits. */
 static int
-memo_serve(struct run *r, int64_t max_age, int fd)
+memo_serve(struct run *r, int64_t max_age, int64_t stale_ms, int fd)
 {
-	struct memo_get g = { max_age, r->o.memo_refresh, fd, STDERR_FILENO,
-	    r->o.memo_failures_ms > 0, 0 };
+	struct memo_get g = {
+		.max_age_ms = max_age,
+		.strict = r->o.memo_refresh,
+		.stale_ms = stale_ms,
+		.out_fd = fd,
+		.err_fd = STDERR_FILENO,
+		.failures = r->o.memo_failures_ms > 0,
+	};
 	int rc, code;
 
 	rc = r->memo->get(r->l, &r->id, &g);
 	r->hit_status = g.status;
+	r->hit_stale = g.stale;
 	if (rc == -1) {
 		code = errno == EPIPE ? -1 : options_exit_code(r->l);
 		if (code != -1)
@@ -115,7 +124,8 @@ memo_serve(struct run *r, int64_t max_age, int fd)
 		exit(code);
 	}
 	if (rc == 1 && fd != -1 && r->o.verbose)
-		warnx("%s: served from the cache", r->pkey);
+		warnx("%s: served from the cache%s", r->pkey, g.stale ?
+		    " (stale; refreshing in the background)" : "");
 	return rc;
 }
 
@@ -306,9 +316,14 @@ ttl_file_read(struct run *r, int64_t *ttl)
 static int
 store(struct run *r, int code, int64_t own_ttl)
 {
-	struct memo_put p = { code == 0 ? r->o.memo_ms : r->o.memo_failures_ms,
-	    r->errspool.size, code, (own_ttl > 0 ? MEMO_OWN_TTL : 0) |
-	    (r->o.memo_in.err ? MEMO_HAS_ERR : 0) };
+	struct memo_put p = {
+		.ttl_ms = code == 0 ? r->o.memo_ms : r->o.memo_failures_ms,
+		.stale_ms = code == 0 ? r->o.memo_stale_ms : 0,
+		.err_size = r->errspool.size,
+		.status = code,
+		.flags = (own_ttl > 0 ? MEMO_OWN_TTL : 0) |
+		    (r->o.memo_in.err ? MEMO_HAS_ERR : 0),
+	};
 
 	if (r->errspool.fd != -1 &&
 	    spool_replay(&r->errspool, append_err, r) == -1) {
@@ -459,11 +474,92 @@ run_operands(struct run *r, int argc, char **argv, int i)
 	text_printable(r->key, r->pkey, sizeof(r->pkey));
 }
 
+/* Takes the lock (serving a result stored while it waited), runs the
+   command and stores its output; the exit code.  started: when the
+   caller began, on the monotonic clock. */
+static int
+run_memo_locked(struct run *r, int64_t started)
+{
+	int64_t max_age;
+	int code;
+
+	if (supervise_signals(&r->sig) == -1)
+		err(options_class_code(lock_errno_class(errno,
+		    LOCK_EINTERNAL)), "signals");
+again:
+	if ((code = take(r)) != -1)
+		return code;
+	/* Someone may have stored it while we waited: a caller that
+	   waited accepts the result of the run it waited for.  It lets go
+	   of the lock before it prints, so a slow reader or a signal never
+	   keeps a lock or a lease; if the result is gone meanwhile (forget),
+	   it waits its turn again.  One that refreshes takes only a result
+	   stored since it began. */
+	max_age = clock_mono_ms() - started + (r->o.memo_refresh ? 0 :
+	    r->o.memo_ms);
+	if (r->memo != NULL && memo_serve(r, max_age, 0, -1) == 1) {
+		r->l->be->release(r->l);
+		supervise_signals_pause(&r->sig);
+		if (memo_serve(r, max_age, 0, STDOUT_FILENO) == 1)
+			return r->hit_status;
+		supervise_signals_resume(&r->sig);
+		goto again;
+	}
+	return run_locked(r);
+}
+
+/*
+ * After a stale hit: starts one refresh that nobody waits for.  A double
+ * fork and setsid(2) detach it from the caller's shell, job and
+ * terminal; stdin, stdout and stderr go to /dev/null, and it keeps no
+ * other descriptor of the caller's (a pipe held open would keep the
+ * caller's reader waiting).  It runs like --memo-refresh -n -q with a
+ * backend connection of its own: if the key is held (another refresh,
+ * or any run) it simply ends; a failure is never stored, so the stale
+ * entry stays.
+ */
+static void
+refresh_detached(struct run *r, int64_t started)
+{
+	pid_t pid;
+	int fd, st;
+
+	if ((pid = fork()) == -1) {
+		if (r->o.verbose)
+			warn("%s: cannot start the refresh", r->pkey);
+		return;
+	}
+	if (pid > 0) {
+		while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
+			;
+		return;
+	}
+	if (fork() != 0)
+		_exit(0);
+	setsid();
+	if ((fd = open("/dev/null", O_RDWR)) != -1) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+	}
+	closefrom(STDERR_FILENO + 1);
+	r->o.memo_refresh = 1;
+	r->o.wait_ms = 0;
+	r->o.quiet = 1;
+	r->o.verbose = 0;
+	r->o.memo_failures_ms = 0;
+	/* The caller's connection is the caller's: a socket of our own. */
+	r->l->be->close(r->l);
+	r->l = options_backend(&r->o);
+	/* A result stored since the stale hit is the refresh it wanted. */
+	_exit(run_memo_locked(r, started));
+}
+
 int
 cmd_run(int argc, char **argv)
 {
 	struct run r;
-	int64_t started = clock_mono_ms(), max_age;
+	int64_t started = clock_mono_ms();
 	char why[512];
 	int code;
 
@@ -481,36 +577,15 @@ cmd_run(int argc, char **argv)
 			errx(options_class_code(lock_errno_class(errno,
 			    LOCK_EIOERR)), "%s: %s", r.pkey, why);
 		/* --memo-refresh: no entry that exists now will do. */
-		if (!r.o.memo_refresh &&
-		    memo_serve(&r, r.o.memo_ms, STDOUT_FILENO) == 1)
-			goto hit;
+		if (!r.o.memo_refresh && memo_serve(&r, r.o.memo_ms,
+		    r.o.memo_stale_ms, STDOUT_FILENO) == 1) {
+			if (r.hit_stale)
+				refresh_detached(&r, started);
+			code = r.hit_status;
+			goto out;
+		}
 	}
-	if (supervise_signals(&r.sig) == -1)
-		err(options_class_code(lock_errno_class(errno,
-		    LOCK_EINTERNAL)), "signals");
-again:
-	if ((code = take(&r)) != -1)
-		goto out;
-	/* Someone may have stored it while we waited: a caller that
-	   waited accepts the result of the run it waited for.  It lets go
-	   of the lock before it prints, so a slow reader or a signal never
-	   keeps a lock or a lease; if the result is gone meanwhile (forget),
-	   it waits its turn again.  One that refreshes takes only a result
-	   stored since it began. */
-	max_age = clock_mono_ms() - started + (r.o.memo_refresh ? 0 :
-	    r.o.memo_ms);
-	if (r.memo != NULL && memo_serve(&r, max_age, -1) == 1) {
-		r.l->be->release(r.l);
-		supervise_signals_pause(&r.sig);
-		if (memo_serve(&r, max_age, STDOUT_FILENO) == 1)
-			goto hit;
-		supervise_signals_resume(&r.sig);
-		goto again;
-	}
-	code = run_locked(&r);
-	goto out;
-hit:
-	code = r.hit_status;
+	code = run_memo_locked(&r, started);
 out:
 	if (r.ttlpath[0] != '\0')
 		unlink(r.ttlpath);

@@ -28,6 +28,7 @@ enum {
 	OPT_MEMO_STDERR,
 	OPT_MEMO_FAILURES,
 	OPT_MEMO_REFRESH,
+	OPT_MEMO_STALE,
 	OPT_JSON,
 	OPT_FORCE,
 };
@@ -47,6 +48,7 @@ static const struct option longopts[] = {
 	{ "memo-file",		required_argument, NULL, OPT_MEMO_FILE },
 	{ "memo-max",		required_argument, NULL, OPT_MEMO_MAX },
 	{ "memo-refresh",	no_argument,	   NULL, OPT_MEMO_REFRESH },
+	{ "memo-stale",		required_argument, NULL, OPT_MEMO_STALE },
 	{ "memo-stderr",	no_argument,	   NULL, OPT_MEMO_STDERR },
 	{ "namespace",		required_argument, NULL, 'N' },
 	{ "no-wait",		no_argument,	   NULL, 'n' },
@@ -64,10 +66,12 @@ static const int common[] = { 'd', 'h', 'N', 'q', 'v', OPT_REDIS,
     OPT_CONNECT_TIMEOUT, 0 };
 static const int run_only[] = { 'E', 'k', 'n', 't', 'w', OPT_ON_LOST,
     OPT_MEMO, OPT_MEMO_MAX, OPT_MEMO_CWD, OPT_MEMO_ENV, OPT_MEMO_FILE,
-    OPT_MEMO_STDERR, OPT_MEMO_FAILURES, OPT_MEMO_REFRESH, 0 };
+    OPT_MEMO_STDERR, OPT_MEMO_FAILURES, OPT_MEMO_REFRESH, OPT_MEMO_STALE,
+    0 };
 /* Options of run that mean nothing without --memo. */
 static const int memo_only[] = { OPT_MEMO_CWD, OPT_MEMO_ENV, OPT_MEMO_FILE,
-    OPT_MEMO_STDERR, OPT_MEMO_FAILURES, OPT_MEMO_REFRESH, 0 };
+    OPT_MEMO_STDERR, OPT_MEMO_FAILURES, OPT_MEMO_REFRESH, OPT_MEMO_STALE,
+    0 };
 static const int status_only[] = { OPT_JSON, 0 };
 static const int release_only[] = { OPT_FORCE, 0 };
 
@@ -155,6 +159,9 @@ apply(struct options *o, int c, const char *arg)
 	case OPT_MEMO_CWD: o->memo_in.cwd = 1; break;
 	case OPT_MEMO_STDERR: o->memo_in.err = 1; break;
 	case OPT_MEMO_REFRESH: o->memo_refresh = 1; break;
+	case OPT_MEMO_STALE:
+		o->memo_stale_ms = need_duration("--memo-stale", arg, 1);
+		break;
 	case OPT_MEMO_FAILURES:
 		o->memo_failures_ms = need_duration("--memo-failures", arg, 1);
 		break;

@@ -54,6 +54,8 @@ usage(FILE *fp)
 "      --memo-max SIZE         cache at most SIZE bytes (default 64M; K, M, G)\n"
 "      --memo-refresh          run now and replace the entry (or take the result\n"
 "                              of a run in progress)\n"
+"      --memo-stale DURATION   print an entry up to DURATION past its TTL at\n"
+"                              once and refresh it in the background\n"
 "      --memo-stderr           cache stderr too and replay it on a hit\n"
 "  COMMAND may write its own TTL (0: do not cache) to $KEYLOCK_MEMO_TTL_FILE.\n"
 "\n"

@@ -44,19 +44,24 @@ struct memo_info {
 
 /* What a reader asks of get(), and what it learns.  An entry whose TTL
    the command chose lives by that TTL, whatever max_age_ms, unless
-   strict is set. */
+   strict is set.  With stale_ms, an entry of a run that exited 0, past
+   its TTL (or max_age_ms) by less than stale_ms and than the stale time
+   it was stored with, is a hit too, and says so in stale. */
 struct memo_get {
 	int64_t		max_age_ms;
 	int		strict;
+	int64_t		stale_ms;
 	int		out_fd;		/* for stdout; -1: only look */
 	int		err_fd;		/* for stderr, when out_fd is set */
 	int		failures;	/* an entry of a failed run is a hit */
 	int		status;		/* out: exit status of a hit */
+	int		stale;		/* out: the hit is stale */
 };
 
 /* What commit() stores besides the bytes appended. */
 struct memo_put {
 	int64_t		ttl_ms;
+	int64_t		stale_ms;	/* kept, stale, this long past ttl_ms */
 	uint64_t	err_size;	/* the last err_size bytes are stderr */
 	int		status;		/* exit status of the run, 0-255 */
 	int		flags;		/* MEMO_* */

@@ -77,7 +77,7 @@ int
 memo_file_parse_header(const char *buf, size_t len, struct memo_header *h)
 {
 	char hdr[MEMO_HDR_LEN + 1];
-	long long c, t, st, fl;
+	long long c, t, st, fl, sl;
 	unsigned long long s, e;
 	int end = 0;
 
@@ -85,15 +85,17 @@ memo_file_parse_header(const char *buf, size_t len, struct memo_header *h)
 		return -1;
 	memcpy(hdr, buf, MEMO_HDR_LEN);
 	hdr[MEMO_HDR_LEN] = '\0';
-	if (sscanf(hdr, MEMO_HDR_MAGIC " %20lld %20lld %20llu %20llu %20lld "
-	    "%20lld %n", &c, &t, &s, &e, &st, &fl, &end) != 6 ||
+	if (sscanf(hdr, MEMO_HDR_MAGIC " %20lld %20lld %20lld %20llu %20llu "
+	    "%20lld %20lld %n", &c, &t, &sl, &s, &e, &st, &fl, &end) != 7 ||
 	    end != MEMO_HDR_LEN - CHECKSUM_HEX_LEN - 1 ||
 	    checksum_parse(hdr + end, CHECKSUM_HEX_LEN, &h->sum) == -1 ||
-	    hdr[MEMO_HDR_LEN - 1] != '\n' || c < 0 || t < 0 || e > s ||
+	    hdr[MEMO_HDR_LEN - 1] != '\n' || c < 0 || t < 0 || sl < 0 ||
+	    e > s ||
 	    st < 0 || st > 255 || fl < 0 || fl > (MEMO_OWN_TTL | MEMO_HAS_ERR))
 		return -1;
 	h->created = c;
 	h->ttl = t;
+	h->stale = sl;
 	h->size = s;
 	h->err_size = e;
 	h->status = (int)st;
@@ -199,6 +201,23 @@ copy_out(int in, int out, uint64_t len)
 	return 0;
 }
 
+/* Whether an entry of age (not negative) with header h is for g: 0
+   fresh, 1 stale but servable, -1 neither. */
+static int
+memo_file_fresh(const struct memo_header *h, const struct memo_get *g,
+    int64_t age)
+{
+	int own = (h->flags & MEMO_OWN_TTL) && !g->strict;
+	int64_t base = own || g->max_age_ms > h->ttl ? h->ttl : g->max_age_ms;
+
+	if (age < base)
+		return 0;
+	if (g->stale_ms > 0 && !g->strict && h->status == 0 &&
+	    age < h->ttl + h->stale && age < base + g->stale_ms)
+		return 1;
+	return -1;
+}
+
 /* Copies a fresh entry to g's descriptors: 1 hit, 0 miss, -1 error
    (errno).  The file offset runs on from stdout into stderr. */
 int
@@ -213,10 +232,8 @@ memo_file_get(struct memo_file *mf, const struct memo_id *id,
 		return 0;
 	age = clock_wall_ms() - h.created;
 	/* Stamped in the future: the clock stepped back; trust nothing. */
-	if (age < 0 || (age >= g->max_age_ms && (g->strict ||
-	    !(h.flags & MEMO_OWN_TTL))) ||
-	    age >= h.ttl ||
-	    (h.status != 0 && !g->failures)) {
+	if (age < 0 || (h.status != 0 && !g->failures) ||
+	    (g->stale = memo_file_fresh(&h, g, age)) == -1) {
 		close(in);
 		return 0;
 	}
@@ -283,9 +300,10 @@ memo_file_commit(struct memo_file *mf, const struct memo_put *p)
 	int rc = -1, saved;
 
 	checksum_hex(checksum_value(&mf->sum), sum);
-	snprintf(hdr, sizeof(hdr), MEMO_HDR_MAGIC " %020lld %020lld %020llu "
-	    "%020llu %020d %020d %s\n", (long long)clock_wall_ms(),
-	    (long long)p->ttl_ms, (unsigned long long)mf->size,
+	snprintf(hdr, sizeof(hdr), MEMO_HDR_MAGIC " %020lld %020lld %020lld "
+	    "%020llu %020llu %020d %020d %s\n", (long long)clock_wall_ms(),
+	    (long long)p->ttl_ms, (long long)p->stale_ms,
+	    (unsigned long long)mf->size,
 	    (unsigned long long)p->err_size, p->status, p->flags, sum);
 	if (pwrite(mf->tmpfd, hdr, MEMO_HDR_LEN, 0) == MEMO_HDR_LEN &&
 	    renameat(mf->keydirfd, mf->tmpname, mf->keydirfd,
@@ -390,7 +408,7 @@ list_one(struct memo_file *mf, const char *name, void *arg)
 	mi.status = h.status;
 	mi.flags = h.flags;
 	mi.age_ms = clock_wall_ms() - h.created;
-	mi.ttl_ms = h.ttl - mi.age_ms;
+	mi.ttl_ms = h.ttl + h.stale - mi.age_ms;
 	if (mi.age_ms < 0 || mi.ttl_ms <= 0)
 		return LOCK_WALK_NEXT;
 	if (strlen(name) >= sizeof(mi.digest))

@@ -5,9 +5,10 @@
  * header line, then the output byte for byte: stdout, then stderr.  The
  * header, MEMO_HDR_LEN bytes, is
  *
- *	KLM3 CREATED_MS TTL_MS SIZE ERR_SIZE STATUS FLAGS SUM\n
+ *	KLM3 CREATED_MS TTL_MS STALE_MS SIZE ERR_SIZE STATUS FLAGS SUM\n
  *
- * with the numbers 20 decimal digits wide, SIZE all the bytes after the
+ * with the numbers 20 decimal digits wide, STALE_MS how long past its
+ * TTL the entry is kept to be served stale, SIZE all the bytes after the
  * header, ERR_SIZE the stderr at their end, STATUS the run's exit status,
  * FLAGS the MEMO_* bits (memo.h), and SUM the 16 hex digits of the checksum of all the bytes
  * (checksum.h); an entry of another version (KLM2: keylock 0.1) is a
@@ -26,12 +27,13 @@
 #include "memo.h"
 
 #define MEMO_HDR_MAGIC	"KLM3"
-#define MEMO_HDR_LEN	(4 + 6 * 21 + 1 + CHECKSUM_HEX_LEN + 1)
+#define MEMO_HDR_LEN	(4 + 7 * 21 + 1 + CHECKSUM_HEX_LEN + 1)
 
 /* What an entry's header says. */
 struct memo_header {
 	int64_t		 created;	/* wall clock, epoch ms */
 	int64_t		 ttl;		/* ms */
+	int64_t		 stale;		/* ms kept past ttl */
 	uint64_t	 size;		/* bytes of output after it */
 	uint64_t	 err_size;	/* of which stderr, at the end */
 	int		 status;	/* exit status, 0-255 */

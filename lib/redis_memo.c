@@ -40,10 +40,11 @@ static struct redis_script rd_append_script = {
 	"return redis.call('APPEND', KEYS[1], ARGV[1])\n", ""
 };
 
-/* KEYS: lock, tmp, data, meta, quiet.  ARGV: token, memo ttl, channel,
-   digest, checksum, stderr size, exit status, flags (MEMO_*).  1 stored and released, 0
-   not ours, -1 capture gone (released); 2 and -2 for those when the
-   release was not announced. */
+/* KEYS: lock, tmp, data, meta, quiet.  ARGV: token, ms to keep (ttl +
+   stale), channel, digest, checksum, stderr size, exit status, flags
+   (MEMO_*), ttl, stale.  1 stored and released, 0 not ours, -1 capture
+   gone (released); 2 and -2 for those when the release was not
+   announced. */
 static struct redis_script rd_commit_script = {
 	RD_LUA_OURS
 	RD_LUA_TELL
@@ -60,7 +61,8 @@ static struct redis_script rd_commit_script = {
 	"  redis.call('HSET', KEYS[4], 'id', ARGV[1], 'created',"
 	" string.format('%.0f', now),"
 	" 'size', redis.call('STRLEN', KEYS[3]), 'sum', ARGV[5],"
-	" 'esize', ARGV[6], 'status', ARGV[7], 'flags', ARGV[8], 'v', '3')\n"
+	" 'esize', ARGV[6], 'status', ARGV[7], 'flags', ARGV[8],"
+	" 'ttl', ARGV[9], 'stale', ARGV[10], 'v', '3')\n"
 	"  redis.call('PEXPIRE', KEYS[4], ARGV[2])\n"
 	"  rv = 1\n"
 	"end\n"
@@ -72,29 +74,40 @@ static struct redis_script rd_commit_script = {
 
 /* KEYS: data, meta.  ARGV: max age, chunk, failures (1: an entry of a
    failed run is a hit), strict (0: an entry whose TTL the command chose
-   lives by it, whatever the max age).  nil (miss), or {id, age, size, sum, stderr
-   size, status[, data if size <= chunk]}.  An entry stamped in the
-   future (the server's clock stepped back) is a miss. */
+   lives by it, whatever the max age), stale (ms an entry of a run that
+   exited 0 may be past its TTL).  nil (miss), or {id, age, size, sum,
+   stderr size, status, stale (0 or 1)[, data if size <= chunk]}.  An
+   entry stamped in the future (the server's clock stepped back) is a
+   miss; memo_file.c's memo_file_fresh() is the same rule. */
 static struct redis_script rd_memo_get_script = {
 	"local m = redis.call('HMGET', KEYS[2], 'id', 'created', 'size',"
-	" 'sum', 'v', 'esize', 'status', 'flags')\n"
+	" 'sum', 'v', 'esize', 'status', 'flags', 'ttl', 'stale')\n"
 	"if m[5] ~= '3' or not m[1] or not m[2] or not m[3] or not m[4]"
-	" or not m[6] or not m[7] then return false end\n"
+	" or not m[6] or not m[7] or not m[8] or not m[9] or not m[10]"
+	" then return false end\n"
 	"local status = tonumber(m[7])\n"
 	"if status ~= 0 and ARGV[3] ~= '1' then return false end\n"
 	RD_LUA_NOW
 	"local age = now - tonumber(m[2])\n"
-	"if age < 0 or (age >= tonumber(ARGV[1]) and"
-	" (ARGV[4] == '1' or (tonumber(m[8]) or 0) % 2 == 0)) then"
-	" return false end\n"
+	"if age < 0 then return false end\n"
+	"local ttl, strict = tonumber(m[9]), ARGV[4] == '1'\n"
+	"local base = tonumber(ARGV[1])\n"
+	"if (tonumber(m[8]) % 2 == 1 and not strict) or base > ttl then"
+	" base = ttl end\n"
+	"local stale = 0\n"
+	"if age >= base then\n"
+	"  if tonumber(ARGV[5]) > 0 and not strict and status == 0 and"
+	" age < ttl + tonumber(m[10]) and age < base + tonumber(ARGV[5])"
+	" then stale = 1 else return false end\n"
+	"end\n"
 	"local len = redis.call('STRLEN', KEYS[1])\n"
 	"if len ~= tonumber(m[3]) or tonumber(m[6]) > len then"
 	" return false end\n"
 	"if len <= tonumber(ARGV[2]) then\n"
-	"  return {m[1], age, len, m[4], tonumber(m[6]), status,"
+	"  return {m[1], age, len, m[4], tonumber(m[6]), status, stale,"
 	" redis.call('GET', KEYS[1])}\n"
 	"end\n"
-	"return {m[1], age, len, m[4], tonumber(m[6]), status}\n", ""
+	"return {m[1], age, len, m[4], tonumber(m[6]), status, stale}\n", ""
 };
 
 /* KEYS: data, meta.  ARGV: id.  Deletes the entry if it is still the
@@ -220,10 +233,11 @@ rd_memo_serve(struct lock_redis *lr, const char **keys, const redisReply *r,
 
 	split = size - (uint64_t)r->element[4]->integer;
 	g->status = (int)r->element[5]->integer;
+	g->stale = r->element[6]->integer == 1;
 	if (checksum_parse(r->element[3]->str, r->element[3]->len, &sum) == -1)
 		return rd_memo_drop(lr, keys, id);
-	if (r->elements > 6 && r->element[6]->type == REDIS_REPLY_STRING) {
-		data = r->element[6];
+	if (r->elements > 7 && r->element[7]->type == REDIS_REPLY_STRING) {
+		data = r->element[7];
 		if (checksum_of(data->str, data->len) != sum)
 			return rd_memo_drop(lr, keys, id);
 		if (g->out_fd == -1)
@@ -248,8 +262,8 @@ redis_memo_get(struct lock *l, const struct memo_id *id, struct memo_get *g)
 {
 	struct lock_redis *lr = (struct lock_redis *)l;
 	struct rd_keys k;
-	const char *argv[6];
-	char *data = NULL, *meta = NULL, age[24], chunk[24];
+	const char *argv[7];
+	char *data = NULL, *meta = NULL, age[24], chunk[24], stale[24];
 	redisReply *r = NULL;
 	int rc = -1;
 
@@ -267,14 +281,17 @@ redis_memo_get(struct lock *l, const struct memo_id *id, struct memo_get *g)
 	argv[3] = chunk;
 	argv[4] = g->failures ? "1" : "0";
 	argv[5] = g->strict ? "1" : "0";
-	if ((r = rd_eval(lr, &rd_memo_get_script, 2, 6, argv, NULL)) == NULL)
+	snprintf(stale, sizeof(stale), "%" PRId64, g->stale_ms);
+	argv[6] = stale;
+	if ((r = rd_eval(lr, &rd_memo_get_script, 2, 7, argv, NULL)) == NULL)
 		goto out;
-	if (r->type != REDIS_REPLY_ARRAY || r->elements < 6 ||
+	if (r->type != REDIS_REPLY_ARRAY || r->elements < 7 ||
 	    r->element[0]->type != REDIS_REPLY_STRING ||
 	    r->element[2]->type != REDIS_REPLY_INTEGER ||
 	    r->element[3]->type != REDIS_REPLY_STRING ||
 	    r->element[4]->type != REDIS_REPLY_INTEGER ||
-	    r->element[5]->type != REDIS_REPLY_INTEGER) {
+	    r->element[5]->type != REDIS_REPLY_INTEGER ||
+	    r->element[6]->type != REDIS_REPLY_INTEGER) {
 		rc = 0;
 		goto out;
 	}
@@ -386,9 +403,9 @@ static int
 redis_memo_commit(struct lock *l, const struct memo_put *p)
 {
 	struct lock_redis *lr = (struct lock_redis *)l;
-	const char *argv[13];
+	const char *argv[15];
 	char *data = NULL, *meta = NULL, ttl[24], sum[CHECKSUM_HEX_LEN + 1];
-	char esize[24], status[24], flags[24];
+	char esize[24], status[24], flags[24], fresh[24], stale[24];
 	long long v = 0;
 	int rc = -1;
 
@@ -401,7 +418,9 @@ redis_memo_commit(struct lock *l, const struct memo_put *p)
 	    RD_MEMO_META, NULL)) == NULL)
 		goto out;
 	heartbeat_stop(&lr->hb);
-	snprintf(ttl, sizeof(ttl), "%" PRId64, p->ttl_ms);
+	snprintf(ttl, sizeof(ttl), "%" PRId64, p->ttl_ms + p->stale_ms);
+	snprintf(fresh, sizeof(fresh), "%" PRId64, p->ttl_ms);
+	snprintf(stale, sizeof(stale), "%" PRId64, p->stale_ms);
 	snprintf(esize, sizeof(esize), "%" PRIu64, p->err_size);
 	snprintf(status, sizeof(status), "%d", p->status);
 	argv[0] = lr->k.lock;
@@ -419,7 +438,9 @@ redis_memo_commit(struct lock *l, const struct memo_put *p)
 	argv[11] = status;
 	snprintf(flags, sizeof(flags), "%d", p->flags);
 	argv[12] = flags;
-	if (rd_int(lr, rd_eval(lr, &rd_commit_script, 5, 13, argv, NULL),
+	argv[13] = fresh;
+	argv[14] = stale;
+	if (rd_int(lr, rd_eval(lr, &rd_commit_script, 5, 15, argv, NULL),
 	    &v) == -1)
 		goto out;
 	if (v == 2 || v == -2) {

@@ -881,7 +881,7 @@ lstr() {
 		assert_equal "${#stderr_lines[@]}" 1
 	done
 	for args in --memo-cwd --memo-env=X --memo-file=/x --memo-stderr \
-	    --memo-failures=1m --memo-refresh; do
+	    --memo-failures=1m --memo-refresh --memo-stale=1m; do
 		run --separate-stderr "$KL" run "$args" k "$TMP/work"
 		assert_equal "$status" 64
 		assert_equal "$stderr" "keylock: run: option '${args%%=*}' needs --memo"
@@ -1170,4 +1170,117 @@ lstr() {
 	assert_success
 	assert_equal "$(cached k)" 0
 	no_temps
+}
+
+# --- --memo-stale ---
+
+# Writes $TMP/slow: logs its run to $TMP/runs and prints "result N" for
+# the Nth run; waits on the fifo $TMP/go if there is one (touching
+# $TMP/up first); fails (exit 1, no output) while $TMP/fail exists.
+slow_script() {
+	cat >"$TMP/slow" <<EOF
+#!/bin/bash
+echo run >>"$TMP/runs"
+n=\$(wc -l <"$TMP/runs")
+if [ -p "$TMP/go" ]; then
+	touch "$TMP/up"
+	exec 4<>"$TMP/go"
+	read -t 10 x <&4
+fi
+[ -e "$TMP/fail" ] && exit 1
+echo "result \$n"
+EOF
+	chmod +x "$TMP/slow"
+}
+
+# Waits (bounded, 10 s) until no keylock of this test runs any more
+# (background refreshes included).
+wait_refreshers() {
+	local p busy
+	for _ in $(seq 1 200); do
+		busy=
+		for p in $(pgrep -x keylock); do
+			tr '\0' '\n' </proc/$p/environ 2>/dev/null |
+			    grep -qxF "XDG_CACHE_HOME=$XDG_CACHE_HOME" && busy=1
+		done
+		[ -z "$busy" ] && return 0
+		sleep 0.05
+	done
+	echo "keylock processes still running" >&2
+	return 1
+}
+
+# Runs the stale-capable caller of the slow script.
+stale_call() {
+	"$KL" run --memo 200ms --memo-stale 1m "$@" k "$TMP/slow"
+}
+
+@test "--memo-stale: a stale hit prints at once; one background refresh replaces it" {
+	slow_script
+	assert_equal "$(stale_call)" "result 1"
+	sleep 0.3	# the entry ages past its TTL
+	mkfifo "$TMP/go"
+	# Returns, output and all, while the refresh is still blocked.
+	run --separate-stderr stale_call -v
+	assert_success
+	assert_output "result 1"
+	[[ $stderr == *"stale; refreshing in the background"* ]] || fail "stderr: $stderr"
+	wait_for_file "$TMP/up"
+	# status shows the refresh: it holds the key.
+	run "$KL" status --json k
+	assert_equal "$(jq .held <<<"$output")" true
+	echo >"$TMP/go"
+	wait_refreshers
+	assert_equal "$(runs)" 2
+	# The refreshed entry is fresh.
+	assert_equal "$(stale_call)" "result 2"
+	assert_equal "$(runs)" 2
+	no_temps
+}
+
+@test "--memo-stale: 10 concurrent stale hits start exactly one refresh" {
+	slow_script
+	stale_call >/dev/null
+	sleep 0.3
+	mkfifo "$TMP/go"
+	local i
+	for i in $(seq 1 10); do
+		stale_call >"$TMP/out.$i" 3>&- &
+		echo $! >"$TMP/s$i.pid"
+	done
+	for i in $(seq 1 10); do
+		wait "$(cat "$TMP/s$i.pid")" || fail "caller $i failed"
+		assert_equal "$(cat "$TMP/out.$i")" "result 1"
+	done
+	wait_for_file "$TMP/up"
+	echo >"$TMP/go"
+	wait_refreshers
+	assert_equal "$(runs)" 2
+	assert_equal "$(stale_call)" "result 2"
+}
+
+@test "--memo-stale: a failed refresh keeps the stale entry; past TTL + DURATION it is a miss" {
+	slow_script
+	"$KL" run --memo 200ms --memo-stale 1s k "$TMP/slow" >/dev/null
+	sleep 0.3
+	touch "$TMP/fail"
+	run "$KL" run --memo 200ms --memo-stale 1s k "$TMP/slow"
+	assert_success
+	assert_output "result 1"
+	wait_refreshers
+	assert_equal "$(runs)" 2
+	run "$KL" run --memo 200ms --memo-stale 1s k "$TMP/slow"
+	assert_success
+	assert_output "result 1"
+	wait_refreshers
+	# Past TTL + --memo-stale: a miss, run in the foreground.
+	rm "$TMP/fail"
+	sleep 1
+	run "$KL" run --memo 200ms --memo-stale 1s k "$TMP/slow"
+	assert_success
+	assert_output "result 4"
+	# Without --memo-stale a stale entry is a miss.
+	sleep 0.3
+	run "$KL" run --memo 200ms k "$TMP/slow"
+	assert_output "result 5"
 }
