@@ -133,6 +133,18 @@ wait_waiting() {
 	return 1
 }
 
+# Waits for the background callers 0..$1 ($TMP/wI.pid) and checks that
+# each exited $2 having printed $3 ($TMP/out.I).
+wait_callers() {
+	local i rc
+	for i in $(seq 0 "$1"); do
+		rc=0
+		wait "$(cat "$TMP/w$i.pid")" || rc=$?
+		assert_equal "$rc" "$2"
+		assert_equal "$(cat "$TMP/out.$i")" "$3"
+	done
+}
+
 # The fence the next acquisition of key $1 gets.
 next_fence() {
 	"$KL" run "$1" sh -c 'echo "$KEYLOCK_FENCE"'
@@ -300,12 +312,7 @@ next_fence() {
 	done
 	wait_waiting 5 job
 	echo >"$TMP/go"
-	for i in 0 1 2 3 4 5; do
-		rc=0
-		wait "$(cat "$TMP/w$i.pid")" || rc=$?
-		assert_equal "$rc" 3
-		assert_equal "$(cat "$TMP/out.$i")" out
-	done
+	wait_callers 5 3 out
 	# Everyone ran the command (nothing was stored), one at a time.
 	assert_equal "$(runs)" 6
 	[ ! -e "$TMP/overlap" ] || fail "runs overlapped: $(cat "$TMP/overlap")"
@@ -1011,12 +1018,7 @@ lstr() {
 	done
 	wait_waiting 19 job
 	echo >"$TMP/go"
-	for i in $(seq 0 19); do
-		rc=0
-		wait "$(cat "$TMP/w$i.pid")" || rc=$?
-		assert_equal "$rc" 4
-		assert_equal "$(cat "$TMP/out.$i")" out
-	done
+	wait_callers 19 4 out
 	assert_equal "$(runs)" 1
 	assert_equal "$(cached job)" 1
 	no_temps
