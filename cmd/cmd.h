@@ -28,6 +28,10 @@ struct options {
 	int64_t		 memo_ms;	/* 0: no --memo */
 	uint64_t	 memo_max;
 	struct lock_tls	 tls;		/* --cacert, --cert, ... */
+	struct memo_inputs memo_in;	/* --memo-cwd, -env, -file, -stderr */
+	int64_t		 memo_failures_ms;	/* 0: failures not stored */
+	int		 memo_refresh;
+	int64_t		 memo_stale_ms;	/* 0: no stale hits */
 	int		 quiet, verbose, json, force;
 	const char	*note;		/* --note */
 	int64_t		 cooldown_ms;	/* --cooldown; 0: none */

@@ -1,7 +1,8 @@
 /*
  * keylock run: take KEY, run COMMAND while holding it, release it when
  * COMMAND ends.  With --memo, serve a fresh cached stdout instead of
- * running, and cache the stdout of a run that exits 0.
+ * running, and cache the stdout of a run that exits 0 (with
+ * --memo-failures, of one that exits non-zero too, with its status).
  *
  * Order matters: signals are blocked before anything forks; the lock is
  * released only after the command was reaped; a memo entry is committed
@@ -12,17 +13,22 @@
 
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/wait.h>
 
 #include "clock.h"
 #include "cmd.h"
 #include "exits.h"
 #include "memo.h"
+#include "parse.h"
+#include "spool.h"
 #include "supervise.h"
 
 struct run {
@@ -38,6 +44,10 @@ struct run {
 	struct lock_lease	 lease;
 	uint64_t		 captured;
 	int			 capturing;
+	struct spool		 errspool;	/* --memo-stderr */
+	int			 hit_status;	/* of the entry served */
+	int			 hit_stale;	/* it was stale */
+	char			 ttlpath[PATH_MAX];	/* KEYLOCK_MEMO_TTL_FILE */
 };
 
 /* Prints the one line saying who holds the key we wait for. */
@@ -73,14 +83,26 @@ conflict(struct run *r, enum lock_result why)
 	return r->o.conflict_code;
 }
 
-/* Prints a fresh cached result to fd (-1: only looks for one): 1 done,
-   0 miss.  On errors it releases what is held and exits. */
+/* Prints a fresh (or up to stale_ms stale) cached result to fd (-1:
+   only looks for one): 1 done, with its exit status in r->hit_status and
+   r->hit_stale set if it was stale, 0 miss.  On errors it releases what
+   is held and exits. */
 static int
-memo_serve(struct run *r, int64_t max_age, int fd)
+memo_serve(struct run *r, int64_t max_age, int64_t stale_ms, int fd)
 {
+	struct memo_get g = {
+		.max_age_ms = max_age,
+		.strict = r->o.memo_refresh,
+		.stale_ms = stale_ms,
+		.out_fd = fd,
+		.err_fd = STDERR_FILENO,
+		.failures = r->o.memo_failures_ms > 0,
+	};
 	int rc, code;
 
-	rc = r->memo->get(r->l, &r->id, max_age, fd);
+	rc = r->memo->get(r->l, &r->id, &g);
+	r->hit_status = g.status;
+	r->hit_stale = g.stale;
 	if (rc == -1) {
 		code = errno == EPIPE ? -1 : options_exit_code(r->l);
 		if (code != -1)
@@ -95,7 +117,8 @@ memo_serve(struct run *r, int64_t max_age, int fd)
 		exit(code);
 	}
 	if (rc == 1 && fd != -1 && r->o.verbose)
-		warnx("%s: served from the cache", r->pkey);
+		warnx("%s: served from the cache%s", r->pkey, g.stale ?
+		    " (stale; refreshing in the background)" : "");
 	return rc;
 }
 
@@ -149,9 +172,10 @@ export_env(struct run *r)
 		unsetenv("KEYLOCK_TOKEN");
 }
 
-/* Takes a chunk of captured stdout for the cache; -1 stops caching. */
+/* Takes a chunk of captured stdout (fd 1) or stderr (fd 2, kept aside
+   until the end) for the cache; -1 stops caching. */
 static int
-capture(void *arg, const void *buf, size_t len)
+capture(void *arg, int fd, const void *buf, size_t len)
 {
 	struct run *r = arg;
 
@@ -162,6 +186,14 @@ capture(void *arg, const void *buf, size_t len)
 		goto stop;
 	}
 	r->captured += len;
+	if (fd == STDERR_FILENO) {
+		if (spool_write(&r->errspool, buf, len) == 0)
+			return 0;
+		if (!r->o.quiet)
+			warnx("%s: not caching: stderr: %s", r->pkey,
+			    strerror(errno));
+		goto stop;
+	}
 	if (r->memo->append(r->l, buf, len) == -1) {
 		if (!r->o.quiet)
 			warnx("%s: not caching: %s", r->pkey,
@@ -204,15 +236,131 @@ on_lost(void *arg)
 		    "SIGKILL after %s)", r->pkey, grace);
 }
 
+/* spool_replay() callback: appends spooled stderr to the capture. */
+static int
+append_err(void *arg, const void *buf, size_t len)
+{
+	struct run *r = arg;
+
+	return r->memo->append(r->l, buf, len);
+}
+
+/* Gives the command a private file (mode 0600) to write the TTL of its
+   entry into, named in KEYLOCK_MEMO_TTL_FILE; 0 or -1 (errno). */
+static int
+ttl_file_open(struct run *r)
+{
+	const char *dir = getenv("TMPDIR");
+	int fd;
+
+	if (dir == NULL || *dir == '\0')
+		dir = "/tmp";
+	if (snprintf(r->ttlpath, sizeof(r->ttlpath), "%s/keylock-ttl.XXXXXX",
+	    dir) >= (int)sizeof(r->ttlpath)) {
+		r->ttlpath[0] = '\0';
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((fd = mkostemp(r->ttlpath, O_CLOEXEC)) == -1) {
+		r->ttlpath[0] = '\0';
+		return -1;
+	}
+	close(fd);
+	setenv("KEYLOCK_MEMO_TTL_FILE", r->ttlpath, 1);
+	return 0;
+}
+
+/* Reads the TTL the command wrote into its file, if any, into *ttl, and
+   removes the file; 1 chosen, 0 none (empty or no file).  What is no
+   duration is warned about and ignored. */
+static int
+ttl_file_read(struct run *r, int64_t *ttl)
+{
+	char buf[64];
+	ssize_t n = -1;
+	int fd, rc = 0;
+
+	if (r->ttlpath[0] == '\0')
+		return 0;
+	/* The command may have put anything there: no FIFO, no link. */
+	fd = open(r->ttlpath, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd != -1) {
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+	}
+	unlink(r->ttlpath);
+	r->ttlpath[0] = '\0';
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		buf[--n] = '\0';
+	if (n == 0)
+		return 0;
+	if (parse_duration(buf, ttl) == 0 && (size_t)n < sizeof(buf) - 1)
+		rc = 1;
+	else if (!r->o.quiet)
+		warnx("%s: KEYLOCK_MEMO_TTL_FILE: not a duration: '%s'; "
+		    "keeping the TTL of --memo", r->pkey, buf);
+	return rc;
+}
+
+/* Stores the capture of a run that ended with code and releases; 0, or
+   -1 with the reason in the lock context (lock still held unless ELOST).
+   A failure lives for --memo-failures, not --memo; the command's own
+   TTL replaces either. */
+static int
+store(struct run *r, int code, int64_t own_ttl)
+{
+	struct memo_put p = {
+		.ttl_ms = code == 0 ? r->o.memo_ms : r->o.memo_failures_ms,
+		.stale_ms = code == 0 ? r->o.memo_stale_ms : 0,
+		.err_size = r->errspool.size,
+		.status = code,
+		.flags = (own_ttl > 0 ? MEMO_OWN_TTL : 0) |
+		    (r->o.memo_in.err ? MEMO_HAS_ERR : 0),
+	};
+
+	if (r->errspool.fd != -1 &&
+	    spool_replay(&r->errspool, append_err, r) == -1) {
+		if (r->l->errclass == LOCK_ENONE)
+			lock_seterr(r->l, LOCK_EIOERR, "stderr: %s",
+			    strerror(errno));
+		r->memo->abort(r->l);
+		return -1;
+	}
+	if (own_ttl > 0)
+		p.ttl_ms = own_ttl;
+	return r->memo->commit(r->l, &p);
+}
+
+/* Nonzero if a run that ended as s says may be stored: it exited 0, or
+   (--memo-failures) non-zero on its own, not by a signal and not because
+   it could not start. */
+static int
+storable(const struct run *r, const struct supervise *s, int started)
+{
+	if (!WIFEXITED(s->status))
+		return 0;
+	if (WEXITSTATUS(s->status) == 0)
+		return 1;
+	return r->o.memo_failures_ms > 0 && started && s->exec_errno == 0;
+}
+
 /* Releases (or commits and releases) after the run; the exit code. */
 static int
-finish(struct run *r, struct supervise *s)
+finish(struct run *r, struct supervise *s, int started)
 {
 	int code = supervise_exit_code(s->status), rc;
+	int64_t own_ttl = -1;
 
-	if (r->capturing && code == 0 && !s->sink_failed && !s->out_broken &&
-	    s->out_errno == 0 && !s->lost) {
-		rc = r->memo->commit(r->l, r->o.memo_ms);
+	/* 0 from the command: store nothing. */
+	if (ttl_file_read(r, &own_ttl) == 0)
+		own_ttl = -1;
+	if (r->capturing && storable(r, s, started) && own_ttl != 0 &&
+	    !s->sink_failed && !s->out_broken &&
+	    s->out_errno == 0 && !s->err_failed && !s->lost) {
+		rc = store(r, code, own_ttl);
 		if (rc == -1 && r->l->errclass != LOCK_ELOST) {
 			if (!r->o.quiet)
 				warnx("%s: not cached: %s", r->pkey,
@@ -254,6 +402,7 @@ static int
 run_locked(struct run *r)
 {
 	struct supervise s;
+	int started;
 
 	memset(&s, 0, sizeof(s));
 	s.argv = r->argv;
@@ -261,12 +410,17 @@ run_locked(struct run *r)
 	s.lost_warn = r->o.on_lost_warn;
 	s.kill_after_ms = r->o.kill_after_ms;
 	s.sink = capture;
+	s.capture_err = r->o.memo_in.err;
 	s.on_lost = on_lost;
 	s.arg = r;
 	export_env(r);
 	/* The capture begins first: the heartbeat renews it with the lease. */
 	if (r->memo != NULL) {
-		if (r->memo->begin(r->l, &r->id) == 0)
+		if (r->o.memo_in.err && spool_open(&r->errspool) == -1) {
+			if (!r->o.quiet)
+				warnx("%s: not caching: stderr: %s", r->pkey,
+				    strerror(errno));
+		} else if (r->memo->begin(r->l, &r->id) == 0)
 			r->capturing = s.capture = 1;
 		else if (r->l->errclass == LOCK_ELOST) {
 			/* Never start the command without the lock. */
@@ -275,6 +429,9 @@ run_locked(struct run *r)
 			return EXIT_LOST;
 		} else if (!r->o.quiet)
 			warnx("%s: not caching: %s", r->pkey, lock_error(r->l));
+		if (r->capturing && ttl_file_open(r) == -1 && !r->o.quiet)
+			warnx("%s: KEYLOCK_MEMO_TTL_FILE: %s", r->pkey,
+			    strerror(errno));
 	}
 	if (r->l->be->keepalive(r->l, &r->lease) == -1) {
 		warnx("%s: %s", r->pkey, lock_error(r->l));
@@ -288,13 +445,13 @@ run_locked(struct run *r)
 		s.lease_fd = r->lease.fd;
 		s.lease_at = r->lease.check_at;
 	}
-	if (supervise_run(&s) == -1) {
+	if ((started = supervise_run(&s) == 0) == 0) {
 		warn("cannot run %s", r->argv[0]);
 		s.status = options_class_code(lock_errno_class(errno,
 		    LOCK_EINTERNAL)) << 8;
 	} else if (s.exec_errno != 0)
 		warnx("%s: %s", r->argv[0], strerror(s.exec_errno));
-	return finish(r, &s);
+	return finish(r, &s, started && s.pid != -1);
 }
 
 /* Splits argv at KEY [--] COMMAND; exits 64 when a part is missing. */
@@ -315,14 +472,97 @@ run_operands(struct run *r, int argc, char **argv, int i)
 	text_printable(r->key, r->pkey, sizeof(r->pkey));
 }
 
+/* Takes the lock (serving a result stored while it waited), runs the
+   command and stores its output; the exit code.  started: when the
+   caller began, on the monotonic clock. */
+static int
+run_memo_locked(struct run *r, int64_t started)
+{
+	int64_t max_age;
+	int code;
+
+	if (supervise_signals(&r->sig) == -1)
+		err(options_class_code(lock_errno_class(errno,
+		    LOCK_EINTERNAL)), "signals");
+again:
+	if ((code = take(r)) != -1)
+		return code;
+	/* Someone may have stored it while we waited: a caller that
+	   waited accepts the result of the run it waited for.  It lets go
+	   of the lock before it prints, so a slow reader or a signal never
+	   keeps a lock or a lease; if the result is gone meanwhile (forget),
+	   it waits its turn again.  One that refreshes takes only a result
+	   stored since it began. */
+	max_age = clock_mono_ms() - started + (r->o.memo_refresh ? 0 :
+	    r->o.memo_ms);
+	if (r->memo != NULL && memo_serve(r, max_age, 0, -1) == 1) {
+		r->l->be->release(r->l, 0);
+		supervise_signals_pause(&r->sig);
+		if (memo_serve(r, max_age, 0, STDOUT_FILENO) == 1)
+			return r->hit_status;
+		supervise_signals_resume(&r->sig);
+		goto again;
+	}
+	return run_locked(r);
+}
+
+/*
+ * After a stale hit: starts one refresh that nobody waits for.  A double
+ * fork and setsid(2) detach it from the caller's shell, job and
+ * terminal; stdin, stdout and stderr go to /dev/null, and it keeps no
+ * other descriptor of the caller's (a pipe held open would keep the
+ * caller's reader waiting).  It runs like --memo-refresh -n -q with a
+ * backend connection of its own: if the key is held (another refresh,
+ * or any run) it simply ends; a failure is never stored, so the stale
+ * entry stays.
+ */
+static void
+refresh_detached(struct run *r, int64_t started)
+{
+	pid_t pid;
+	int fd, st;
+
+	if ((pid = fork()) == -1) {
+		if (r->o.verbose)
+			warn("%s: cannot start the refresh", r->pkey);
+		return;
+	}
+	if (pid > 0) {
+		while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
+			;
+		return;
+	}
+	if (fork() != 0)
+		_exit(0);
+	setsid();
+	if ((fd = open("/dev/null", O_RDWR)) != -1) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+	}
+	closefrom(STDERR_FILENO + 1);
+	r->o.memo_refresh = 1;
+	r->o.wait_ms = 0;
+	r->o.quiet = 1;
+	r->o.verbose = 0;
+	r->o.memo_failures_ms = 0;
+	/* The caller's connection is the caller's: a socket of our own. */
+	r->l->be->close(r->l);
+	r->l = options_backend(&r->o);
+	/* A result stored since the stale hit is the refresh it wanted. */
+	_exit(run_memo_locked(r, started));
+}
+
 int
 cmd_run(int argc, char **argv)
 {
 	struct run r;
-	int64_t started = clock_mono_ms(), max_age;
+	int64_t started = clock_mono_ms();
+	char why[512];
 	int code;
 
 	memset(&r, 0, sizeof(r));
+	r.errspool.fd = -1;
 	run_operands(&r, argc, argv, options_parse(&r.o, argc, argv));
 	r.l = options_backend(&r.o);
 	/* Nothing is held yet: a signal may end a cache hit the default way. */
@@ -332,35 +572,24 @@ cmd_run(int argc, char **argv)
 		if ((r.memo = r.l->be->memo) == NULL)
 			usage_error("--memo: the %s backend has no cache",
 			    r.l->be->name);
-		memo_id_init(&r.id, r.key, r.argv);
-		if (memo_serve(&r, r.o.memo_ms, STDOUT_FILENO) == 1)
-			goto out0;
+		if (memo_id_init(&r.id, r.key, r.argv, &r.o.memo_in, why,
+		    sizeof(why)) == -1)
+			errx(options_class_code(lock_errno_class(errno,
+			    LOCK_EIOERR)), "%s: %s", r.pkey, why);
+		/* --memo-refresh: no entry that exists now will do. */
+		if (!r.o.memo_refresh && memo_serve(&r, r.o.memo_ms,
+		    r.o.memo_stale_ms, STDOUT_FILENO) == 1) {
+			if (r.hit_stale)
+				refresh_detached(&r, started);
+			code = r.hit_status;
+			goto out;
+		}
 	}
-	if (supervise_signals(&r.sig) == -1)
-		err(options_class_code(lock_errno_class(errno,
-		    LOCK_EINTERNAL)), "signals");
-again:
-	if ((code = take(&r)) != -1)
-		goto out;
-	/* Someone may have stored it while we waited: a caller that
-	   waited accepts the result of the run it waited for.  It lets go
-	   of the lock before it prints, so a slow reader or a signal never
-	   keeps a lock or a lease; if the result is gone meanwhile (forget),
-	   it waits its turn again. */
-	max_age = clock_mono_ms() - started + r.o.memo_ms;
-	if (r.memo != NULL && memo_serve(&r, max_age, -1) == 1) {
-		r.l->be->release(r.l, 0);
-		supervise_signals_pause(&r.sig);
-		if (memo_serve(&r, max_age, STDOUT_FILENO) == 1)
-			goto out0;
-		supervise_signals_resume(&r.sig);
-		goto again;
-	}
-	code = run_locked(&r);
-	goto out;
-out0:
-	code = 0;
+	code = run_memo_locked(&r, started);
 out:
+	if (r.ttlpath[0] != '\0')
+		unlink(r.ttlpath);
+	spool_close(&r.errspool);
 	options_free(&r.o, r.l);
 	return code;
 }

@@ -116,13 +116,24 @@ print_memo(void *arg, const struct memo_info *mi)
 
 	if (mp->json) {
 		printf("%s{\"digest\":\"%s\",\"age_ms\":%" PRId64 ",\"size\":%"
-		    PRIu64 ",\"ttl_ms\":%" PRId64 "}", mp->n ? "," : "",
-		    mi->digest, mi->age_ms, mi->size, mi->ttl_ms);
+		    PRIu64 ",\"ttl_ms\":%" PRId64 ",\"stderr\":%s,"
+		    "\"stderr_size\":%" PRIu64 ",\"exit_status\":%d,"
+		    "\"own_ttl\":%s}", mp->n ? "," : "", mi->digest, mi->age_ms,
+		    mi->size, mi->ttl_ms, mi->flags & MEMO_HAS_ERR ? "true" :
+		    "false", mi->err_size, mi->status,
+		    mi->flags & MEMO_OWN_TTL ? "true" : "false");
 	} else {
 		text_duration(mi->age_ms, age, sizeof(age));
 		text_duration(mi->ttl_ms, left, sizeof(left));
 		printf("  cached %.12s: %" PRIu64 " bytes, stored %s ago, "
-		    "%s left\n", mi->digest, mi->size, age, left);
+		    "%s left", mi->digest, mi->size, age, left);
+		if (mi->flags & MEMO_HAS_ERR)
+			printf(", %" PRIu64 " of them stderr", mi->err_size);
+		if (mi->status != 0)
+			printf(", exit %d", mi->status);
+		if (mi->flags & MEMO_OWN_TTL)
+			printf(", TTL chosen by the command");
+		putchar('\n');
 	}
 	mp->n++;
 	return LOCK_WALK_NEXT;

@@ -23,6 +23,13 @@ enum {
 	OPT_ON_LOST,
 	OPT_MEMO,
 	OPT_MEMO_MAX,
+	OPT_MEMO_CWD,
+	OPT_MEMO_ENV,
+	OPT_MEMO_FILE,
+	OPT_MEMO_STDERR,
+	OPT_MEMO_FAILURES,
+	OPT_MEMO_REFRESH,
+	OPT_MEMO_STALE,
 	OPT_JSON,
 	OPT_FORCE,
 	OPT_NOTE,
@@ -52,7 +59,14 @@ static const struct option longopts[] = {
 	{ "key",		required_argument, NULL, OPT_KEY },
 	{ "kill-after",		required_argument, NULL, 'k' },
 	{ "memo",		required_argument, NULL, OPT_MEMO },
+	{ "memo-cwd",		no_argument,	   NULL, OPT_MEMO_CWD },
+	{ "memo-env",		required_argument, NULL, OPT_MEMO_ENV },
+	{ "memo-failures",	required_argument, NULL, OPT_MEMO_FAILURES },
+	{ "memo-file",		required_argument, NULL, OPT_MEMO_FILE },
 	{ "memo-max",		required_argument, NULL, OPT_MEMO_MAX },
+	{ "memo-refresh",	no_argument,	   NULL, OPT_MEMO_REFRESH },
+	{ "memo-stale",		required_argument, NULL, OPT_MEMO_STALE },
+	{ "memo-stderr",	no_argument,	   NULL, OPT_MEMO_STDERR },
 	{ "namespace",		required_argument, NULL, 'N' },
 	{ "no-wait",		no_argument,	   NULL, 'n' },
 	{ "note",		required_argument, NULL, OPT_NOTE },
@@ -73,9 +87,15 @@ static const int common[] = { 'd', 'h', 'N', 'q', 'v', OPT_REDIS,
     OPT_CONNECT_TIMEOUT, OPT_CACERT, OPT_CERT, OPT_KEY, OPT_SNI,
     OPT_INSECURE, 0 };
 static const int run_only[] = { 'E', 'k', 'n', 't', 'w', OPT_ON_LOST,
-    OPT_MEMO, OPT_MEMO_MAX, OPT_NOTE, OPT_COOLDOWN, 0 };
+    OPT_MEMO, OPT_MEMO_MAX, OPT_MEMO_CWD, OPT_MEMO_ENV, OPT_MEMO_FILE,
+    OPT_MEMO_STDERR, OPT_MEMO_FAILURES, OPT_MEMO_REFRESH, OPT_MEMO_STALE,
+    OPT_NOTE, OPT_COOLDOWN, 0 };
 static const int acquire_only[] = { 'E', 'n', 't', 'w', OPT_NOTE,
     OPT_COOLDOWN, OPT_HOLD, OPT_OWNER, 0 };
+/* Options of run that mean nothing without --memo. */
+static const int memo_only[] = { OPT_MEMO_CWD, OPT_MEMO_ENV, OPT_MEMO_FILE,
+    OPT_MEMO_STDERR, OPT_MEMO_FAILURES, OPT_MEMO_REFRESH, OPT_MEMO_STALE,
+    0 };
 static const int status_only[] = { OPT_JSON, 0 };
 static const int release_only[] = { OPT_FORCE, OPT_TOKEN, 0 };
 static const int renew_only[] = { 't', OPT_TOKEN, 0 };
@@ -156,6 +176,33 @@ apply_hold(struct options *o, int c, const char *arg)
 	}
 }
 
+/* Applies one parsed option c of the --memo family to o. */
+static void
+apply_memo(struct options *o, int c, const char *arg)
+{
+	switch (c) {
+	case OPT_MEMO_CWD: o->memo_in.cwd = 1; break;
+	case OPT_MEMO_STDERR: o->memo_in.err = 1; break;
+	case OPT_MEMO_REFRESH: o->memo_refresh = 1; break;
+	case OPT_MEMO_STALE:
+		o->memo_stale_ms = need_duration("--memo-stale", arg, 1);
+		break;
+	case OPT_MEMO_FAILURES:
+		o->memo_failures_ms = need_duration("--memo-failures", arg, 1);
+		break;
+	case OPT_MEMO_ENV:
+		if (*arg == '\0' || strchr(arg, '=') != NULL)
+			usage_error("invalid name for --memo-env: '%s'", arg);
+		o->memo_in.env[o->memo_in.nenv++] = arg;
+		break;
+	case OPT_MEMO_FILE:
+		if (*arg == '\0')
+			usage_error("invalid path for --memo-file: '%s'", arg);
+		o->memo_in.files[o->memo_in.nfiles++] = arg;
+		break;
+	}
+}
+
 /* A value that must not be empty, or exits 64. */
 static const char *
 need_value(const char *opt, const char *arg)
@@ -215,7 +262,10 @@ apply(struct options *o, int c, const char *arg)
 	case OPT_JSON: o->json = 1; break;
 	case OPT_FORCE: o->force = 1; break;
 	default:
-		apply_hold(o, c, arg);
+		if (in(memo_only, c))
+			apply_memo(o, c, arg);
+		else
+			apply_hold(o, c, arg);
 		break;
 	}
 }
@@ -226,7 +276,7 @@ options_parse(struct options *o, int argc, char **argv)
 {
 	const char *env;
 	char name[64];
-	int c, idx;
+	int c, idx, memo_opt = 0;
 
 	memset(o, 0, sizeof(*o));
 	o->cmd = argv[0];
@@ -238,6 +288,11 @@ options_parse(struct options *o, int argc, char **argv)
 	o->kill_after_ms = 10000;
 	o->memo_max = 64ULL << 20;
 	o->hold_ms = 3600000;
+	/* No option repeats more often than there are arguments. */
+	o->memo_in.env = calloc((size_t)argc, sizeof(*o->memo_in.env));
+	o->memo_in.files = calloc((size_t)argc, sizeof(*o->memo_in.files));
+	if (o->memo_in.env == NULL || o->memo_in.files == NULL)
+		err(EXIT_OSERR, "out of memory");
 	if ((env = getenv("KEYLOCK_REDIS_URL")) != NULL && *env != '\0')
 		o->url = env;
 	opterr = 0;
@@ -266,8 +321,13 @@ options_parse(struct options *o, int argc, char **argv)
 			usage_error("%s: option '%s' does not apply here",
 			    o->cmd, name);
 		}
+		if (memo_opt == 0 && in(memo_only, c))
+			memo_opt = idx;
 		apply(o, c, optarg);
 	}
+	if (memo_opt != 0 && o->memo_ms == 0)
+		usage_error("%s: option '--%s' needs --memo", o->cmd,
+		    longopts[memo_opt].name);
 	return optind;
 }
 
@@ -374,7 +434,8 @@ options_warn(const struct options *o, struct lock *l, const char *pkey)
 void
 options_free(struct options *o, struct lock *l)
 {
-	(void)o;
+	free(o->memo_in.env);
+	free(o->memo_in.files);
 	if (l != NULL)
 		l->be->close(l);
 }

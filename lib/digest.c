@@ -3,7 +3,9 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "digest.h"
 
@@ -49,4 +51,25 @@ void
 digest_end(struct digest *d, char hex[DIGEST_HEX_LEN + 1])
 {
 	SHA256End(&d->ctx, hex);
+}
+
+int
+digest_fd(int fd, char hex[DIGEST_HEX_LEN + 1])
+{
+	SHA2_CTX ctx;
+	uint8_t buf[65536];
+	ssize_t n;
+
+	SHA256Init(&ctx);
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			SHA256End(&ctx, hex);
+			return -1;
+		}
+		SHA256Update(&ctx, buf, (size_t)n);
+	}
+	SHA256End(&ctx, hex);
+	return 0;
 }

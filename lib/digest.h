@@ -28,6 +28,9 @@ void	digest_bytes(struct digest *d, const void *p, size_t len);
 void	digest_u64(struct digest *d, uint64_t n);
 /* Feeds s with its length in front. */
 void	digest_str(struct digest *d, const char *s);
+/* Writes the hex SHA-256 of what fd reads until EOF into hex; 0, or -1
+   (errno) on a read error. */
+int	digest_fd(int fd, char hex[DIGEST_HEX_LEN + 1]);
 /* Ends the digest and writes its hex into hex. */
 void	digest_end(struct digest *d, char hex[DIGEST_HEX_LEN + 1]);
 

@@ -77,22 +77,29 @@ int
 memo_file_parse_header(const char *buf, size_t len, struct memo_header *h)
 {
 	char hdr[MEMO_HDR_LEN + 1];
-	long long c, t;
-	unsigned long long s;
+	long long c, t, st, fl, sl;
+	unsigned long long s, e;
 	int end = 0;
 
 	if (len < MEMO_HDR_LEN)
 		return -1;
 	memcpy(hdr, buf, MEMO_HDR_LEN);
 	hdr[MEMO_HDR_LEN] = '\0';
-	if (sscanf(hdr, MEMO_HDR_MAGIC " %20lld %20lld %20llu %n", &c, &t, &s,
-	    &end) != 3 || end != MEMO_HDR_LEN - CHECKSUM_HEX_LEN - 1 ||
+	if (sscanf(hdr, MEMO_HDR_MAGIC " %20lld %20lld %20lld %20llu %20llu "
+	    "%20lld %20lld %n", &c, &t, &sl, &s, &e, &st, &fl, &end) != 7 ||
+	    end != MEMO_HDR_LEN - CHECKSUM_HEX_LEN - 1 ||
 	    checksum_parse(hdr + end, CHECKSUM_HEX_LEN, &h->sum) == -1 ||
-	    hdr[MEMO_HDR_LEN - 1] != '\n' || c < 0 || t < 0)
+	    hdr[MEMO_HDR_LEN - 1] != '\n' || c < 0 || t < 0 || sl < 0 ||
+	    e > s ||
+	    st < 0 || st > 255 || fl < 0 || fl > (MEMO_OWN_TTL | MEMO_HAS_ERR))
 		return -1;
 	h->created = c;
 	h->ttl = t;
+	h->stale = sl;
 	h->size = s;
+	h->err_size = e;
+	h->status = (int)st;
+	h->flags = (int)fl;
 	return 0;
 }
 
@@ -194,20 +201,39 @@ copy_out(int in, int out, uint64_t len)
 	return 0;
 }
 
-/* Copies a fresh entry to fd: 1 hit, 0 miss, -1 error (errno). */
+/* Whether an entry of age (not negative) with header h is for g: 0
+   fresh, 1 stale but servable, -1 neither. */
+static int
+memo_file_fresh(const struct memo_header *h, const struct memo_get *g,
+    int64_t age)
+{
+	int own = (h->flags & MEMO_OWN_TTL) && !g->strict;
+	int64_t base = own || g->max_age_ms > h->ttl ? h->ttl : g->max_age_ms;
+
+	if (age < base)
+		return 0;
+	if (g->stale_ms > 0 && !g->strict && h->status == 0 &&
+	    age < h->ttl + h->stale && age < base + g->stale_ms)
+		return 1;
+	return -1;
+}
+
+/* Copies a fresh entry to g's descriptors: 1 hit, 0 miss, -1 error
+   (errno).  The file offset runs on from stdout into stderr. */
 int
 memo_file_get(struct memo_file *mf, const struct memo_id *id,
-    int64_t max_age_ms, int fd)
+    struct memo_get *g)
 {
 	struct memo_header h;
 	int64_t age;
-	int in, rc;
+	int in, rc = 1;
 
 	if ((in = open_entry(mf, id->digest, &h)) == -1)
 		return 0;
 	age = clock_wall_ms() - h.created;
 	/* Stamped in the future: the clock stepped back; trust nothing. */
-	if (age < 0 || age >= max_age_ms || age >= h.ttl) {
+	if (age < 0 || (h.status != 0 && !g->failures) ||
+	    (g->stale = memo_file_fresh(&h, g, age)) == -1) {
 		close(in);
 		return 0;
 	}
@@ -216,7 +242,10 @@ memo_file_get(struct memo_file *mf, const struct memo_id *id,
 		close(in);
 		return 0;
 	}
-	rc = fd == -1 || copy_out(in, fd, h.size) == 0 ? 1 : -1;
+	g->status = h.status;
+	if (g->out_fd != -1 && (copy_out(in, g->out_fd, h.size - h.err_size) ==
+	    -1 || copy_out(in, g->err_fd, h.err_size) == -1))
+		rc = -1;
 	close(in);
 	return rc;
 }
@@ -265,15 +294,17 @@ memo_file_append(struct memo_file *mf, const void *buf, size_t len)
 
 /* Stamps the header and renames the entry into place; 0 or -1. */
 int
-memo_file_commit(struct memo_file *mf, int64_t ttl_ms)
+memo_file_commit(struct memo_file *mf, const struct memo_put *p)
 {
 	char hdr[MEMO_HDR_LEN + 1], sum[CHECKSUM_HEX_LEN + 1];
 	int rc = -1, saved;
 
 	checksum_hex(checksum_value(&mf->sum), sum);
-	snprintf(hdr, sizeof(hdr), MEMO_HDR_MAGIC " %020lld %020lld %020llu "
-	    "%s\n", (long long)clock_wall_ms(), (long long)ttl_ms,
-	    (unsigned long long)mf->size, sum);
+	snprintf(hdr, sizeof(hdr), MEMO_HDR_MAGIC " %020lld %020lld %020lld "
+	    "%020llu %020llu %020d %020d %s\n", (long long)clock_wall_ms(),
+	    (long long)p->ttl_ms, (long long)p->stale_ms,
+	    (unsigned long long)mf->size,
+	    (unsigned long long)p->err_size, p->status, p->flags, sum);
 	if (pwrite(mf->tmpfd, hdr, MEMO_HDR_LEN, 0) == MEMO_HDR_LEN &&
 	    renameat(mf->keydirfd, mf->tmpname, mf->keydirfd,
 	    mf->digest) == 0)
@@ -373,8 +404,11 @@ list_one(struct memo_file *mf, const char *name, void *arg)
 		return LOCK_WALK_NEXT;
 	close(fd);
 	mi.size = h.size;
+	mi.err_size = h.err_size;
+	mi.status = h.status;
+	mi.flags = h.flags;
 	mi.age_ms = clock_wall_ms() - h.created;
-	mi.ttl_ms = h.ttl - mi.age_ms;
+	mi.ttl_ms = h.ttl + h.stale - mi.age_ms;
 	if (mi.age_ms < 0 || mi.ttl_ms <= 0)
 		return LOCK_WALK_NEXT;
 	if (strlen(name) >= sizeof(mi.digest))

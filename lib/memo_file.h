@@ -2,13 +2,16 @@
  * memo_file: the local cache directory of the output cache.
  *
  * Entries of KEY live in CACHE/N/DIGEST (N = keyname_file(KEY)): a fixed
- * header line, then the output byte for byte.  The header, MEMO_HDR_LEN
- * bytes, is
+ * header line, then the output byte for byte: stdout, then stderr.  The
+ * header, MEMO_HDR_LEN bytes, is
  *
- *	KLM2 CREATED_MS TTL_MS SIZE SUM\n
+ *	KLM3 CREATED_MS TTL_MS STALE_MS SIZE ERR_SIZE STATUS FLAGS SUM\n
  *
- * with the numbers 20 decimal digits wide and SUM the 16 hex digits of
- * the output's checksum (checksum.h); an entry of another version is a
+ * with the numbers 20 decimal digits wide, STALE_MS how long past its
+ * TTL the entry is kept to be served stale, SIZE all the bytes after the
+ * header, ERR_SIZE the stderr at their end, STATUS the run's exit status,
+ * FLAGS the MEMO_* bits (memo.h), and SUM the 16 hex digits of the checksum of all the bytes
+ * (checksum.h); an entry of another version (KLM2: keylock 0.1) is a
  * miss, never misread.  An entry is written to
  * CACHE/N/.DIGEST~PID and renamed into place, so a reader never sees a
  * partial entry.  An entry stamped in the future (the clock stepped
@@ -23,14 +26,18 @@
 #include "checksum.h"
 #include "memo.h"
 
-#define MEMO_HDR_MAGIC	"KLM2"
-#define MEMO_HDR_LEN	(4 + 3 * 21 + 1 + CHECKSUM_HEX_LEN + 1)
+#define MEMO_HDR_MAGIC	"KLM3"
+#define MEMO_HDR_LEN	(4 + 7 * 21 + 1 + CHECKSUM_HEX_LEN + 1)
 
 /* What an entry's header says. */
 struct memo_header {
 	int64_t		 created;	/* wall clock, epoch ms */
 	int64_t		 ttl;		/* ms */
+	int64_t		 stale;		/* ms kept past ttl */
 	uint64_t	 size;		/* bytes of output after it */
+	uint64_t	 err_size;	/* of which stderr, at the end */
+	int		 status;	/* exit status, 0-255 */
+	int		 flags;		/* MEMO_* */
 	uint64_t	 sum;		/* their checksum */
 };
 
@@ -56,17 +63,18 @@ void	memo_file_init(struct memo_file *mf);
    with a reason in err and errno set. */
 int	memo_file_open(struct memo_file *mf, const char *cachedir, int strict,
 	    const char *key, int create, char *err, size_t errlen);
-/* Copies a fresh entry to fd (-1: only looks): 1 hit, 0 miss, -1 error
-   (errno).  An entry whose checksum does not hold is dropped, and is a
-   miss. */
+/* Copies a fresh entry to g's descriptors (or only looks), as
+   memo_backend's get(): 1 hit, 0 miss, -1 error (errno).  An entry whose
+   checksum does not hold is dropped, and is a miss. */
 int	memo_file_get(struct memo_file *mf, const struct memo_id *id,
-	    int64_t max_age_ms, int fd);
+	    struct memo_get *g);
 /* Starts a new entry for id; 0 or -1 (errno). */
 int	memo_file_begin(struct memo_file *mf, const struct memo_id *id);
 /* Appends to the entry; 0 or -1 (errno). */
 int	memo_file_append(struct memo_file *mf, const void *buf, size_t len);
-/* Stamps and renames the entry into place; 0 or -1 (errno). */
-int	memo_file_commit(struct memo_file *mf, int64_t ttl_ms);
+/* Stamps the entry as p says and renames it into place; 0 or -1
+   (errno). */
+int	memo_file_commit(struct memo_file *mf, const struct memo_put *p);
 /* Drops the entry being written. */
 void	memo_file_abort(struct memo_file *mf);
 /* Removes every entry of the key (and temps of killed runs); how many

@@ -31,15 +31,14 @@ local_memo_open(struct lock_local *ll, const char *key, int create)
 
 /* 1 hit (copied to fd), 0 miss, -1 error. */
 static int
-local_memo_get(struct lock *l, const struct memo_id *id, int64_t max_age,
-    int fd)
+local_memo_get(struct lock *l, const struct memo_id *id, struct memo_get *g)
 {
 	struct lock_local *ll = (struct lock_local *)l;
 	int rc;
 
 	if ((rc = local_memo_open(ll, id->key, 0)) != 0)
 		return rc == 1 ? 0 : -1;
-	if ((rc = memo_file_get(&ll->memo, id, max_age, fd)) == -1)
+	if ((rc = memo_file_get(&ll->memo, id, g)) == -1)
 		return lock_seterr(l, LOCK_EIOERR, "cannot print the cached "
 		    "result: %s", strerror(errno));
 	return rc;
@@ -73,11 +72,11 @@ local_memo_append(struct lock *l, const void *buf, size_t len)
 
 /* Publishes the capture, then releases the lock; 0 or -1. */
 static int
-local_memo_commit(struct lock *l, int64_t ttl_ms)
+local_memo_commit(struct lock *l, const struct memo_put *p)
 {
 	struct lock_local *ll = (struct lock_local *)l;
 
-	if (memo_file_commit(&ll->memo, ttl_ms) == -1)
+	if (memo_file_commit(&ll->memo, p) == -1)
 		return lock_seterr(l, lock_errno_class(errno,
 		    LOCK_EINTERNAL), "cache: %s", strerror(errno));
 	return local_release(l, 0);

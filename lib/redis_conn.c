@@ -91,6 +91,9 @@ redis_conn_close(struct redis_conn *c)
 	if (c->reader != NULL)
 		redisReaderFree(c->reader);
 	c->reader = NULL;
+	free(c->hsbuf);
+	c->hsbuf = NULL;
+	c->hslen = 0;
 }
 
 /* Nonzero if c is connected and not known to be dead. */
@@ -286,46 +289,62 @@ conn_check(struct redis_conn *c, redisReply *r, const char *what,
 	return rc;
 }
 
-/* AUTH, SELECT and CLIENT SETNAME in one round trip; 0 or -1. */
+/* Queues a command to go out in front of the next one sent; 0 or -1. */
+static int
+conn_queue(struct redis_conn *c, int argc, const char **argv)
+{
+	char *cmd = NULL, *p;
+	int len;
+
+	if ((len = redisFormatCommandArgv(&cmd, argc, argv, NULL)) < 0)
+		return conn_fail(c, NULL, ENOMEM);
+	if ((p = realloc(c->hsbuf, c->hslen + (size_t)len)) == NULL) {
+		redisFreeCommand(cmd);
+		return conn_fail(c, NULL, ENOMEM);
+	}
+	memcpy(p + c->hslen, cmd, (size_t)len);
+	c->hsbuf = p;
+	c->hslen += (size_t)len;
+	redisFreeCommand(cmd);
+	return 0;
+}
+
+/* Queues AUTH, SELECT and CLIENT SETNAME: they go out in one write with
+   the first command, and their replies are checked before the first
+   reply a caller takes (conn_take()), so the handshake costs no round
+   trip of its own; 0 or -1. */
 static int
 conn_handshake(struct redis_conn *c, int64_t deadline)
 {
 	const char *argv[4];
 	char db[16];
-	int want_auth, want_db, rc = 0;
 
-	want_auth = c->url->password != NULL;
-	want_db = c->url->db != 0;
-	if (want_auth) {
+	c->hs_next = c->hs_n = 0;
+	if (c->url->password != NULL) {
 		argv[0] = "AUTH";
 		argv[1] = c->url->user != NULL ? c->url->user :
 		    c->url->password;
 		argv[2] = c->url->password;
-		if (redis_conn_send(c, c->url->user != NULL ? 3 : 2, argv,
-		    NULL, deadline) == -1)
+		if (conn_queue(c, c->url->user != NULL ? 3 : 2, argv) == -1)
 			return -1;
+		c->hs[c->hs_n++] = "AUTH";
 	}
-	if (want_db) {
+	if (c->url->db != 0) {
 		snprintf(db, sizeof(db), "%d", c->url->db);
 		argv[0] = "SELECT";
 		argv[1] = db;
-		if (redis_conn_send(c, 2, argv, NULL, deadline) == -1)
+		if (conn_queue(c, 2, argv) == -1)
 			return -1;
+		c->hs[c->hs_n++] = "SELECT";
 	}
 	argv[0] = "CLIENT";
 	argv[1] = "SETNAME";
 	argv[2] = "keylock";
-	if (redis_conn_send(c, 3, argv, NULL, deadline) == -1)
+	(void)deadline;
+	if (conn_queue(c, 3, argv) == -1)
 		return -1;
-	if (want_auth)
-		rc = conn_check(c, redis_conn_read(c, deadline), "AUTH", 0);
-	if (rc == 0 && want_db)
-		rc = conn_check(c, redis_conn_read(c, deadline), "SELECT", 0);
-	if (rc == 0)
-		rc = conn_check(c, redis_conn_read(c, deadline), "", 1);
-	if (rc == -1)
-		redis_conn_close(c);
-	return rc;
+	c->hs[c->hs_n++] = "";		/* optional: an old server may refuse */
+	return 0;
 }
 
 /* A TLS server hangs up on the plain first command, or answers it with
@@ -383,6 +402,9 @@ redis_conn_idle_ok(struct redis_conn *c)
 
 	if (c->fd == -1)
 		return 0;
+	/* Just connected: the handshake's replies are still due. */
+	if (c->hs_next < c->hs_n)
+		return 1;
 	pfd.fd = c->fd;
 	pfd.events = POLLIN;
 	if (poll(&pfd, 1, 0) == 0)
@@ -428,7 +450,7 @@ int
 redis_conn_send(struct redis_conn *c, int argc, const char **argv,
     const size_t *argvlen, int64_t deadline)
 {
-	char *cmd = NULL;
+	char *cmd = NULL, *p;
 	int len, rc;
 
 	if (c->fd == -1) {
@@ -438,6 +460,22 @@ redis_conn_send(struct redis_conn *c, int argc, const char **argv,
 	}
 	if ((len = redisFormatCommandArgv(&cmd, argc, argv, argvlen)) < 0)
 		return conn_fail(c, NULL, ENOMEM);
+	if (c->hslen > 0) {
+		/* The queued handshake first, in the same write. */
+		if ((p = realloc(c->hsbuf, c->hslen + (size_t)len)) == NULL) {
+			redisFreeCommand(cmd);
+			return conn_fail(c, NULL, ENOMEM);
+		}
+		memcpy(p + c->hslen, cmd, (size_t)len);
+		redisFreeCommand(cmd);
+		cmd = p;
+		len += (int)c->hslen;
+		c->hsbuf = NULL;
+		c->hslen = 0;
+		rc = conn_write(c, cmd, (size_t)len, deadline);
+		free(cmd);
+		return rc;
+	}
 	rc = conn_write(c, cmd, (size_t)len, deadline);
 	redisFreeCommand(cmd);
 	return rc;
@@ -445,7 +483,7 @@ redis_conn_send(struct redis_conn *c, int argc, const char **argv,
 
 /* Takes a whole reply from the reader: 1, 0 none yet, -1 protocol. */
 static int
-conn_take(struct redis_conn *c, redisReply **rp)
+conn_take_raw(struct redis_conn *c, redisReply **rp)
 {
 	void *r = NULL;
 
@@ -456,6 +494,25 @@ conn_take(struct redis_conn *c, redisReply **rp)
 	}
 	*rp = r;
 	return r != NULL;
+}
+
+/* Takes a whole reply for a caller, checking the handshake's replies
+   that come first: 1, 0 none yet, -1 (a failed handshake closes). */
+static int
+conn_take(struct redis_conn *c, redisReply **rp)
+{
+	const char *what;
+	int rc;
+
+	while ((rc = conn_take_raw(c, rp)) == 1 && c->hs_next < c->hs_n) {
+		what = c->hs[c->hs_next++];
+		if (conn_check(c, *rp, what, *what == '\0') == -1) {
+			redis_conn_close(c);
+			*rp = NULL;
+			return -1;
+		}
+	}
+	return rc;
 }
 
 /* Reads what the socket holds into the reader: 1 some, 0 none, -1. */

@@ -83,6 +83,13 @@ struct redis_conn {
 	int			 fd;
 	redisReader		*reader;
 	char			 err[600];
+	/* Handshake replies not read yet (AUTH, SELECT, SETNAME): the
+	   first command goes out behind the handshake, in its round trip,
+	   and its reply is taken only after these were checked. */
+	const char		*hs[3];
+	int			 hs_next, hs_n;
+	char			*hsbuf;		/* the handshake, not sent yet */
+	size_t			 hslen;
 };
 
 /* A Lua script, run by EVALSHA with an EVAL fallback. */

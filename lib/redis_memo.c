@@ -8,7 +8,9 @@
  * every byte matched the checksum stored with it (an entry too large for
  * one reply is read twice: checked, then printed).  An entry that fails
  * the check is deleted and is a miss; so is one stamped in the future
- * by the server's clock, or written by another version (no sum).
+ * by the server's clock, or written by another version (meta v other
+ * than 3; keylock 0.1 wrote 2).  An entry holds stdout then stderr; the
+ * meta hash says how much of it is stderr and the run's exit status.
  */
 #include "config.h"
 
@@ -38,9 +40,11 @@ static struct redis_script rd_append_script = {
 	"return redis.call('APPEND', KEYS[1], ARGV[1])\n", ""
 };
 
-/* KEYS: lock, tmp, data, meta, quiet.  ARGV: token, memo ttl, channel,
-   digest, checksum.  1 stored and released, 0 not ours, -1 capture gone
-   (released); 2 and -2 for those when the release was not announced. */
+/* KEYS: lock, tmp, data, meta, quiet.  ARGV: token, ms to keep (ttl +
+   stale), channel, digest, checksum, stderr size, exit status, flags
+   (MEMO_*), ttl, stale.  1 stored and released, 0 not ours, -1 capture
+   gone (released); 2 and -2 for those when the release was not
+   announced. */
 static struct redis_script rd_commit_script = {
 	RD_LUA_OURS
 	RD_LUA_TELL
@@ -56,7 +60,9 @@ static struct redis_script rd_commit_script = {
 	"  redis.call('DEL', KEYS[4])\n"
 	"  redis.call('HSET', KEYS[4], 'id', ARGV[1], 'created',"
 	" string.format('%.0f', now),"
-	" 'size', redis.call('STRLEN', KEYS[3]), 'sum', ARGV[5], 'v', '2')\n"
+	" 'size', redis.call('STRLEN', KEYS[3]), 'sum', ARGV[5],"
+	" 'esize', ARGV[6], 'status', ARGV[7], 'flags', ARGV[8],"
+	" 'ttl', ARGV[9], 'stale', ARGV[10], 'v', '3')\n"
 	"  redis.call('PEXPIRE', KEYS[4], ARGV[2])\n"
 	"  rv = 1\n"
 	"end\n"
@@ -66,23 +72,42 @@ static struct redis_script rd_commit_script = {
 	"return rv\n", ""
 };
 
-/* KEYS: data, meta.  ARGV: max age, chunk.  nil (miss), or
-   {id, age, size, sum[, data if size <= chunk]}.  An entry stamped in
-   the future (the server's clock stepped back) is a miss. */
+/* KEYS: data, meta.  ARGV: max age, chunk, failures (1: an entry of a
+   failed run is a hit), strict (0: an entry whose TTL the command chose
+   lives by it, whatever the max age), stale (ms an entry of a run that
+   exited 0 may be past its TTL).  nil (miss), or {id, age, size, sum,
+   stderr size, status, stale (0 or 1)[, data if size <= chunk]}.  An
+   entry stamped in the future (the server's clock stepped back) is a
+   miss; memo_file.c's memo_file_fresh() is the same rule. */
 static struct redis_script rd_memo_get_script = {
 	"local m = redis.call('HMGET', KEYS[2], 'id', 'created', 'size',"
-	" 'sum')\n"
-	"if not m[1] or not m[2] or not m[3] or not m[4] then"
-	" return false end\n"
+	" 'sum', 'v', 'esize', 'status', 'flags', 'ttl', 'stale')\n"
+	"if m[5] ~= '3' or not m[1] or not m[2] or not m[3] or not m[4]"
+	" or not m[6] or not m[7] or not m[8] or not m[9] or not m[10]"
+	" then return false end\n"
+	"local status = tonumber(m[7])\n"
+	"if status ~= 0 and ARGV[3] ~= '1' then return false end\n"
 	RD_LUA_NOW
 	"local age = now - tonumber(m[2])\n"
-	"if age < 0 or age >= tonumber(ARGV[1]) then return false end\n"
-	"local len = redis.call('STRLEN', KEYS[1])\n"
-	"if len ~= tonumber(m[3]) then return false end\n"
-	"if len <= tonumber(ARGV[2]) then\n"
-	"  return {m[1], age, len, m[4], redis.call('GET', KEYS[1])}\n"
+	"if age < 0 then return false end\n"
+	"local ttl, strict = tonumber(m[9]), ARGV[4] == '1'\n"
+	"local base = tonumber(ARGV[1])\n"
+	"if (tonumber(m[8]) % 2 == 1 and not strict) or base > ttl then"
+	" base = ttl end\n"
+	"local stale = 0\n"
+	"if age >= base then\n"
+	"  if tonumber(ARGV[5]) > 0 and not strict and status == 0 and"
+	" age < ttl + tonumber(m[10]) and age < base + tonumber(ARGV[5])"
+	" then stale = 1 else return false end\n"
 	"end\n"
-	"return {m[1], age, len, m[4]}\n", ""
+	"local len = redis.call('STRLEN', KEYS[1])\n"
+	"if len ~= tonumber(m[3]) or tonumber(m[6]) > len then"
+	" return false end\n"
+	"if len <= tonumber(ARGV[2]) then\n"
+	"  return {m[1], age, len, m[4], tonumber(m[6]), status, stale,"
+	" redis.call('GET', KEYS[1])}\n"
+	"end\n"
+	"return {m[1], age, len, m[4], tonumber(m[6]), status, stale}\n", ""
 };
 
 /* KEYS: data, meta.  ARGV: id.  Deletes the entry if it is still the
@@ -100,13 +125,15 @@ static struct redis_script rd_memo_range_script = {
 	"return redis.call('GETRANGE', KEYS[1], ARGV[2], ARGV[3])\n", ""
 };
 
-/* KEYS: meta, data.  {created, size, PTTL(data), now} or nil. */
+/* KEYS: meta, data.  {created, size, PTTL(data), now, stderr size,
+   status, flags} or nil (none, or of another version). */
 static struct redis_script rd_memo_info_script = {
-	"local m = redis.call('HMGET', KEYS[1], 'created', 'size')\n"
-	"if not m[1] or not m[2] then return false end\n"
+	"local m = redis.call('HMGET', KEYS[1], 'created', 'size', 'v',"
+	" 'esize', 'status', 'flags')\n"
+	"if not m[1] or not m[2] or m[3] ~= '3' then return false end\n"
 	RD_LUA_NOW
 	"return {tonumber(m[1]), tonumber(m[2]), redis.call('PTTL', KEYS[2]),"
-	" now}\n", ""
+	" now, tonumber(m[4]), tonumber(m[5]), tonumber(m[6])}\n", ""
 };
 
 static void	redis_memo_abort(struct lock *);
@@ -123,14 +150,31 @@ rd_write_err(struct lock_redis *lr)
 	return -1;
 }
 
+/* Writes len bytes at off of an entry to g: those before split to its
+   stdout, the rest to its stderr; 1, or -1 recorded. */
+static int
+rd_memo_write(struct lock_redis *lr, const struct memo_get *g, uint64_t split,
+    uint64_t off, const char *p, size_t len)
+{
+	size_t n = off >= split ? 0 : split - off < len ? split - off : len;
+
+	if (n > 0 && fdio_write_all(g->out_fd, p, n) == -1)
+		return rd_write_err(lr);
+	if (len > n && fdio_write_all(g->err_fd, p + n, len - n) == -1)
+		return rd_write_err(lr);
+	return 1;
+}
+
 /*
  * Reads entry id (size bytes) of data and meta (keys) in chunks, each
- * only while the entry is still the same one, into c (fd -1) or to fd.
- * 1 done, 0 gone before anything was written, -1 error.
+ * only while the entry is still the same one, into c (g NULL) or to g
+ * (split: where stderr begins).  1 done, 0 gone before anything was
+ * written, -1 error.
  */
 static int
 rd_memo_stream(struct lock_redis *lr, const char **keys,
-    const redisReply *id, uint64_t size, struct checksum *c, int fd)
+    const redisReply *id, uint64_t size, struct checksum *c,
+    const struct memo_get *g, uint64_t split)
 {
 	const char *argv[5];
 	char start[24], end[24];
@@ -151,13 +195,13 @@ rd_memo_stream(struct lock_redis *lr, const char **keys,
 		    NULL)) == NULL)
 			return -1;
 		if (r->type != REDIS_REPLY_STRING || r->len != want)
-			rc = fd == -1 || off == 0 ? 0 : lock_seterr(&lr->base,
+			rc = g == NULL || off == 0 ? 0 : lock_seterr(&lr->base,
 			    LOCK_EINTERNAL, "the cached result changed while "
 			    "it was read");
-		else if (fd == -1)
+		else if (g == NULL)
 			checksum_update(c, r->str, r->len);
-		else if (fdio_write_all(fd, r->str, r->len) == -1)
-			rc = rd_write_err(lr);
+		else
+			rc = rd_memo_write(lr, g, split, off, r->str, r->len);
 		freeReplyObject(r);
 	}
 	return rc;
@@ -177,48 +221,49 @@ rd_memo_drop(struct lock_redis *lr, const char **keys, const redisReply *id)
 }
 
 /* Checks entry r (a get script reply) against its checksum, then
-   prints it to fd: 1 hit, 0 miss, -1 error. */
+   prints it to g: 1 hit, 0 miss, -1 error. */
 static int
 rd_memo_serve(struct lock_redis *lr, const char **keys, const redisReply *r,
-    int fd)
+    struct memo_get *g)
 {
 	const redisReply *id = r->element[0], *data;
 	struct checksum c;
-	uint64_t sum, size = (uint64_t)r->element[2]->integer;
+	uint64_t sum, size = (uint64_t)r->element[2]->integer, split;
 	int rc;
 
+	split = size - (uint64_t)r->element[4]->integer;
+	g->status = (int)r->element[5]->integer;
+	g->stale = r->element[6]->integer == 1;
 	if (checksum_parse(r->element[3]->str, r->element[3]->len, &sum) == -1)
 		return rd_memo_drop(lr, keys, id);
-	if (r->elements > 4 && r->element[4]->type == REDIS_REPLY_STRING) {
-		data = r->element[4];
+	if (r->elements > 7 && r->element[7]->type == REDIS_REPLY_STRING) {
+		data = r->element[7];
 		if (checksum_of(data->str, data->len) != sum)
 			return rd_memo_drop(lr, keys, id);
-		if (fd == -1)
+		if (g->out_fd == -1)
 			return 1;
-		return fdio_write_all(fd, data->str, data->len) == -1 ?
-		    rd_write_err(lr) : 1;
+		return rd_memo_write(lr, g, split, 0, data->str, data->len);
 	}
 	memset(&c, 0, sizeof(c));
 	if (checksum_init(&c) == -1)
 		return lock_seterr(&lr->base, LOCK_EINTERNAL, "out of memory");
-	rc = rd_memo_stream(lr, keys, id, size, &c, -1);
+	rc = rd_memo_stream(lr, keys, id, size, &c, NULL, 0);
 	if (rc == 1 && checksum_value(&c) != sum)
 		rc = rd_memo_drop(lr, keys, id);
 	checksum_free(&c);
-	if (rc != 1 || fd == -1)
+	if (rc != 1 || g->out_fd == -1)
 		return rc;
-	return rd_memo_stream(lr, keys, id, size, NULL, fd);
+	return rd_memo_stream(lr, keys, id, size, NULL, g, split);
 }
 
-/* Copies a fresh entry to fd: 1 hit, 0 miss, -1 error. */
+/* Copies a fresh entry to g: 1 hit, 0 miss, -1 error. */
 static int
-redis_memo_get(struct lock *l, const struct memo_id *id, int64_t max_age_ms,
-    int fd)
+redis_memo_get(struct lock *l, const struct memo_id *id, struct memo_get *g)
 {
 	struct lock_redis *lr = (struct lock_redis *)l;
 	struct rd_keys k;
-	const char *argv[4];
-	char *data = NULL, *meta = NULL, age[24], chunk[24];
+	const char *argv[7];
+	char *data = NULL, *meta = NULL, age[24], chunk[24], stale[24];
 	redisReply *r = NULL;
 	int rc = -1;
 
@@ -228,22 +273,29 @@ redis_memo_get(struct lock *l, const struct memo_id *id, int64_t max_age_ms,
 	    NULL || (meta = rd_memo_key(lr, &k, id->digest, RD_MEMO_META,
 	    NULL)) == NULL)
 		goto out;
-	snprintf(age, sizeof(age), "%" PRId64, max_age_ms);
+	snprintf(age, sizeof(age), "%" PRId64, g->max_age_ms);
 	snprintf(chunk, sizeof(chunk), "%d", RD_MEMO_CHUNK);
 	argv[0] = data;
 	argv[1] = meta;
 	argv[2] = age;
 	argv[3] = chunk;
-	if ((r = rd_eval(lr, &rd_memo_get_script, 2, 4, argv, NULL)) == NULL)
+	argv[4] = g->failures ? "1" : "0";
+	argv[5] = g->strict ? "1" : "0";
+	snprintf(stale, sizeof(stale), "%" PRId64, g->stale_ms);
+	argv[6] = stale;
+	if ((r = rd_eval(lr, &rd_memo_get_script, 2, 7, argv, NULL)) == NULL)
 		goto out;
-	if (r->type != REDIS_REPLY_ARRAY || r->elements < 4 ||
+	if (r->type != REDIS_REPLY_ARRAY || r->elements < 7 ||
 	    r->element[0]->type != REDIS_REPLY_STRING ||
 	    r->element[2]->type != REDIS_REPLY_INTEGER ||
-	    r->element[3]->type != REDIS_REPLY_STRING) {
+	    r->element[3]->type != REDIS_REPLY_STRING ||
+	    r->element[4]->type != REDIS_REPLY_INTEGER ||
+	    r->element[5]->type != REDIS_REPLY_INTEGER ||
+	    r->element[6]->type != REDIS_REPLY_INTEGER) {
 		rc = 0;
 		goto out;
 	}
-	rc = rd_memo_serve(lr, argv, r, fd);
+	rc = rd_memo_serve(lr, argv, r, g);
 out:
 	if (r != NULL)
 		freeReplyObject(r);
@@ -348,11 +400,12 @@ redis_memo_append(struct lock *l, const void *buf, size_t len)
 /* Stores and releases in one script, after stopping the heartbeat; a
    vanished capture still releases. */
 static int
-redis_memo_commit(struct lock *l, int64_t ttl_ms)
+redis_memo_commit(struct lock *l, const struct memo_put *p)
 {
 	struct lock_redis *lr = (struct lock_redis *)l;
-	const char *argv[10];
+	const char *argv[15];
 	char *data = NULL, *meta = NULL, ttl[24], sum[CHECKSUM_HEX_LEN + 1];
+	char esize[24], status[24], flags[24], fresh[24], stale[24];
 	long long v = 0;
 	int rc = -1;
 
@@ -365,7 +418,11 @@ redis_memo_commit(struct lock *l, int64_t ttl_ms)
 	    RD_MEMO_META, NULL)) == NULL)
 		goto out;
 	heartbeat_stop(&lr->hb);
-	snprintf(ttl, sizeof(ttl), "%" PRId64, ttl_ms);
+	snprintf(ttl, sizeof(ttl), "%" PRId64, p->ttl_ms + p->stale_ms);
+	snprintf(fresh, sizeof(fresh), "%" PRId64, p->ttl_ms);
+	snprintf(stale, sizeof(stale), "%" PRId64, p->stale_ms);
+	snprintf(esize, sizeof(esize), "%" PRIu64, p->err_size);
+	snprintf(status, sizeof(status), "%d", p->status);
 	argv[0] = lr->k.lock;
 	argv[1] = lr->tmpkey;
 	argv[2] = data;
@@ -377,7 +434,13 @@ redis_memo_commit(struct lock *l, int64_t ttl_ms)
 	argv[8] = lr->digest;
 	checksum_hex(checksum_value(&lr->msum), sum);
 	argv[9] = sum;
-	if (rd_int(lr, rd_eval(lr, &rd_commit_script, 5, 10, argv, NULL),
+	argv[10] = esize;
+	argv[11] = status;
+	snprintf(flags, sizeof(flags), "%d", p->flags);
+	argv[12] = flags;
+	argv[13] = fresh;
+	argv[14] = stale;
+	if (rd_int(lr, rd_eval(lr, &rd_commit_script, 5, 15, argv, NULL),
 	    &v) == -1)
 		goto out;
 	if (v == 2 || v == -2) {
@@ -477,13 +540,16 @@ rd_mlist_one(struct lock_redis *lr, const char *name, size_t len, void *arg)
 	if (r == NULL)
 		return RD_SCAN_ERROR;
 	/* Not one stamped in the future by a server clock set back. */
-	if (r->type == REDIS_REPLY_ARRAY && r->elements == 4 &&
+	if (r->type == REDIS_REPLY_ARRAY && r->elements == 7 &&
 	    r->element[2]->integer != -2 &&
 	    r->element[3]->integer >= r->element[0]->integer) {
 		memset(&mi, 0, sizeof(mi));
 		memcpy(mi.digest, digest, DIGEST_HEX_LEN);
 		mi.age_ms = r->element[3]->integer - r->element[0]->integer;
 		mi.size = (uint64_t)r->element[1]->integer;
+		mi.err_size = (uint64_t)r->element[4]->integer;
+		mi.status = (int)r->element[5]->integer;
+		mi.flags = (int)r->element[6]->integer;
 		mi.ttl_ms = r->element[2]->integer >= 0 ?
 		    r->element[2]->integer : -1;
 		if (a->cb(a->arg, &mi) == LOCK_WALK_STOP)

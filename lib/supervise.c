@@ -106,7 +106,8 @@ supervise_exit_code(int status)
  * its own descriptors, signal mask and dispositions.
  */
 static void __attribute__((noreturn, noinline))
-child_exec(struct supervise *s, pid_t parent, int errfd, int outfd)
+child_exec(struct supervise *s, pid_t parent, int errfd, int outfd,
+    int errout)
 {
 	int e;
 
@@ -114,6 +115,9 @@ child_exec(struct supervise *s, pid_t parent, int errfd, int outfd)
 		_exit(127);
 	if (outfd != -1 && (dup2(outfd, STDOUT_FILENO) == -1 ||
 	    close(outfd) == -1))
+		goto fail;
+	if (errout != -1 && (dup2(errout, STDERR_FILENO) == -1 ||
+	    close(errout) == -1))
 		goto fail;
 	signal(SIGPIPE, SIG_DFL);
 	sigprocmask(SIG_SETMASK, &s->sig->oldmask, NULL);
@@ -124,29 +128,35 @@ fail:
 	_exit(e == ENOENT ? 127 : 126);
 }
 
-/* Starts the command; 0, or -1 (errno) if it could not.  vfork(2):
+/* Starts the command with its stdout (and stderr) on pipes to capfd[0]
+   (capfd[1]) when captured; 0, or -1 (errno) if it could not.  vfork(2):
    copying our page tables would cost more than the rest of a run. */
 static int
-spawn(struct supervise *s, int *capfd)
+spawn(struct supervise *s, int capfd[2])
 {
 	pid_t parent = getpid(), pid;
-	int ep[2], cp[2] = { -1, -1 }, e;
+	int ep[2], cp[2] = { -1, -1 }, xp[2] = { -1, -1 }, e;
 	ssize_t n;
 
 	if (pipe2(ep, O_CLOEXEC) == -1)
 		return -1;
 	if (s->capture && pipe2(cp, O_CLOEXEC) == -1)
 		goto fail;
+	if (s->capture && s->capture_err && pipe2(xp, O_CLOEXEC) == -1)
+		goto fail;
 	/* The child writes nothing of ours, not even s->pid. */
 	if ((pid = vfork()) == -1)
 		goto fail;
 	if (pid == 0)
-		child_exec(s, parent, ep[1], cp[1]);
+		child_exec(s, parent, ep[1], cp[1], xp[1]);
 	s->pid = pid;
 	close(ep[1]);
 	if (cp[1] != -1)
 		close(cp[1]);
-	*capfd = cp[0];
+	if (xp[1] != -1)
+		close(xp[1]);
+	capfd[0] = cp[0];
+	capfd[1] = xp[0];
 	/* EOF means exec succeeded; an int is exec's errno. */
 	while ((n = read(ep[0], &e, sizeof(e))) == -1 && errno == EINTR)
 		;
@@ -161,20 +171,26 @@ fail:
 		close(cp[0]);
 		close(cp[1]);
 	}
+	if (xp[0] != -1) {
+		close(xp[0]);
+		close(xp[1]);
+	}
 	errno = e;
 	return -1;
 }
 
-/* The command's stdout on its way to ours: one chunk at a time. */
+/* The command's stdout (or stderr) on its way to ours: one chunk at a
+   time, so memory stays flat whatever the command writes. */
 struct tee {
-	int	 capfd;		/* read end of the command's stdout, or -1 */
-	int	 out_pipe;	/* our stdout is a pipe or socket */
+	int	 capfd;		/* read end of the command's stream, or -1 */
+	int	 outfd;		/* ours: STDOUT_FILENO or STDERR_FILENO */
+	int	 out_pipe;	/* ours is a pipe or socket */
 	int	 discard;	/* our stdout failed: read on, to nowhere */
 	char	 buf[CHUNK];
 	size_t	 off, len;	/* bytes of buf not yet written */
 };
 
-/* Reads a chunk of the command's stdout and hands it to the sink. */
+/* Reads a chunk of the command's stream and hands it to the sink. */
 static void
 tee_read(struct supervise *s, struct tee *t)
 {
@@ -192,13 +208,15 @@ tee_read(struct supervise *s, struct tee *t)
 		return;
 	t->off = 0;
 	t->len = (size_t)n;
-	if (!s->sink_failed && s->sink(s->arg, t->buf, t->len) == -1)
+	if (!s->sink_failed && s->sink(s->arg, t->outfd, t->buf, t->len) == -1)
 		s->sink_failed = 1;
 }
 
-/* Writes what poll(2) said fits of the pending chunk to our stdout.
+/* Writes what poll(2) said fits of the pending chunk to our stream.
    Into a pipe only PIPE_BUF is sure to fit, so a reader that stalls
-   never blocks keylock: signals and a lost lease are still seen. */
+   never blocks keylock: signals and a lost lease are still seen.  Past
+   a failure to write our stderr, the command's goes nowhere (never into
+   a broken pipe of its own: its stderr is for messages). */
 static void
 tee_write(struct supervise *s, struct tee *t)
 {
@@ -207,9 +225,15 @@ tee_write(struct supervise *s, struct tee *t)
 
 	if (t->out_pipe && want > PIPE_BUF)
 		want = PIPE_BUF;
-	n = write(STDOUT_FILENO, t->buf + t->off, want);
+	n = write(t->outfd, t->buf + t->off, want);
 	if (n == -1 && (errno == EINTR || errno == EAGAIN))
 		return;
+	if (n == -1 && t->outfd == STDERR_FILENO) {
+		s->err_failed = 1;
+		t->discard = 1;
+		t->off = t->len = 0;
+		return;
+	}
 	if (n == -1) {
 		s->out_errno = errno;
 		t->off = t->len = 0;
@@ -239,51 +263,74 @@ terminating(int signo)
 	    signo == SIGQUIT;
 }
 
+/* Nonzero while tee t has output to deliver: in its chunk or its pipe. */
+static int
+tee_busy(const struct supervise *s, const struct tee *t)
+{
+	if (t->outfd == STDOUT_FILENO && s->out_broken)
+		return 0;
+	return t->len > 0 || t->capfd != -1;
+}
+
 /*
- * After the command exited: what it wrote is still in the pipe and in
- * our chunk.  It is delivered whole, waiting for a slow reader, unless
+ * After the command exited: what it wrote is still in the pipes and in
+ * our chunks.  It is delivered whole, waiting for a slow reader, unless
  * the command died of a signal or keylock is told to end meanwhile: then
  * only what fits without waiting goes, and the output counts as cut
  * short.
  */
 static void
-tee_drain(struct supervise *s, struct tee *t)
+tee_drain(struct supervise *s, struct tee *t, int nt)
 {
-	struct pollfd pfd[2];
-	int signo, from_tty, stop;
+	struct pollfd pfd[3];
+	int signo, from_tty, stop, i, busy, wrote;
 
 	stop = WIFSIGNALED(s->status) ? WTERMSIG(s->status) : 0;
-	if (t->capfd != -1)
-		fcntl(t->capfd, F_SETFL, fcntl(t->capfd, F_GETFL) | O_NONBLOCK);
-	while (!s->out_broken) {
-		if (t->len == 0 && t->capfd != -1)
-			tee_read(s, t);
-		if (t->len == 0)
+	for (i = 0; i < nt; i++)
+		if (t[i].capfd != -1)
+			fcntl(t[i].capfd, F_SETFL,
+			    fcntl(t[i].capfd, F_GETFL) | O_NONBLOCK);
+	for (;;) {
+		for (i = busy = 0; i < nt; i++) {
+			if (tee_busy(s, &t[i]) && t[i].len == 0)
+				tee_read(s, &t[i]);
+			busy |= tee_busy(s, &t[i]) && t[i].len > 0;
+			pfd[i] = (struct pollfd){ tee_busy(s, &t[i]) &&
+			    t[i].len > 0 ? t[i].outfd : -1, POLLOUT, 0 };
+		}
+		if (!busy)
 			break;
-		pfd[0] = (struct pollfd){ STDOUT_FILENO, POLLOUT, 0 };
-		pfd[1] = (struct pollfd){ s->sig->sigfd, POLLIN, 0 };
-		if (poll(pfd, 2, stop ? 0 : -1) == -1 &&
+		pfd[nt] = (struct pollfd){ s->sig->sigfd, POLLIN, 0 };
+		if (poll(pfd, (nfds_t)nt + 1, stop ? 0 : -1) == -1 &&
 		    errno != EINTR)
 			break;
 		while ((signo = supervise_next_signal(s->sig->sigfd,
 		    &from_tty)) > 0)
 			if (terminating(signo))
 				stop = signo;
-		if (pfd[0].revents)
-			tee_write(s, t);
-		else if (stop)
+		for (i = wrote = 0; i < nt; i++)
+			if (pfd[i].revents) {
+				tee_write(s, &t[i]);
+				wrote = 1;
+			}
+		if (!wrote && stop)
 			break;
 	}
-	if (t->len > 0 || t->capfd != -1) {
+	for (i = 0; i < nt; i++) {
+		if (!tee_busy(s, &t[i]))
+			continue;
 		/* Cut short: nothing of it may be stored, nor pass for 0. */
-		s->out_broken = 1;
+		if (t[i].outfd == STDOUT_FILENO)
+			s->out_broken = 1;
+		else
+			s->err_failed = 1;
 		if (stop && WIFEXITED(s->status) &&
 		    WEXITSTATUS(s->status) == 0)
 			s->status = stop;
+		if (t[i].capfd != -1)
+			close(t[i].capfd);
+		t[i].capfd = -1;
 	}
-	if (t->capfd != -1)
-		close(t->capfd);
-	t->capfd = -1;
 }
 
 /* Appends the pids listed in the children file at path to out, up to
@@ -498,26 +545,32 @@ earlier(int64_t a, int64_t b)
 static int
 supervise_loop(struct supervise *s, struct job_end *je, struct tee *t)
 {
-	struct pollfd pfd[5];
+	struct pollfd pfd[7];
+	int i;
 
 	for (;;) {
 		pfd[0] = (struct pollfd){ s->sig->sigfd, POLLIN, 0 };
 		pfd[1] = (struct pollfd){ s->sig->chldfd, POLLIN, 0 };
 		pfd[2] = (struct pollfd){ s->lease_fd, POLLIN, 0 };
-		pfd[3] = (struct pollfd){ t->len ? -1 : t->capfd, POLLIN, 0 };
-		pfd[4] = (struct pollfd){ t->len ? STDOUT_FILENO : -1,
-		    POLLOUT, 0 };
-		if (poll(pfd, 5, clock_poll_timeout(earlier(je->kill_at,
+		for (i = 0; i < 2; i++) {
+			pfd[3 + 2 * i] = (struct pollfd){ t[i].len ? -1 :
+			    t[i].capfd, POLLIN, 0 };
+			pfd[4 + 2 * i] = (struct pollfd){ t[i].len ?
+			    t[i].outfd : -1, POLLOUT, 0 };
+		}
+		if (poll(pfd, 7, clock_poll_timeout(earlier(je->kill_at,
 		    s->lease_at))) == -1 && errno != EINTR)
 			return abandon(s);
 		if (pfd[0].revents)
 			forward_signals(s, je);
 		if (pfd[2].revents || clock_mono_ms() >= s->lease_at)
 			check_lease(s, je);
-		if (pfd[3].revents)
-			tee_read(s, t);
-		if (pfd[4].revents)
-			tee_write(s, t);
+		for (i = 0; i < 2; i++) {
+			if (pfd[3 + 2 * i].revents)
+				tee_read(s, &t[i]);
+			if (pfd[4 + 2 * i].revents)
+				tee_write(s, &t[i]);
+		}
 		if (clock_mono_ms() >= je->kill_at)
 			signal_job(SIGKILL, je->spare, je->nspare, 1);
 		if (pfd[1].revents)
@@ -532,9 +585,9 @@ int
 supervise_run(struct supervise *s)
 {
 	struct stat st;
-	struct tee t;	/* not zeroed: its buffer is 64 KiB */
+	struct tee t[2];	/* not zeroed: their buffers are 64 KiB */
 	struct job_end je;
-	int signo, from_tty;
+	int signo, from_tty, capfd[2], i;
 
 	/* Children we had before the command (a heartbeat) are not its. */
 	je.nspare = job(je.spare, 8, NULL, 0, 0);
@@ -551,15 +604,19 @@ supervise_run(struct supervise *s)
 			s->status = signo;
 			return 0;
 		}
-	t.off = t.len = 0;
-	t.discard = 0;
-	if (spawn(s, &t.capfd) == -1)
+	if (spawn(s, capfd) == -1)
 		return -1;
-	t.out_pipe = fstat(STDOUT_FILENO, &st) == 0 &&
-	    (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
-	if (supervise_loop(s, &je, &t) == -1)
+	for (i = 0; i < 2; i++) {
+		t[i].capfd = capfd[i];
+		t[i].outfd = i == 0 ? STDOUT_FILENO : STDERR_FILENO;
+		t[i].off = t[i].len = 0;
+		t[i].discard = 0;
+		t[i].out_pipe = fstat(t[i].outfd, &st) == 0 &&
+		    (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
+	}
+	if (supervise_loop(s, &je, t) == -1)
 		return -1;
-	tee_drain(s, &t);
+	tee_drain(s, t, 2);
 	reap_leftovers(s, &je);
 	return 0;
 }

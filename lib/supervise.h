@@ -1,7 +1,7 @@
 /*
  * supervise: run the command as our child and stay its parent until it
  * ends, forwarding signals, watching the lease and (for --memo) teeing
- * its stdout.
+ * its stdout (and stderr).
  *
  * The job is the command, every process it starts, and the orphans of
  * those (keylock is their subreaper).  When the lease is lost, when
@@ -38,8 +38,10 @@ struct supervise {
 	int		 lost_warn;	/* keep the command running then */
 	int64_t		 kill_after_ms;	/* TERM to KILL grace for the job */
 	int		 capture;	/* pipe stdout through sink */
-	/* Takes a chunk of stdout; -1 stops capturing (not the output). */
-	int		(*sink)(void *arg, const void *buf, size_t len);
+	int		 capture_err;	/* and stderr (with capture) */
+	/* Takes a chunk of stdout (fd 1) or stderr (fd 2); -1 stops
+	   capturing (not the output). */
+	int		(*sink)(void *arg, int fd, const void *buf, size_t len);
 	void		(*on_lost)(void *arg);	/* called once */
 	void		*arg;
 	/* out */
@@ -52,6 +54,9 @@ struct supervise {
 	int		 out_errno;	/* why writing to it failed, or 0; past
 					   a failure other than EPIPE the
 					   output went nowhere */
+	int		 err_failed;	/* writing the captured stderr to ours
+					   failed, or it was cut short: the rest
+					   went nowhere */
 	int		 sink_failed;	/* capture stopped early */
 	int		 leftovers;	/* descendants that had to be stopped */
 };

@@ -214,3 +214,14 @@ hold_keys() {
 	    "$COMPDIR/fish/keylock.fish"
 	assert_line --regexp $'^kill\t'
 }
+
+@test "bash: run --memo-env completes variables, --memo-stale durations, --memo-* options" {
+	export KEYLOCK_TEST_VAR=1
+	run comp "keylock run --memo-env KEYLOCK_TEST_V"
+	assert_line KEYLOCK_TEST_VAR
+	run comp "keylock run --memo-stale 5"
+	assert_line 5s
+	run comp "keylock run --memo-s"
+	assert_line --memo-stale
+	assert_line --memo-stderr
+}

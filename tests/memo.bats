@@ -123,6 +123,18 @@ wait_waiting() {
 	return 1
 }
 
+# Waits for the background callers 0..$1 ($TMP/wI.pid) and checks that
+# each exited $2 having printed $3 ($TMP/out.I).
+wait_callers() {
+	local i rc
+	for i in $(seq 0 "$1"); do
+		rc=0
+		wait "$(cat "$TMP/w$i.pid")" || rc=$?
+		assert_equal "$rc" "$2"
+		assert_equal "$(cat "$TMP/out.$i")" "$3"
+	done
+}
+
 # The fence the next acquisition of key $1 gets.
 next_fence() {
 	"$KL" run "$1" sh -c 'echo "$KEYLOCK_FENCE"'
@@ -290,12 +302,7 @@ next_fence() {
 	done
 	wait_waiting 5 job
 	echo >"$TMP/go"
-	for i in 0 1 2 3 4 5; do
-		rc=0
-		wait "$(cat "$TMP/w$i.pid")" || rc=$?
-		assert_equal "$rc" 3
-		assert_equal "$(cat "$TMP/out.$i")" out
-	done
+	wait_callers 5 3 out
 	# Everyone ran the command (nothing was stored), one at a time.
 	assert_equal "$(runs)" 6
 	[ ! -e "$TMP/overlap" ] || fail "runs overlapped: $(cat "$TMP/overlap")"
@@ -712,4 +719,560 @@ PY
 	assert_equal "$st" 143
 	run "$KL" status big
 	assert_output --partial 'big: free'
+}
+
+# --- cache identity inputs: --memo-cwd, --memo-env, --memo-file ---
+
+# Prints the cached stdout of "$KL run --memo 1m ARGS... k $TMP/work x",
+# run in the current directory.
+memo_work() {
+	"$KL" run --memo 1m "$@" k "$TMP/work" x
+}
+
+@test "--memo-cwd: another working directory is a miss, the same one a hit" {
+	mkdir "$TMP/a" "$TMP/b"
+	local a b
+	a=$(cd "$TMP/a" && memo_work --memo-cwd) || fail "run in a"
+	b=$(cd "$TMP/b" && memo_work --memo-cwd) || fail "run in b"
+	assert_equal "$(runs)" 2
+	[ "$a" != "$b" ] || fail "a and b share an entry"
+	assert_equal "$(cd "$TMP/a" && memo_work --memo-cwd)" "$a"
+	assert_equal "$(cd "$TMP/b" && memo_work --memo-cwd)" "$b"
+	assert_equal "$(runs)" 2
+	# The physical directory: a symlink to a is a.
+	ln -s "$TMP/a" "$TMP/link"
+	assert_equal "$(cd "$TMP/link" && memo_work --memo-cwd)" "$a"
+	assert_equal "$(runs)" 2
+	# Without --memo-cwd the directory does not count.
+	local c
+	c=$(cd "$TMP/a" && memo_work) || fail "run without --memo-cwd"
+	assert_equal "$(cd "$TMP/b" && memo_work)" "$c"
+	assert_equal "$(runs)" 3
+	no_temps
+}
+
+@test "--memo-env: unset, empty and each value are entries of their own" {
+	local unset empty one
+	unset=$(env -u V "$KL" run --memo 1m --memo-env V k "$TMP/work" x) ||
+	    fail "unset"
+	empty=$(V= "$KL" run --memo 1m --memo-env V k "$TMP/work" x) ||
+	    fail "empty"
+	one=$(V=1 "$KL" run --memo 1m --memo-env V k "$TMP/work" x) ||
+	    fail "V=1"
+	assert_equal "$(runs)" 3
+	[ "$unset" != "$empty" ] || fail "unset and empty share an entry"
+	[ "$empty" != "$one" ] || fail "empty and 1 share an entry"
+	assert_equal "$(env -u V "$KL" run --memo 1m --memo-env V k "$TMP/work" x)" "$unset"
+	assert_equal "$(V= "$KL" run --memo 1m --memo-env V k "$TMP/work" x)" "$empty"
+	assert_equal "$(V=1 "$KL" run --memo 1m --memo-env V k "$TMP/work" x)" "$one"
+	assert_equal "$(runs)" 3
+	# Only the named variables count: another one changing is a hit.
+	assert_equal "$(V=1 W=2 "$KL" run --memo 1m --memo-env V k "$TMP/work" x)" "$one"
+	assert_equal "$(runs)" 3
+	# Two names: each value counts; "V=a W=" is not "V= W=a".
+	V=a W= "$KL" run --memo 1m --memo-env V --memo-env W k "$TMP/work" x >/dev/null
+	V= W=a "$KL" run --memo 1m --memo-env V --memo-env W k "$TMP/work" x >/dev/null
+	assert_equal "$(runs)" 5
+	# Values are hashed, never stored.
+	SECRET=hunter2-value "$KL" run --memo 1m --memo-env SECRET k "$TMP/work" x >/dev/null
+	if [ "$BACKEND" = redis ]; then
+		local k
+		for k in $(rcli --scan); do
+			run rcli DUMP "$k"
+			refute_output --partial hunter2-value
+		done
+	else
+		run grep -rl hunter2-value "$XDG_CACHE_HOME"
+		assert_failure 1
+	fi
+}
+
+@test "--memo-file: changed content is a miss, a touch is not, a missing file is its own input" {
+	echo one >"$TMP/in"
+	local first
+	first=$(memo_work --memo-file "$TMP/in") || fail "first run"
+	assert_equal "$(runs)" 1
+	# Same content, new mtime and inode: a hit.
+	cp "$TMP/in" "$TMP/in.new"
+	mv "$TMP/in.new" "$TMP/in"
+	touch -d '2001-01-01' "$TMP/in"
+	assert_equal "$(memo_work --memo-file "$TMP/in")" "$first"
+	assert_equal "$(runs)" 1
+	# Same size, new content: a miss.
+	echo two >"$TMP/in"
+	memo_work --memo-file "$TMP/in" >/dev/null
+	assert_equal "$(runs)" 2
+	# Back to the first content: that entry again.
+	echo one >"$TMP/in"
+	assert_equal "$(memo_work --memo-file "$TMP/in")" "$first"
+	assert_equal "$(runs)" 2
+	# Missing is an input of its own, then the file's content counts.
+	rm "$TMP/in"
+	local missing
+	missing=$(memo_work --memo-file "$TMP/in") || fail "missing file"
+	assert_equal "$(runs)" 3
+	assert_equal "$(memo_work --memo-file "$TMP/in")" "$missing"
+	: >"$TMP/in"
+	memo_work --memo-file "$TMP/in" >/dev/null
+	assert_equal "$(runs)" 4
+	# Without --memo-file the file does not count.
+	assert_equal "$(cached k)" 4
+	no_temps
+}
+
+# Prints n as 8 bytes big-endian.
+u64() {
+	printf '%016x' "$1" | xxd -r -p
+}
+
+# Prints s with its length in front.
+lstr() {
+	u64 "${#1}"
+	printf '%s' "$1"
+}
+
+@test "the identity is the documented version-2 encoding (a 0.1 entry is a miss)" {
+	V=val "$KL" run --memo 1m --memo-env V --memo-env U k echo hi >/dev/null
+	local want
+	want=$({ printf 'keylock-memo\0'; u64 2; lstr k; u64 2; lstr echo
+	    lstr hi; u64 0; u64 0; u64 2; lstr V; u64 1; lstr val; lstr U; u64 0
+	    u64 0; } | sha256sum | cut -d' ' -f1)
+	run "$KL" status --json k
+	assert_equal "$(jq -r '.memo[].digest' <<<"$output")" "$want"
+	# An entry stored under the version-1 name of the same command
+	# (keylock 0.1) is a miss, never served.
+	"$KL" forget k
+	"$KL" run --memo 1m k "$TMP/work" x >/dev/null
+	local v1 v2
+	v1=$({ printf 'keylock-memo\0'; u64 1; lstr k; u64 2; lstr "$TMP/work"
+	    lstr x; } | sha256sum | cut -d' ' -f1)
+	v2=$({ printf 'keylock-memo\0'; u64 2; lstr k; u64 2; lstr "$TMP/work"
+	    lstr x; u64 0; u64 0; u64 0; u64 0; } | sha256sum | cut -d' ' -f1)
+	run "$KL" status --json k
+	assert_equal "$(jq -r '.memo[].digest' <<<"$output")" "$v2"
+	if [ "$BACKEND" = redis ]; then
+		rcli RENAME "keylock:{k}:memo:$v2" "keylock:{k}:memo:$v1" >/dev/null
+		rcli RENAME "keylock:{k}:memo:$v2:meta" "keylock:{k}:memo:$v1:meta" >/dev/null
+	else
+		local f
+		f=$(find "$XDG_CACHE_HOME/keylock" -name "$v2")
+		[ -f "$f" ] || fail "no entry file $v2"
+		mv "$f" "${f%/*}/$v1"
+	fi
+	"$KL" run --memo 1m k "$TMP/work" x >/dev/null
+	assert_equal "$(runs)" 2
+}
+
+@test "--memo-cwd, --memo-env, --memo-file: bad values and no --memo are 64" {
+	local args
+	for args in "--memo-env=" "--memo-env=A=B" "--memo-file=" \
+	    "--memo-cwd --memo-env=X" ; do
+		# shellcheck disable=SC2086
+		run --separate-stderr "$KL" run --memo 1m $args k "$TMP/work"
+		if [ "$args" = "--memo-cwd --memo-env=X" ]; then
+			assert_success
+			continue
+		fi
+		assert_equal "$status" 64
+		[[ "$stderr" == keylock:* ]] || fail "stderr: $stderr"
+		assert_equal "${#stderr_lines[@]}" 1
+	done
+	for args in --memo-cwd --memo-env=X --memo-file=/x --memo-stderr \
+	    --memo-failures=1m --memo-refresh --memo-stale=1m; do
+		run --separate-stderr "$KL" run "$args" k "$TMP/work"
+		assert_equal "$status" 64
+		assert_equal "$stderr" "keylock: run: option '${args%%=*}' needs --memo"
+	done
+	# A file that cannot be read as one: 74, named, nothing run.
+	run --separate-stderr "$KL" run --memo 1m --memo-file "$TMP" k "$TMP/work"
+	assert_equal "$status" 74
+	[[ "$stderr" == *"--memo-file $TMP: not a regular file" ]] || fail "stderr: $stderr"
+	assert_equal "$(runs)" 1
+}
+
+# --- --memo-stderr ---
+
+@test "--memo-stderr: stderr is stored and replayed to stderr on a hit" {
+	local cmd='echo run >>"$0/runs"; echo out; echo err >&2; printf "e\0x" >&2'
+	run --separate-stderr "$KL" run --memo 1m --memo-stderr k sh -c "$cmd" "$TMP"
+	assert_success
+	assert_output out
+	local err=$stderr
+	[[ $err == $'err\ne'* ]] || fail "stderr: $err"
+	run --separate-stderr "$KL" run --memo 1m --memo-stderr k sh -c "$cmd" "$TMP"
+	assert_success
+	assert_output out
+	assert_equal "$stderr" "$err"
+	assert_equal "$(runs)" 1
+	# Byte for byte, NUL included.
+	"$KL" run --memo 1m --memo-stderr k sh -c "$cmd" "$TMP" 2>"$TMP/err.hit" >/dev/null
+	printf 'err\ne\0x' | cmp - "$TMP/err.hit"
+	# Entries with and without stderr are not the same entry.
+	run --separate-stderr "$KL" run --memo 1m k sh -c "$cmd" "$TMP"
+	assert_equal "$(runs)" 2
+	run --separate-stderr "$KL" run --memo 1m k sh -c "$cmd" "$TMP"
+	assert_equal "$stderr" ""
+	assert_equal "$(runs)" 2
+	run "$KL" status --json k
+	assert_equal "$(jq -c '[.memo[].size] | sort' <<<"$output")" "[4,11]"
+	no_temps
+}
+
+@test "--memo-stderr: a MiB on each stream, interleaved, replayed whole" {
+	local cmd='for i in $(seq 1 64); do head -c 16384 /dev/zero | tr "\0" o
+	    head -c 16384 /dev/zero | tr "\0" e >&2; done'
+	"$KL" run --memo 1m --memo-stderr k bash -c "$cmd" >"$TMP/o1" 2>"$TMP/e1"
+	"$KL" run --memo 1m --memo-stderr k bash -c "$cmd" >"$TMP/o2" 2>"$TMP/e2"
+	assert_equal "$(wc -c <"$TMP/o1")" 1048576
+	assert_equal "$(wc -c <"$TMP/e1")" 1048576
+	cmp "$TMP/o1" "$TMP/o2"
+	cmp "$TMP/e1" "$TMP/e2"
+	run grep -c e "$TMP/o2"
+	assert_output 0
+	assert_equal "$(cached k)" 1
+}
+
+@test "--memo-stderr: waiters get the stderr of the run they waited for" {
+	job_script 0
+	mkfifo "$TMP/go"
+	"$KL" run --memo 1m --memo-stderr job -- "$TMP/job.sh" >"$TMP/out.0" 2>"$TMP/err.0" 3>&- &
+	echo $! >"$TMP/w0.pid"
+	wait_for_file "$TMP/up"
+	on_machine 1 "$KL" run --memo 1m --memo-stderr job -- "$TMP/job.sh" >"$TMP/out.1" 2>"$TMP/err.1" 3>&- &
+	echo $! >"$TMP/w1.pid"
+	wait_waiting 1 job
+	echo >"$TMP/go"
+	wait "$(cat "$TMP/w0.pid")"
+	wait "$(cat "$TMP/w1.pid")"
+	assert_equal "$(runs)" 1
+	assert_equal "$(cat "$TMP/out.1")" out
+	assert_equal "$(cat "$TMP/err.1")" err
+}
+
+@test "--memo-stderr: a stderr that cannot be written: the run stands, nothing stored" {
+	local rc=0
+	"$KL" run --memo 1m --memo-stderr k sh -c \
+	    'echo out; echo err >&2; echo run >>"$0/runs"' "$TMP" \
+	    >"$TMP/out" 2>/dev/full || rc=$?
+	assert_equal "$rc" 0
+	assert_equal "$(cat "$TMP/out")" out
+	assert_equal "$(runs)" 1
+	assert_equal "$(cached k)" 0
+	no_temps
+}
+
+# --- --memo-failures ---
+
+@test "--memo-failures: a failure is stored for DURATION, replayed with its status" {
+	local cmd='echo run >>"$0/runs"; echo out; echo err >&2; exit 3'
+	run --separate-stderr "$KL" run --memo 1h --memo-failures 30s --memo-stderr \
+	    k sh -c "$cmd" "$TMP"
+	assert_failure 3
+	assert_output out
+	assert_equal "$stderr" err
+	run --separate-stderr "$KL" run --memo 1h --memo-failures 30s --memo-stderr \
+	    k sh -c "$cmd" "$TMP"
+	assert_failure 3
+	assert_output out
+	assert_equal "$stderr" err
+	assert_equal "$(runs)" 1
+	# It lives for --memo-failures, not --memo.
+	run "$KL" status --json k
+	local ttl
+	ttl=$(jq '.memo[0].ttl_ms' <<<"$output")
+	[ "$ttl" -gt 20000 ] && [ "$ttl" -le 30000 ] || fail "ttl_ms $ttl"
+	# Without the flag a stored failure is a miss, and a failure is not
+	# stored: the run fails again.
+	run --separate-stderr "$KL" run --memo 1h --memo-stderr k sh -c "$cmd" "$TMP"
+	assert_failure 3
+	assert_equal "$(runs)" 2
+	# A success replaces it.
+	run "$KL" run --memo 1h --memo-stderr k sh -c 'echo fixed' "$TMP"
+	run "$KL" run --memo 1h --memo-failures 30s --memo-stderr k sh -c 'echo fixed' "$TMP"
+	assert_success
+	assert_output fixed
+	no_temps
+}
+
+@test "--memo-failures: 20 concurrent callers of a failing command run it once" {
+	job_script 4
+	mkfifo "$TMP/go"
+	local i rc
+	"$KL" run --memo 1m --memo-failures 1m job -- "$TMP/job.sh" >"$TMP/out.0" 2>/dev/null 3>&- &
+	echo $! >"$TMP/w0.pid"
+	wait_for_file "$TMP/up"
+	for i in $(seq 1 19); do
+		on_machine "$i" "$KL" run --memo 1m --memo-failures 1m job -- "$TMP/job.sh" \
+		    >"$TMP/out.$i" 2>/dev/null 3>&- &
+		echo $! >"$TMP/w$i.pid"
+	done
+	wait_waiting 19 job
+	echo >"$TMP/go"
+	wait_callers 19 4 out
+	assert_equal "$(runs)" 1
+	assert_equal "$(cached job)" 1
+	no_temps
+}
+
+@test "--memo-failures: a run killed by a signal or that cannot start is not stored" {
+	run "$KL" run --memo 1m --memo-failures 1m k sh -c 'echo run >>"$0/runs"; kill -9 $$' "$TMP"
+	assert_failure 137
+	run "$KL" run --memo 1m --memo-failures 1m k sh -c 'echo run >>"$0/runs"; kill -9 $$' "$TMP"
+	assert_failure 137
+	assert_equal "$(runs)" 2
+	run "$KL" run --memo 1m --memo-failures 1m k "$TMP/no-such-command"
+	assert_failure 127
+	assert_equal "$(cached k)" 0
+	run --separate-stderr "$KL" run --memo 1m --memo-failures soon k true
+	assert_equal "$status" 64
+	[[ $stderr == *"'soon'"* ]] || fail "stderr: $stderr"
+	assert_equal "${#stderr_lines[@]}" 1
+	run "$KL" run --memo 1m --memo-failures 0 k true
+	assert_equal "$status" 64
+	assert_equal "$(cached k)" 0
+}
+
+# --- --memo-refresh ---
+
+@test "--memo-refresh: runs now and replaces a fresh entry" {
+	local first second
+	first=$("$KL" run --memo 1h k "$TMP/work" x)
+	second=$("$KL" run --memo 1h --memo-refresh k "$TMP/work" x)
+	assert_equal "$(runs)" 2
+	[ "$first" != "$second" ] || fail "not run again"
+	assert_equal "$("$KL" run --memo 1h k "$TMP/work" x)" "$second"
+	assert_equal "$(runs)" 2
+	assert_equal "$(cached k)" 1
+	# It takes the lock like any run: -n gives up while KEY is held.
+	mkfifo "$TMP/release"
+	"$KL" run k bash -c ': >"$1/held"; exec 4<>"$1/release"; read -t 10 x <&4' \
+	    x "$TMP" 3>&- &
+	echo $! >"$TMP/holder.pid"
+	wait_for_file "$TMP/held"
+	run "$KL" run -n --memo 1h --memo-refresh k "$TMP/work" x
+	assert_failure 75
+	echo >"$TMP/release"
+	wait "$(cat "$TMP/holder.pid")"
+	assert_equal "$(runs)" 2
+}
+
+@test "--memo-refresh while a run is in progress takes that run's result" {
+	job_script 0
+	mkfifo "$TMP/go"
+	"$KL" run --memo 1m job -- "$TMP/job.sh" >"$TMP/out.0" 2>/dev/null 3>&- &
+	echo $! >"$TMP/w0.pid"
+	wait_for_file "$TMP/up"
+	on_machine 1 "$KL" run --memo 1m --memo-refresh job -- "$TMP/job.sh" \
+	    >"$TMP/out.1" 2>/dev/null 3>&- &
+	echo $! >"$TMP/w1.pid"
+	wait_waiting 1 job
+	echo >"$TMP/go"
+	wait "$(cat "$TMP/w0.pid")"
+	wait "$(cat "$TMP/w1.pid")"
+	assert_equal "$(cat "$TMP/out.1")" out
+	assert_equal "$(runs)" 1
+	[ ! -e "$TMP/overlap" ] || fail "runs overlapped"
+}
+
+# --- KEYLOCK_MEMO_TTL_FILE ---
+
+@test "KEYLOCK_MEMO_TTL_FILE: a private file, removed afterwards" {
+	run --separate-stderr "$KL" run --memo 1m k sh -c \
+	    'echo "$KEYLOCK_MEMO_TTL_FILE"; stat -c %a "$KEYLOCK_MEMO_TTL_FILE"'
+	assert_success
+	assert_line --index 1 600
+	[ ! -e "${lines[0]}" ] || fail "${lines[0]} left behind"
+	# Under TMPDIR.
+	mkdir "$TMP/t"
+	run env TMPDIR="$TMP/t" "$KL" run --memo 1m k2 sh -c 'echo "$KEYLOCK_MEMO_TTL_FILE"'
+	[[ $output == "$TMP/t/"* ]] || fail "output: $output"
+	assert_equal "$(ls -A "$TMP/t")" ""
+}
+
+@test "KEYLOCK_MEMO_TTL_FILE: a longer TTL outlives --memo for every reader" {
+	local cmd='echo run >>"$0/runs"; echo out; echo 1h >"$KEYLOCK_MEMO_TTL_FILE"'
+	"$KL" run --memo 200ms k sh -c "$cmd" "$TMP" >/dev/null
+	run "$KL" status --json k
+	local ttl
+	ttl=$(jq '.memo[0].ttl_ms' <<<"$output")
+	[ "$ttl" -gt 3500000 ] || fail "ttl_ms $ttl"
+	sleep 0.3
+	run "$KL" run --memo 200ms k sh -c "$cmd" "$TMP"
+	assert_success
+	assert_output out
+	assert_equal "$(runs)" 1
+	# --memo-refresh still replaces it.
+	run "$KL" run --memo 200ms --memo-refresh k sh -c "$cmd" "$TMP"
+	assert_equal "$(runs)" 2
+}
+
+@test "KEYLOCK_MEMO_TTL_FILE: a shorter TTL, and 0 stores nothing" {
+	local cmd='echo run >>"$0/runs"; echo out; printf "$1" >"$KEYLOCK_MEMO_TTL_FILE"'
+	"$KL" run --memo 1h k sh -c "$cmd" "$TMP" 300ms >/dev/null
+	run "$KL" status --json k
+	local ttl
+	ttl=$(jq '.memo[0].ttl_ms' <<<"$output")
+	[ "$ttl" -le 300 ] || fail "ttl_ms $ttl"
+	sleep 0.4
+	"$KL" run --memo 1h k sh -c "$cmd" "$TMP" 0 >/dev/null
+	assert_equal "$(runs)" 2
+	assert_equal "$(cached k)" 0
+	run "$KL" run --memo 1h k sh -c "$cmd" "$TMP" '0\n'
+	assert_success
+	assert_output out
+	assert_equal "$(runs)" 3
+	assert_equal "$(cached k)" 0
+	no_temps
+}
+
+@test "KEYLOCK_MEMO_TTL_FILE: what is no duration is warned about, --memo TTL kept" {
+	run --separate-stderr "$KL" run --memo 1h k sh -c \
+	    'echo out; echo soon >"$KEYLOCK_MEMO_TTL_FILE"'
+	assert_success
+	assert_output out
+	[[ $stderr == *"KEYLOCK_MEMO_TTL_FILE: not a duration: 'soon'"* ]] ||
+	    fail "stderr: $stderr"
+	assert_equal "${#stderr_lines[@]}" 1
+	run "$KL" status --json k
+	local ttl
+	ttl=$(jq '.memo[0].ttl_ms' <<<"$output")
+	[ "$ttl" -gt 3500000 ] || fail "ttl_ms $ttl"
+}
+
+# --- status and forget of grown-up entries ---
+
+@test "status shows each entry's exit status, stderr and whose TTL; forget drops all" {
+	"$KL" run --memo 1m k printf 12345 >/dev/null
+	"$KL" run --memo 1m --memo-stderr k sh -c 'printf ab; printf cde >&2' >/dev/null 2>&1
+	run "$KL" run --memo 1m --memo-failures 30s k sh -c 'printf x; exit 9'
+	assert_failure 9
+	"$KL" run --memo 1m k sh -c 'printf yy; echo 2h >"$KEYLOCK_MEMO_TTL_FILE"' >/dev/null
+	run --separate-stderr "$KL" status --json k
+	assert_failure 1
+	assert_equal "$(jq -c '[.memo[] | [.size, .stderr, .stderr_size, .exit_status, .own_ttl]] | sort' <<<"$output")" \
+	    '[[1,false,0,9,false],[2,false,0,0,true],[5,false,0,0,false],[5,true,3,0,false]]'
+	run --separate-stderr "$KL" status k
+	assert_failure 1
+	assert_equal "${#lines[@]}" 5
+	assert_line --regexp '^  cached [0-9a-f]{12}: 5 bytes, stored [0-9.]+m?s ago, [0-9.ms]+ left$'
+	assert_line --regexp '^  cached [0-9a-f]{12}: 5 bytes, stored .* left, 3 of them stderr$'
+	assert_line --regexp '^  cached [0-9a-f]{12}: 1 bytes, stored .* left, exit 9$'
+	assert_line --regexp '^  cached [0-9a-f]{12}: 2 bytes, stored .* (1h59m|2h00m|2h) left, TTL chosen by the command$'
+	run "$KL" forget k
+	assert_success
+	assert_equal "$(cached k)" 0
+	no_temps
+}
+
+# --- --memo-stale ---
+
+# Writes $TMP/slow: logs its run to $TMP/runs and prints "result N" for
+# the Nth run; waits on the fifo $TMP/go if there is one (touching
+# $TMP/up first); fails (exit 1, no output) while $TMP/fail exists.
+slow_script() {
+	cat >"$TMP/slow" <<EOF
+#!/bin/bash
+echo run >>"$TMP/runs"
+n=\$(wc -l <"$TMP/runs")
+if [ -p "$TMP/go" ]; then
+	touch "$TMP/up"
+	exec 4<>"$TMP/go"
+	read -t 10 x <&4
+fi
+[ -e "$TMP/fail" ] && exit 1
+echo "result \$n"
+EOF
+	chmod +x "$TMP/slow"
+}
+
+# Waits (bounded, 10 s) until no keylock of this test runs any more
+# (background refreshes included).
+wait_refreshers() {
+	local p busy
+	for _ in $(seq 1 200); do
+		busy=
+		for p in $(pgrep -x keylock); do
+			tr '\0' '\n' </proc/$p/environ 2>/dev/null |
+			    grep -qxF "XDG_CACHE_HOME=$XDG_CACHE_HOME" && busy=1
+		done
+		[ -z "$busy" ] && return 0
+		sleep 0.05
+	done
+	echo "keylock processes still running" >&2
+	return 1
+}
+
+# Runs the stale-capable caller of the slow script.
+stale_call() {
+	"$KL" run --memo 200ms --memo-stale 1m "$@" k "$TMP/slow"
+}
+
+@test "--memo-stale: a stale hit prints at once; one background refresh replaces it" {
+	slow_script
+	assert_equal "$(stale_call)" "result 1"
+	sleep 0.3	# the entry ages past its TTL
+	mkfifo "$TMP/go"
+	# Returns, output and all, while the refresh is still blocked.
+	run --separate-stderr stale_call -v
+	assert_success
+	assert_output "result 1"
+	[[ $stderr == *"stale; refreshing in the background"* ]] || fail "stderr: $stderr"
+	wait_for_file "$TMP/up"
+	# status shows the refresh: it holds the key.
+	run "$KL" status --json k
+	assert_equal "$(jq .held <<<"$output")" true
+	echo >"$TMP/go"
+	wait_refreshers
+	assert_equal "$(runs)" 2
+	# The refreshed entry is fresh.
+	assert_equal "$(stale_call)" "result 2"
+	assert_equal "$(runs)" 2
+	no_temps
+}
+
+@test "--memo-stale: 10 concurrent stale hits start exactly one refresh" {
+	slow_script
+	stale_call >/dev/null
+	sleep 0.3
+	mkfifo "$TMP/go"
+	local i
+	for i in $(seq 1 10); do
+		stale_call >"$TMP/out.$i" 3>&- &
+		echo $! >"$TMP/s$i.pid"
+	done
+	for i in $(seq 1 10); do
+		wait "$(cat "$TMP/s$i.pid")" || fail "caller $i failed"
+		assert_equal "$(cat "$TMP/out.$i")" "result 1"
+	done
+	wait_for_file "$TMP/up"
+	echo >"$TMP/go"
+	wait_refreshers
+	assert_equal "$(runs)" 2
+	assert_equal "$(stale_call)" "result 2"
+}
+
+@test "--memo-stale: a failed refresh keeps the stale entry; past TTL + DURATION it is a miss" {
+	slow_script
+	"$KL" run --memo 200ms --memo-stale 1s k "$TMP/slow" >/dev/null
+	sleep 0.3
+	touch "$TMP/fail"
+	run "$KL" run --memo 200ms --memo-stale 1s k "$TMP/slow"
+	assert_success
+	assert_output "result 1"
+	wait_refreshers
+	assert_equal "$(runs)" 2
+	run "$KL" run --memo 200ms --memo-stale 1s k "$TMP/slow"
+	assert_success
+	assert_output "result 1"
+	wait_refreshers
+	# Past TTL + --memo-stale: a miss, run in the foreground.
+	rm "$TMP/fail"
+	sleep 1
+	run "$KL" run --memo 200ms --memo-stale 1s k "$TMP/slow"
+	assert_success
+	assert_output "result 4"
+	# Without --memo-stale a stale entry is a miss.
+	sleep 0.3
+	run "$KL" run --memo 200ms k "$TMP/slow"
+	assert_output "result 5"
 }

@@ -4,7 +4,7 @@
 # the command of "run" after KEY.
 
 set -l keylock_cmds run acquire release renew status list forget
-set -l keylock_argopts -d --dir -N --namespace --redis --connect-timeout -E --conflict-exit-code -k --kill-after -t --ttl -w --wait --on-lost --memo --memo-max --note --cooldown --hold --owner --token
+set -l keylock_argopts -d --dir -N --namespace --redis --connect-timeout -E --conflict-exit-code -k --kill-after -t --ttl -w --wait --on-lost --memo --memo-max --memo-env --memo-file --memo-failures --memo-stale --note --cooldown --hold --owner --token
 
 # Prints the words after the subcommand that are not options or their
 # values: the operands so far.
@@ -15,7 +15,7 @@ function __keylock_operands
     for t in $tokens
         if test $skip -eq 1
             set skip 0
-        else if contains -- $t -d --dir -N --namespace --redis --connect-timeout -E --conflict-exit-code -k --kill-after -t --ttl -w --wait --on-lost --memo --memo-max
+        else if contains -- $t -d --dir -N --namespace --redis --connect-timeout -E --conflict-exit-code -k --kill-after -t --ttl -w --wait --on-lost --memo --memo-max --memo-env --memo-file --memo-failures --memo-stale
             set skip 1
         else if not string match -q -- '-*' $t
             echo $t
@@ -100,6 +100,13 @@ complete -c keylock -n "$run" -s t -l ttl -x -a '10s 30s 1m' -d 'Redis lease (DU
 complete -c keylock -n "$run" -l on-lost -x -a 'kill warn' -d 'on a lost lease, stop or warn'
 complete -c keylock -n "$run" -l memo -x -a '1m 10m 1h 1d' -d 'serve a cached stdout younger than TTL'
 complete -c keylock -n "$run" -l memo-max -x -a '1M 64M 1G' -d 'cache at most SIZE bytes'
+complete -c keylock -n "$run" -l memo-cwd -d 'the working directory is part of the cache key'
+complete -c keylock -n "$run" -l memo-env -x -a '(set -n)' -d 'a variable is part of the cache key'
+complete -c keylock -n "$run" -l memo-file -r -F -d "a file's content is part of the cache key"
+complete -c keylock -n "$run" -l memo-failures -x -a '10s 1m' -d 'cache a non-zero exit for DURATION'
+complete -c keylock -n "$run" -l memo-refresh -d 'run now and replace the entry'
+complete -c keylock -n "$run" -l memo-stale -x -a '1m 1h' -d 'serve stale, refresh in the background'
+complete -c keylock -n "$run" -l memo-stderr -d 'cache stderr too'
 complete -c keylock -n "$run" -l note -x -d 'a short note shown with the holder'
 complete -c keylock -n "$run" -l cooldown -x -a '30s 1m 10m 1h' -d 'keep KEY closed after a run that succeeded'
 
