@@ -208,14 +208,21 @@ late"
 
 # Starts a redis-server of the test's own on a free loopback port (it may
 # be killed and restarted on that port); sets OWN_PORT, OWN_PID, OWN_URL.
+# A free port can be taken before the server binds it: a first start
+# tries another.
 own_server() {
-	OWN_PORT=${OWN_PORT:-$(free_port)}
-	redis-server --port "$OWN_PORT" --bind 127.0.0.1 --save '' \
-	    --appendonly no --daemonize yes --dir "$TMP" \
-	    --pidfile "$TMP/own.pid" --logfile "$TMP/own.log" >/dev/null
-	for _ in $(seq 1 100); do
-		redis-cli -p "$OWN_PORT" ping 2>/dev/null | grep -q PONG && break
-		sleep 0.05
+	local try fixed=${OWN_PORT:-}
+	for try in 1 2 3; do
+		OWN_PORT=${fixed:-$(free_port)}
+		redis-server --port "$OWN_PORT" --bind 127.0.0.1 --save '' \
+		    --appendonly no --daemonize yes --dir "$TMP" \
+		    --pidfile "$TMP/own.pid" --logfile "$TMP/own.log" >/dev/null
+		for _ in $(seq 1 200); do
+			redis-cli -p "$OWN_PORT" ping 2>/dev/null |
+			    grep -q PONG && break 2
+			sleep 0.05
+		done
+		[ -z "$fixed" ] || break
 	done
 	redis-cli -p "$OWN_PORT" ping | grep -q PONG ||
 	    { echo "redis-server on $OWN_PORT did not start" >&2; return 1; }
