@@ -137,6 +137,16 @@ redisReply	*redis_conn_command(struct redis_conn *c, int argc,
 redisReply	*redis_conn_eval(struct redis_conn *c, struct redis_script *s,
 		    int nkeys, int argc, const char **argv,
 		    const size_t *argvlen, int64_t deadline);
+/* redis_sock.c: the socket. */
+/* Waits until fd is ready for events or deadline; 1, 0 timeout, -1. */
+int		 redis_sock_wait(int fd, short events, int64_t deadline);
+/* Connects to the TCP address of c->url (resolved once, into c->addr)
+   by deadline; the socket, or -1 with c->err. */
+int		 redis_sock_tcp(struct redis_conn *c, int64_t deadline);
+/* Connects to the unix socket of c->url by deadline; the socket, or -1
+   with c->err. */
+int		 redis_sock_unix(struct redis_conn *c, int64_t deadline);
+
 /* Records "redis ADDR: reason" in c->err (printf style); returns -1. */
 int		 redis_conn_seterr(struct redis_conn *c, const char *fmt, ...)
 		    __attribute__((format(printf, 2, 3)));
