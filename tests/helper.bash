@@ -27,11 +27,16 @@ common_teardown() {
 	return 0
 }
 
-# Prints a TCP port on 127.0.0.1 that nothing listens on.
+# Prints a TCP port on 127.0.0.1 that nothing listens on, below the
+# kernel's ephemeral range, so that no outgoing connection holds it
+# (Linux's default range starts at 32768).
 free_port() {
-	local p
+	local p lo=10000 hi
+	read -r hi _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null ||
+	    hi=32768
+	[ "$hi" -gt $((lo + 1000)) ] || { lo=1024; hi=32768; }
 	for _ in $(seq 1 50); do
-		p=$(( 20000 + RANDOM % 40000 ))
+		p=$(( lo + RANDOM % (hi - lo) ))
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
 			echo "$p"
 			return 0
@@ -57,6 +62,9 @@ redis_start() {
 		for _ in $(seq 1 200); do
 			redis-cli -s "$REDIS_SOCK" ping 2>/dev/null |
 			    grep -q PONG && break 2
+			# A server that gave up says so: try again at once.
+			grep -q 'aborting' "$REDIS_DIR/redis.log" 2>/dev/null &&
+			    break
 			sleep 0.05
 		done
 		echo "redis-server on port $REDIS_PORT did not start" \

@@ -33,11 +33,17 @@ setup_file() {
 	make_ca ca && make_ca other &&
 	    make_cert server ca 'IP:127.0.0.1,DNS:localhost' &&
 	    make_cert client ca || return 1
-	TLS_PORT=$(free_port)
-	redis_start --tls-port "$TLS_PORT" \
-	    --tls-cert-file "$CERTS/server.crt" \
-	    --tls-key-file "$CERTS/server.key" \
-	    --tls-ca-cert-file "$CERTS/ca.crt" --tls-auth-clients optional
+	local try
+	# The TLS port can be taken before the server binds it: pick anew.
+	for try in 1 2 3; do
+		TLS_PORT=$(free_port)
+		redis_start --tls-port "$TLS_PORT" \
+		    --tls-cert-file "$CERTS/server.crt" \
+		    --tls-key-file "$CERTS/server.key" \
+		    --tls-ca-cert-file "$CERTS/ca.crt" \
+		    --tls-auth-clients optional && break
+		[ "$try" -lt 3 ] || return 1
+	done
 	TLS_URL="rediss://127.0.0.1:$TLS_PORT"
 	CA="$CERTS/ca.crt"
 	export CERTS TLS_PORT TLS_URL CA
