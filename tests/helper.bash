@@ -54,6 +54,7 @@ redis_start() {
 	# A free port can be taken before the server binds it: try another.
 	for try in 1 2 3; do
 		REDIS_PORT=$(free_port)
+		: >"$REDIS_DIR/redis.log"
 		redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' \
 		    --appendonly no --unixsocket "$REDIS_SOCK" \
 		    --unixsocketperm 700 --dir "$REDIS_DIR" --daemonize yes \
