@@ -50,20 +50,23 @@ struct keeper {
 	const char	*key;
 	char		 pkey[256];
 	int		 out;		/* the report pipe, or -1 */
+	int		 ack;		/* the caller's word that it printed
+					   the result, or -1 */
 	int		 caller;	/* pidfd of the caller, or -1 */
 	int		 owner;		/* pidfd of --owner, or -1 */
 	int64_t		 notify_after;
 };
 
-/* Sends a report to the caller, if it still listens. */
-static void
+/* Sends a report to the caller, if it still listens; 0, or -1 if it
+   could not be sent. */
+static int
 keeper_report(struct keeper *k, char kind, int code, const struct holder *h,
     const char *msg)
 {
 	struct report r;
 
 	if (k->out == -1)
-		return;
+		return -1;
 	memset(&r, 0, sizeof(r));
 	r.kind = kind;
 	r.code = code;
@@ -72,7 +75,7 @@ keeper_report(struct keeper *k, char kind, int code, const struct holder *h,
 		memcpy(r.token, h->token, sizeof(r.token));
 	}
 	snprintf(r.msg, sizeof(r.msg), "%s", msg != NULL ? msg : "");
-	(void)!write(k->out, &r, sizeof(r));
+	return write(k->out, &r, sizeof(r)) == (ssize_t)sizeof(r) ? 0 : -1;
 }
 
 /* The waiting notice, handed to the caller. */
@@ -83,7 +86,7 @@ keeper_notify(void *arg, const struct holder *h)
 	char msg[1024];
 
 	notice_waiting(msg, sizeof(msg), k->pkey, h, 0);
-	keeper_report(k, 'W', 0, NULL, msg);
+	(void)keeper_report(k, 'W', 0, NULL, msg);
 }
 
 /* Makes the keeper hold nothing of the caller's: standard streams on
@@ -102,6 +105,8 @@ keeper_detach(void)
 		dup2(null, STDERR_FILENO);
 		close(null);
 	}
+	/* Hold no directory busy (an unmount) for as long as --hold. */
+	(void)!chdir("/");
 	if (max < 0 || max > 65536)
 		max = 65536;
 	for (fd = STDERR_FILENO + 1; fd < max; fd++) {
@@ -149,10 +154,11 @@ keeper_take(struct keeper *k, struct holder *self)
 	case LOCK_ERROR:
 		snprintf(msg, sizeof(msg), "%s: %s", k->pkey,
 		    lock_error(k->l));
-		keeper_report(k, 'R', options_exit_code(k->l), NULL, msg);
+		(void)keeper_report(k, 'R', options_exit_code(k->l), NULL, msg);
 		return -1;
 	}
-	keeper_report(k, 'R', k->o.conflict_code, NULL, k->o.quiet ? "" : msg);
+	(void)keeper_report(k, 'R', k->o.conflict_code, NULL,
+	    k->o.quiet ? "" : msg);
 	return -1;
 }
 
@@ -184,6 +190,19 @@ keeper_hold(struct keeper *k, int sigfd)
 	}
 }
 
+/* Waits for the caller's word that it printed the result: 1, or 0 when
+   it ended or failed without it. */
+static int
+keeper_acked(struct keeper *k)
+{
+	char c;
+	ssize_t n;
+
+	while ((n = read(k->ack, &c, 1)) == -1 && errno == EINTR)
+		;
+	return n == 1 && c == 'A';
+}
+
 /* The keeper: takes the lock, reports, holds it, lets go; never
    returns. */
 static void __attribute__((noreturn))
@@ -204,12 +223,17 @@ keeper_main(struct keeper *k)
 	keeper_detach();
 	if (keeper_take(k, &self) == -1)
 		_exit(0);
-	keeper_report(k, 'R', 0, &self, NULL);
+	/* Until the caller said it printed the token, the lock is only
+	   ours: a caller that died or could not print takes it along. */
+	if (keeper_report(k, 'R', 0, &self, NULL) == -1 ||
+	    !keeper_acked(k)) {
+		k->l->be->release(k->l, 0);
+		_exit(0);
+	}
 	close(k->out);
-	k->out = -1;
-	/* Reported: the caller may go now, the lock stays. */
+	close(k->ack);
 	close(k->caller);
-	k->caller = -1;
+	k->out = k->ack = k->caller = -1;
 	k->l->be->release(k->l, keeper_hold(k, sigfd));
 	_exit(0);
 }
@@ -235,9 +259,10 @@ print_assign(const char *name, const char *value)
 	puts("'");
 }
 
-/* The caller: prints the keeper's notices and its result; the exit code. */
+/* The caller: prints the keeper's notices and its result, and tells
+   the keeper once the result is out (ack); the exit code. */
 static int
-caller_wait(struct keeper *k, int in)
+caller_wait(struct keeper *k, int in, int ack)
 {
 	struct report r;
 	char fence[32];
@@ -263,8 +288,11 @@ caller_wait(struct keeper *k, int in)
 	print_assign("KEYLOCK_KEY", k->key);
 	print_assign("KEYLOCK_TOKEN", r.token);
 	print_assign("KEYLOCK_FENCE", fence);
-	if (fflush(stdout) == EOF)
-		err(EXIT_IOERR, "stdout");
+	if (fflush(stdout) == EOF || ferror(stdout))
+		err(EXIT_IOERR, "%s: cannot print the token; the lock was let "
+		    "go", k->pkey);
+	if (write(ack, "A", 1) != 1)
+		err(EXIT_INTERNAL, "%s: the keeper", k->pkey);
 	return 0;
 }
 
@@ -279,7 +307,7 @@ int
 cmd_acquire(int argc, char **argv)
 {
 	struct keeper k;
-	int p[2], code;
+	int p[2], a[2], code;
 	pid_t pid;
 
 	memset(&k, 0, sizeof(k));
@@ -292,7 +320,8 @@ cmd_acquire(int argc, char **argv)
 	k.l = options_backend(&k.o);
 	k.notify_after = k.o.verbose ? clock_mono_ms() : !k.o.quiet &&
 	    isatty(STDERR_FILENO) ? clock_mono_ms() + 1000 : CLOCK_FOREVER;
-	if ((k.caller = pidfd(getpid())) == -1 || pipe2(p, O_CLOEXEC) == -1)
+	if ((k.caller = pidfd(getpid())) == -1 || pipe2(p, O_CLOEXEC) == -1 ||
+	    pipe2(a, O_CLOEXEC) == -1)
 		err(options_class_code(lock_errno_class(errno,
 		    LOCK_EINTERNAL)), "acquire");
 	if ((pid = fork()) == -1)
@@ -302,15 +331,18 @@ cmd_acquire(int argc, char **argv)
 		/* Not a child of the caller's job: a session of its own,
 		   and not its leader, so it never gets a terminal. */
 		close(p[0]);
+		close(a[1]);
 		if (setsid() == -1 || fork() != 0)
 			_exit(0);
 		k.out = p[1];
+		k.ack = a[0];
 		keeper_main(&k);
 	}
 	close(p[1]);
+	close(a[0]);
 	while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
 		;
-	code = caller_wait(&k, p[0]);
+	code = caller_wait(&k, p[0], a[1]);
 	/* Ours holds nothing: the keeper took the lock with its copy. */
 	options_free(&k.o, k.l);
 	return code;

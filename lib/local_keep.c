@@ -98,13 +98,25 @@ local_release_token(struct lock *l, const char *key, const char *token)
 	struct lock_local *ll = (struct lock_local *)l;
 	struct holder h;
 
+	char name[KEYNAME_FILE_MAX + 1];
+
 	if (local_token_holder(ll, key, token, &h) == -1)
 		return -1;
 	/* A flock is the holder's to let go: ask it to end, and wait. */
-	if (h.pid <= 0 || kill((pid_t)h.pid, SIGTERM) == -1)
+	if (h.pid <= 0 || lock_stop_process((pid_t)h.pid,
+	    LOCAL_STOP_WAIT) == -1)
 		return lock_seterr(l, LOCK_EINTERNAL, "cannot stop the holder "
 		    "of %s (pid %ld): %s", key, h.pid, strerror(errno));
-	lock_wait_gone((pid_t)h.pid, LOCAL_STOP_WAIT);
+	/* Whatever the process did, the token must hold the key no more. */
+	switch (local_holder(ll, key, name, &h)) {
+	case -1:
+		return -1;
+	case 1:
+		if (strcmp(h.token, token) == 0)
+			return lock_seterr(l, LOCK_EUNAVAIL, "the holder of %s "
+			    "(pid %ld) did not let go within %ds", key, h.pid,
+			    LOCAL_STOP_WAIT / 1000);
+	}
 	return 0;
 }
 

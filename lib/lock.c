@@ -120,23 +120,31 @@ lock_cooldown_parse(const char *s, size_t len, struct lock_cooldown *c)
 	return 0;
 }
 
-void
-lock_wait_gone(pid_t pid, int ms)
+int
+lock_stop_process(pid_t pid, int ms)
 {
 	static const struct timespec tick = { 0, 10000000 };
 	struct pollfd pfd;
-	int i, fd;
+	int i, fd, n;
 
+	/* The pidfd first: the signal cannot reach a reused pid. */
 	if ((fd = (int)syscall(SYS_pidfd_open, pid, 0)) != -1) {
+		if (syscall(SYS_pidfd_send_signal, fd, SIGTERM, NULL, 0) == -1) {
+			close(fd);
+			return -1;
+		}
 		pfd = (struct pollfd){ fd, POLLIN, 0 };
-		while (poll(&pfd, 1, ms) == -1 && errno == EINTR)
+		while ((n = poll(&pfd, 1, ms)) == -1 && errno == EINTR)
 			;
 		close(fd);
-		return;
+		return n > 0;
 	}
+	if (errno != ENOSYS || kill(pid, SIGTERM) == -1)
+		return -1;
 	/* Kernels without pidfd_open(2). */
 	for (i = 0; i < ms / 10 && kill(pid, 0) == 0; i++)
 		nanosleep(&tick, NULL);
+	return kill(pid, 0) == -1;
 }
 
 int

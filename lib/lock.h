@@ -217,9 +217,10 @@ int		 lock_note_ok(const char *note);
 /* Parses "SINCE_MS UNTIL_MS HOST" into c; 0, or -1 if malformed. */
 int		 lock_cooldown_parse(const char *s, size_t len,
 		    struct lock_cooldown *c);
-/* Waits, at most ms, for process pid to end (pidfd_open(2), or polling
-   on older kernels). */
-void		 lock_wait_gone(pid_t pid, int ms);
+/* Sends SIGTERM to process pid and waits, at most ms, for it to end
+   (through a pidfd where the kernel has them); 1 ended, 0 still there,
+   -1 (errno) it could not be signalled. */
+int		 lock_stop_process(pid_t pid, int ms);
 /* Makes st hold the one holder h (a copy); 0, or -1 when out of memory. */
 int		 lock_state_one(struct lock_state *st, const struct holder *h);
 /* Frees what st holds and empties it. */

@@ -31,8 +31,8 @@ rd_not_held(struct lock_redis *lr, const char *key)
 	    "%s (expired, released, or taken by another holder)", key);
 }
 
-/* Asks pid, the holder of key on this machine, to end, and waits for it
-   (bounded): its own release starts its cooldown as a run's does.
+/* Asks the holder of key, if it runs on this machine, to end, and waits
+   for it (bounded): its own release starts its cooldown as a run's does.
    Nonzero if it was there to ask. */
 static int
 rd_stop_holder(const struct holder *h)
@@ -40,11 +40,9 @@ rd_stop_holder(const struct holder *h)
 	struct holder me;
 
 	holder_self(&me);
-	if (strcmp(h->host, me.host) != 0 || h->pid <= 0 || h->pid == me.pid ||
-	    kill((pid_t)h->pid, SIGTERM) == -1)
+	if (strcmp(h->host, me.host) != 0 || h->pid <= 0 || h->pid == me.pid)
 		return 0;
-	lock_wait_gone((pid_t)h->pid, 10000);
-	return 1;
+	return lock_stop_process((pid_t)h->pid, 10000) != -1;
 }
 
 /* Releases key if token holds it: the holder's keeper on this machine
@@ -54,7 +52,7 @@ redis_release_token(struct lock *l, const char *key, const char *token)
 {
 	struct lock_redis *lr = (struct lock_redis *)l;
 	struct rd_keys k;
-	struct holder h;
+	struct holder h, now;
 	const char *argv[8];
 	char cool[24];
 	long long v = 0;
@@ -68,9 +66,13 @@ redis_release_token(struct lock *l, const char *key, const char *token)
 		rc = rd_not_held(lr, key);
 		goto out;
 	}
-	rc = 0;
-	if (rd_stop_holder(&h) && rd_status_of(lr, k.lock, &h, NULL) == 0)
+	/* Once the keeper let go, a waiter may hold the key already: what
+	   matters is only whether our token still does. */
+	if (rd_stop_holder(&h) && ((rc = rd_status_of(lr, k.lock, &now,
+	    NULL)) != 1 || strcmp(now.token, token) != 0)) {
+		rc = rc == -1 ? -1 : 0;
 		goto out;
+	}
 	/* Still held: ours to release, from here.  The cooldown counts from
 	   now, the start of the run being unknown to the server. */
 	snprintf(cool, sizeof(cool), "%" PRId64, h.cooldown_ms);

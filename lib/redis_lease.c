@@ -46,7 +46,8 @@ static struct redis_script rd_acquire_script = {
 	" quiet and 1 or 0}\n"
 	"end\n"
 	"local f = redis.call('INCR', KEYS[2])\n"
-	"redis.call('SET', KEYS[1], ARGV[1] .. f .. ARGV[4], 'PX', ARGV[2])\n"
+	"redis.call('SET', KEYS[1], ARGV[1] .. string.format('%d', f) .."
+	" ARGV[4], 'PX', ARGV[2])\n"
 	RD_LUA_NOW
 	"return {1, f, string.format('%.0f', now)}\n", ""
 };

@@ -417,7 +417,7 @@ signal_job(int signo, const pid_t *spare, int nspare, int deep)
 
 /* Where the end of the job stands. */
 struct job_end {
-	pid_t		 spare[8];	/* children that are not the job's */
+	pid_t		 spare[64];	/* children that are not the job's */
 	int		 nspare;
 	int64_t		 kill_at;	/* SIGKILL for all, or CLOCK_FOREVER */
 };
@@ -541,6 +541,18 @@ earlier(int64_t a, int64_t b)
 	return a < b ? a : b;
 }
 
+/* When the loop must look again: a deadline, and past the -k deadline
+   every 100 ms (a process in uninterruptible sleep dies late). */
+static int64_t
+next_wake(const struct job_end *je, const struct supervise *s)
+{
+	int64_t now = clock_mono_ms();
+
+	if (je->kill_at <= now)
+		return earlier(now + 100, s->lease_at);
+	return earlier(je->kill_at, s->lease_at);
+}
+
 /* Supervises the started command until it was reaped; 0 or -1. */
 static int
 supervise_loop(struct supervise *s, struct job_end *je, struct tee *t)
@@ -558,8 +570,8 @@ supervise_loop(struct supervise *s, struct job_end *je, struct tee *t)
 			pfd[4 + 2 * i] = (struct pollfd){ t[i].len ?
 			    t[i].outfd : -1, POLLOUT, 0 };
 		}
-		if (poll(pfd, 7, clock_poll_timeout(earlier(je->kill_at,
-		    s->lease_at))) == -1 && errno != EINTR)
+		if (poll(pfd, 7, clock_poll_timeout(next_wake(je, s))) == -1 &&
+		    errno != EINTR)
 			return abandon(s);
 		if (pfd[0].revents)
 			forward_signals(s, je);
@@ -590,7 +602,7 @@ supervise_run(struct supervise *s)
 	int signo, from_tty, capfd[2], i;
 
 	/* Children we had before the command (a heartbeat) are not its. */
-	je.nspare = job(je.spare, 8, NULL, 0, 0);
+	je.nspare = job(je.spare, 64, NULL, 0, 0);
 	je.kill_at = CLOCK_FOREVER;
 	if (s->lease_check == NULL) {
 		s->lease_fd = -1;

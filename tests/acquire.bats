@@ -92,6 +92,28 @@ acquire() {
 	assert_failure 1
 }
 
+@test "release while a caller waits: 0, and the waiter runs" {
+	acquire job
+	"$KL" run -v -w 10s job -- touch "$TMP/waiter" 2>"$TMP/waiter.err" &
+	local waiter=$!
+	for _ in $(seq 1 200); do
+		grep -q 'waiting for job' "$TMP/waiter.err" && break
+		sleep 0.05
+	done
+	run "$KL" release --token "$KEYLOCK_TOKEN" job
+	assert_success
+	wait "$waiter"
+	[ -e "$TMP/waiter" ]
+}
+
+@test "an acquire that cannot print its token lets go of the lock" {
+	run --separate-stderr sh -c '"$@" >/dev/full' x "$KL" acquire k
+	assert_failure 74
+	[[ $stderr == *"the lock was let go"* ]] || fail "stderr: $stderr"
+	run "$KL" run -w 5s k -- true
+	assert_success
+}
+
 @test "the fence increases across acquire and run" {
 	acquire k
 	local f1=$KEYLOCK_FENCE
