@@ -96,10 +96,7 @@ acquire() {
 	acquire job
 	"$KL" run -v -w 10s job -- touch "$TMP/waiter" 2>"$TMP/waiter.err" &
 	local waiter=$!
-	for _ in $(seq 1 200); do
-		grep -q 'waiting for job' "$TMP/waiter.err" && break
-		sleep 0.05
-	done
+	wait_for_line "$TMP/waiter.err" 'waiting for job'
 	run "$KL" release --token "$KEYLOCK_TOKEN" job
 	assert_success
 	wait "$waiter"
@@ -238,12 +235,7 @@ acquire() {
 	wait_for_file "$TMP/up"
 	"$KL" run -v -w 10s job -- touch "$TMP/second" 2>"$TMP/second.err" &
 	local second=$!
-	for _ in $(seq 1 200); do
-		grep -q 'waiting for job' "$TMP/second.err" && break
-		sleep 0.05
-	done
-	run grep -q 'waiting for job' "$TMP/second.err"
-	assert_success
+	wait_for_line "$TMP/second.err" 'waiting for job'
 	touch "$TMP/go"
 	wait "$first"
 	local st=0

@@ -98,6 +98,16 @@ rcli() {
 	redis-cli -s "$REDIS_SOCK" "$@"
 }
 
+# Waits (bounded, 10 s) until file $1 has a line matching regex $2.
+wait_for_line() {
+	for _ in $(seq 1 200); do
+		grep -q -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "timed out waiting for '$2' in $1" >&2
+	return 1
+}
+
 # Waits (bounded, 10 s) until file $1 exists.
 wait_for_file() {
 	for _ in $(seq 1 200); do
