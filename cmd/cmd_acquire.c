@@ -95,7 +95,6 @@ keeper_notify(void *arg, const struct holder *h)
 static void
 keeper_detach(void)
 {
-	char path[64];
 	long fd, max = sysconf(_SC_OPEN_MAX);
 	int null, flags;
 
@@ -114,7 +113,6 @@ keeper_detach(void)
 		if (flags != -1 && !(flags & FD_CLOEXEC))
 			close((int)fd);
 	}
-	(void)path;
 }
 
 /* Takes the lock; 0 when held, else the report was sent. */

@@ -97,7 +97,6 @@ local_release_token(struct lock *l, const char *key, const char *token)
 {
 	struct lock_local *ll = (struct lock_local *)l;
 	struct holder h;
-
 	char name[KEYNAME_FILE_MAX + 1];
 
 	if (local_token_holder(ll, key, token, &h) == -1)
