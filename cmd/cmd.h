@@ -38,7 +38,12 @@ struct options {
 	int64_t		 hold_ms;	/* acquire --hold */
 	pid_t		 owner;		/* acquire --owner; 0: none */
 	const char	*token;		/* release, renew --token */
+	int		 shared;	/* -s, --shared */
+	unsigned int	 slots;		/* --slots; 0: not given */
+	int		 supersede;	/* --supersede */
 };
+
+#define OPTIONS_SLOTS_MAX	10000
 
 int	cmd_run(int argc, char **argv);
 int	cmd_status(int argc, char **argv);
@@ -55,6 +60,10 @@ int	options_parse(struct options *o, int argc, char **argv);
    it is missing, empty or followed by more. */
 const char *options_key(const struct options *o, int argc, char **argv,
 	    int i);
+/* Fills req with what o asks of key (mode, count, note, cooldown,
+   supersede); the caller sets until_ms. */
+void	options_request(const struct options *o, const char *key,
+	    struct lock_request *req);
 /* Opens and connects the backend o names; exits 64/69/70 on failure. */
 struct lock *options_backend(struct options *o);
 /* The token of release and renew: --token, else $KEYLOCK_TOKEN, else
@@ -71,14 +80,20 @@ int	options_exit_code(const struct lock *l);
 /* The exit code for an error class (lock_errno_class() for errno). */
 int	options_class_code(enum lock_errclass c);
 
-/* Writes "waiting for KEY, held by ..." (producing: "... is producing
-   the result") into buf; h NULL when the holder is not known. */
+/* Writes "waiting for KEY (3rd in queue; held by pid P on HOST for
+   2m10s)" (producing: "waiting for KEY: ... is producing the result")
+   into buf; h NULL when the holder is not known, place 0 when our place
+   in the queue is not. */
 void	notice_waiting(char *buf, size_t len, const char *pkey,
-	    const struct holder *h, int producing);
+	    const struct holder *h, unsigned int place, int producing);
 /* Writes "KEY is held by ..." or, after waited_ms, "timed out after
    ..." into buf. */
 void	notice_busy(char *buf, size_t len, const char *pkey,
 	    const struct holder *h, int64_t waited_ms);
+/* Writes "gave up waiting for KEY: superseded by pid P on HOST since T"
+   into buf. */
+void	notice_superseded(char *buf, size_t len, const char *pkey,
+	    const struct holder *h);
 /* Writes "KEY ran at T on HOST; cooling down until T2" into buf. */
 void	notice_cooling(char *buf, size_t len, const char *pkey,
 	    const struct lock_cooldown *c);

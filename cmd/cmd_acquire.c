@@ -38,6 +38,7 @@ struct report {
 	char		kind;		/* 'W' a notice, 'R' the result */
 	int		code;		/* 'R': the exit code */
 	uint64_t	fence;
+	unsigned int	slots, slot;	/* with --slots */
 	char		token[HOLDER_TOKEN_LEN + 1];
 	char		msg[1024];	/* a line for stderr, or "" */
 };
@@ -72,6 +73,8 @@ keeper_report(struct keeper *k, char kind, int code, const struct holder *h,
 	r.code = code;
 	if (h != NULL) {
 		r.fence = h->fence;
+		r.slots = h->slots;
+		r.slot = h->slot;
 		memcpy(r.token, h->token, sizeof(r.token));
 	}
 	snprintf(r.msg, sizeof(r.msg), "%s", msg != NULL ? msg : "");
@@ -80,12 +83,12 @@ keeper_report(struct keeper *k, char kind, int code, const struct holder *h,
 
 /* The waiting notice, handed to the caller. */
 static void
-keeper_notify(void *arg, const struct holder *h)
+keeper_notify(void *arg, const struct holder *h, unsigned int place)
 {
 	struct keeper *k = arg;
 	char msg[1024];
 
-	notice_waiting(msg, sizeof(msg), k->pkey, h, 0);
+	notice_waiting(msg, sizeof(msg), k->pkey, h, place, 0);
 	(void)keeper_report(k, 'W', 0, NULL, msg);
 }
 
@@ -119,8 +122,7 @@ keeper_detach(void)
 static int
 keeper_take(struct keeper *k, struct holder *self)
 {
-	struct lock_request req = { k->key, LOCK_EXCLUSIVE, 1, k->o.note,
-	    0, k->o.cooldown_ms };
+	struct lock_request req;
 	struct lock_wait w;
 	struct lock_state st;
 	char msg[1024];
@@ -132,6 +134,7 @@ keeper_take(struct keeper *k, struct holder *self)
 	w.notify = keeper_notify;
 	w.arg = k;
 	w.notify_after = k->notify_after;
+	options_request(&k->o, k->key, &req);
 	holder_self(self);
 	req.until_ms = clock_wall_ms() + k->o.hold_ms;
 	switch ((rc = k->l->be->acquire(k->l, &req, &w, self))) {
@@ -141,6 +144,9 @@ keeper_take(struct keeper *k, struct holder *self)
 		return -1;		/* the caller is gone */
 	case LOCK_COOLING:
 		notice_cooling(msg, sizeof(msg), k->pkey, &k->l->cooldown);
+		break;
+	case LOCK_SUPERSEDED:
+		notice_superseded(msg, sizeof(msg), k->pkey, &k->l->other);
 		break;
 	case LOCK_BUSY:
 		if (k->l->be->status(k->l, k->key, &st) == -1)
@@ -286,6 +292,10 @@ caller_wait(struct keeper *k, int in, int ack)
 	print_assign("KEYLOCK_KEY", k->key);
 	print_assign("KEYLOCK_TOKEN", r.token);
 	print_assign("KEYLOCK_FENCE", fence);
+	if (r.slots > 0) {
+		snprintf(fence, sizeof(fence), "%u", r.slot);
+		print_assign("KEYLOCK_SLOT", fence);
+	}
 	if (fflush(stdout) == EOF || ferror(stdout))
 		err(EXIT_IOERR, "%s: cannot print the token; the lock was let "
 		    "go", k->pkey);

@@ -52,12 +52,12 @@ struct run {
 
 /* Prints the one line saying who holds the key we wait for. */
 static void
-notify_waiting(void *arg, const struct holder *h)
+notify_waiting(void *arg, const struct holder *h, unsigned int place)
 {
 	struct run *r = arg;
 	char msg[1024];
 
-	notice_waiting(msg, sizeof(msg), r->pkey, h, r->o.memo_ms > 0);
+	notice_waiting(msg, sizeof(msg), r->pkey, h, place, r->o.memo_ms > 0);
 	warnx("%s", msg);
 }
 
@@ -72,6 +72,8 @@ conflict(struct run *r, enum lock_result why)
 		return r->o.conflict_code;
 	if (why == LOCK_COOLING)
 		notice_cooling(msg, sizeof(msg), r->pkey, &r->l->cooldown);
+	else if (why == LOCK_SUPERSEDED)
+		notice_superseded(msg, sizeof(msg), r->pkey, &r->l->other);
 	else {
 		if (r->l->be->status(r->l, r->key, &st) == -1)
 			st.nholders = 0;
@@ -126,8 +128,7 @@ memo_serve(struct run *r, int64_t max_age, int64_t stale_ms, int fd)
 static int
 take(struct run *r)
 {
-	struct lock_request req = { r->key, LOCK_EXCLUSIVE, 1, r->o.note, 0,
-	    r->o.cooldown_ms };
+	struct lock_request req;
 	struct lock_wait w;
 	int64_t now = clock_mono_ms();
 	enum lock_result rc;
@@ -139,12 +140,14 @@ take(struct run *r)
 	w.arg = r;
 	w.notify_after = r->o.verbose ? now : !r->o.quiet &&
 	    isatty(STDERR_FILENO) ? now + 1000 : CLOCK_FOREVER;
+	options_request(&r->o, r->key, &req);
 	holder_self(&r->self);
 	switch ((rc = r->l->be->acquire(r->l, &req, &w, &r->self))) {
 	case LOCK_ACQUIRED:
 		return -1;
 	case LOCK_BUSY:
 	case LOCK_COOLING:
+	case LOCK_SUPERSEDED:
 		return conflict(r, rc);
 	case LOCK_INTERRUPTED:
 		signo = supervise_next_signal(r->sig.sigfd, &from_tty);
@@ -160,12 +163,17 @@ take(struct run *r)
 static void
 export_env(struct run *r)
 {
-	char fence[32];
+	char fence[32], slot[16];
 
 	snprintf(fence, sizeof(fence), "%" PRIu64, r->self.fence);
 	setenv("KEYLOCK_KEY", r->key, 1);
 	setenv("KEYLOCK_BACKEND", r->l->be->name, 1);
 	setenv("KEYLOCK_FENCE", fence, 1);
+	if (r->self.slots > 0) {
+		snprintf(slot, sizeof(slot), "%u", r->self.slot);
+		setenv("KEYLOCK_SLOT", slot, 1);
+	} else
+		unsetenv("KEYLOCK_SLOT");
 	if (strcmp(r->self.token, "-") != 0)
 		setenv("KEYLOCK_TOKEN", r->self.token, 1);
 	else

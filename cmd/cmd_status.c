@@ -40,6 +40,31 @@ json_holder(const struct holder *h)
 	}
 }
 
+/* Prints the holders (or waiters) as a JSON array named name. */
+static void
+json_queue(const char *name, const struct holder *v, size_t n, int waiting)
+{
+	size_t i;
+
+	printf(",\"%s\":[", name);
+	for (i = 0; i < n; i++) {
+		printf("%s{\"mode\":\"%s\"", i ? "," : "", v[i].shared ?
+		    "shared" : v[i].slots > 0 ? "slots" : "exclusive");
+		if (waiting)
+			printf(",\"position\":%zu", i + 1);
+		if (v[i].slots > 0)
+			printf(",\"slots\":%u", v[i].slots);
+		if (v[i].slots > 0 && !waiting)
+			printf(",\"slot\":%u", v[i].slot);
+		if (waiting)
+			printf(",\"supersede\":%s", v[i].supersede ? "true" :
+			    "false");
+		json_holder(&v[i]);
+		putchar('}');
+	}
+	putchar(']');
+}
+
 /* Prints the cooldown fields of a JSON object, if KEY is cooling. */
 static void
 json_cooldown(const struct lock_cooldown *c)
@@ -57,6 +82,34 @@ json_cooldown(const struct lock_cooldown *c)
 	}
 }
 
+/* Prints ", slot 2 of 3" or ", shared" for a holder or waiter. */
+static void
+text_mode(const struct holder *h, int waiting)
+{
+	if (h->shared)
+		printf(", shared");
+	else if (h->slots > 0 && waiting)
+		printf(", one of %u slots", h->slots);
+	else if (h->slots > 0)
+		printf(", slot %u of %u", h->slot, h->slots);
+	if (waiting && h->supersede)
+		printf(", supersede");
+}
+
+/* Prints "KEY: 2nd in queue: pid ... since ..." for people. */
+static void
+text_waiter(const char *key, const struct holder *h, size_t place)
+{
+	char who[400], nth[24];
+
+	holder_describe(h, who, sizeof(who));
+	text_ordinal(place, nth, sizeof(nth));
+	text_fputs(key, stdout);
+	printf(": %s in queue: %s", nth, who);
+	text_mode(h, 1);
+	putchar('\n');
+}
+
 /* Prints "KEY: held by ..." for people. */
 static void
 text_holder(const char *key, const struct holder *h)
@@ -68,6 +121,7 @@ text_holder(const char *key, const struct holder *h)
 	printf(": held by %s", who);
 	if (h->pid != 0)
 		printf(", fence %" PRIu64, h->fence);
+	text_mode(h, 0);
 	if (h->ttl_ms >= 0) {
 		text_duration(h->ttl_ms, left, sizeof(left));
 		printf(", lease %s left", left);
@@ -171,19 +225,25 @@ cmd_status(int argc, char **argv)
 		if (held)
 			json_holder(&st.holders[0]);
 		json_cooldown(&st.cooldown);
+		json_queue("holders", st.holders, st.nholders, 0);
+		json_queue("waiters", st.waiters, st.nwaiters, 1);
 		printf(",\"memo\":[");
 		if (memo != NULL)
 			memo->list(l, key, print_memo, &mp);
 		printf("]}\n");
 	} else {
+		for (i = 0; i < (int)st.nholders; i++)
+			text_holder(key, &st.holders[i]);
 		if (held)
-			text_holder(key, &st.holders[0]);
+			;
 		else if (st.cooldown.until_ms > 0)
 			text_cooling(key, &st.cooldown);
 		else {
 			text_fputs(key, stdout);
 			puts(": free");
 		}
+		for (i = 0; i < (int)st.nwaiters; i++)
+			text_waiter(key, &st.waiters[i], (size_t)i + 1);
 		if (memo != NULL)
 			memo->list(l, key, print_memo, &mp);
 	}
@@ -211,14 +271,20 @@ print_held(void *arg, const char *key, const struct lock_state *st)
 	}
 	if (!lp->json) {
 		text_fputs(key, stdout);
+		printf(": %zu holder%s", st->nholders, st->nholders == 1 ? "" :
+		    "s");
+		if (st->nwaiters > 0)
+			printf(", %zu waiting", st->nwaiters);
 		putchar('\n');
 		return LOCK_WALK_NEXT;
 	}
 	printf("%s{\"key\":", lp->n++ ? "," : "");
 	text_json_fputs(key, stdout);
-	printf(",\"held\":true");
-	json_holder(&st->holders[0]);
-	putchar('}');
+	printf(",\"held\":%s", st->nholders > 0 ? "true" : "false");
+	if (st->nholders > 0)
+		json_holder(&st->holders[0]);
+	printf(",\"holder_count\":%zu,\"waiter_count\":%zu}",
+	    st->nholders, st->nwaiters);
 	return LOCK_WALK_NEXT;
 }
 

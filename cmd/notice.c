@@ -23,24 +23,46 @@ notice_note(const struct holder *h, char *buf, size_t len)
 		    sizeof(note)));
 }
 
+/* Writes "3rd in queue" for place into buf, or "" when it is 0. */
+static void
+notice_place(unsigned int place, char *buf, size_t len)
+{
+	char nth[24];
+
+	buf[0] = '\0';
+	if (place == 0)
+		return;
+	text_ordinal(place, nth, sizeof(nth));
+	snprintf(buf, len, "%s in queue", nth);
+}
+
 void
 notice_waiting(char *buf, size_t len, const char *pkey,
-    const struct holder *h, int producing)
+    const struct holder *h, unsigned int place, int producing)
 {
-	char who[400], note[HOLDER_NOTE_MAX + 8];
+	char who[400], note[HOLDER_NOTE_MAX + 8], queue[48], held[40];
+	char host[HOLDER_HOST_MAX];
+	int64_t now = clock_wall_ms();
 
-	if (h == NULL) {
-		snprintf(buf, len, "waiting for %s", pkey);
-		return;
-	}
-	holder_describe(h, who, sizeof(who));
-	notice_note(h, note, sizeof(note));
-	if (producing)
+	notice_place(place, queue, sizeof(queue));
+	if (h != NULL && producing) {
+		holder_describe(h, who, sizeof(who));
+		notice_note(h, note, sizeof(note));
 		snprintf(buf, len, "waiting for %s: %s is producing the "
 		    "result%s", pkey, who, note);
-	else
-		snprintf(buf, len, "waiting for %s, held by %s%s", pkey, who,
-		    note);
+		return;
+	}
+	if (h == NULL || h->pid == 0) {
+		snprintf(buf, len, "waiting for %s%s%s%s", pkey,
+		    *queue ? " (" : "", queue, *queue ? ")" : "");
+		return;
+	}
+	notice_note(h, note, sizeof(note));
+	text_duration(now > h->since_ms ? now - h->since_ms : 0, held,
+	    sizeof(held));
+	snprintf(buf, len, "waiting for %s (%s%sheld by pid %ld on %s for "
+	    "%s%s)", pkey, queue, *queue ? "; " : "", h->pid,
+	    text_printable(h->host, host, sizeof(host)), held, note);
 }
 
 void
@@ -76,4 +98,15 @@ notice_cooling(char *buf, size_t len, const char *pkey,
 	clock_rfc3339(c->since_ms, since, sizeof(since));
 	snprintf(buf, len, "%s ran at %s on %s; cooling down until %s", pkey,
 	    since, text_printable(c->host, host, sizeof(host)), until);
+}
+
+void
+notice_superseded(char *buf, size_t len, const char *pkey,
+    const struct holder *h)
+{
+	char who[400];
+
+	holder_describe(h, who, sizeof(who));
+	snprintf(buf, len, "gave up waiting for %s: superseded by %s", pkey,
+	    who);
 }

@@ -42,6 +42,8 @@ enum {
 	OPT_KEY,
 	OPT_SNI,
 	OPT_INSECURE,
+	OPT_SLOTS,
+	OPT_SUPERSEDE,
 };
 
 static const struct option longopts[] = {
@@ -75,7 +77,10 @@ static const struct option longopts[] = {
 	{ "quiet",		no_argument,	   NULL, 'q' },
 	{ "redis",		required_argument, NULL, OPT_REDIS },
 	{ "token",		required_argument, NULL, OPT_TOKEN },
+	{ "shared",		no_argument,	   NULL, 's' },
+	{ "slots",		required_argument, NULL, OPT_SLOTS },
 	{ "sni",		required_argument, NULL, OPT_SNI },
+	{ "supersede",		no_argument,	   NULL, OPT_SUPERSEDE },
 	{ "ttl",		required_argument, NULL, 't' },
 	{ "verbose",		no_argument,	   NULL, 'v' },
 	{ "wait",		required_argument, NULL, 'w' },
@@ -89,9 +94,9 @@ static const int common[] = { 'd', 'h', 'N', 'q', 'v', OPT_REDIS,
 static const int run_only[] = { 'E', 'k', 'n', 't', 'w', OPT_ON_LOST,
     OPT_MEMO, OPT_MEMO_MAX, OPT_MEMO_CWD, OPT_MEMO_ENV, OPT_MEMO_FILE,
     OPT_MEMO_STDERR, OPT_MEMO_FAILURES, OPT_MEMO_REFRESH, OPT_MEMO_STALE,
-    OPT_NOTE, OPT_COOLDOWN, 0 };
+    OPT_NOTE, OPT_COOLDOWN, 's', OPT_SLOTS, OPT_SUPERSEDE, 0 };
 static const int acquire_only[] = { 'E', 'n', 't', 'w', OPT_NOTE,
-    OPT_COOLDOWN, OPT_HOLD, OPT_OWNER, 0 };
+    OPT_COOLDOWN, OPT_HOLD, OPT_OWNER, 's', OPT_SLOTS, OPT_SUPERSEDE, 0 };
 /* Options of run that mean nothing without --memo. */
 static const int memo_only[] = { OPT_MEMO_CWD, OPT_MEMO_ENV, OPT_MEMO_FILE,
     OPT_MEMO_STDERR, OPT_MEMO_FAILURES, OPT_MEMO_REFRESH, OPT_MEMO_STALE,
@@ -143,6 +148,8 @@ need_duration(const char *opt, const char *arg, int64_t min)
 	return ms;
 }
 
+static void	options_check_mode(const struct options *);
+
 /* Applies one parsed option c of run and acquire's holding options, or
    of the token, to o. */
 static void
@@ -166,6 +173,14 @@ apply_hold(struct options *o, int c, const char *arg)
 			usage_error("invalid --owner: '%s' (a process id)", arg);
 		o->owner = (pid_t)n;
 		break;
+	case 's': o->shared = 1; break;
+	case OPT_SLOTS:
+		if (parse_int(arg, 1, OPTIONS_SLOTS_MAX, &n) == -1)
+			usage_error("invalid --slots: '%s' (1-%d)", arg,
+			    OPTIONS_SLOTS_MAX);
+		o->slots = (unsigned int)n;
+		break;
+	case OPT_SUPERSEDE: o->supersede = 1; break;
 	case OPT_TOKEN:
 		if (strlen(arg) != HOLDER_TOKEN_LEN ||
 		    strspn(arg, "0123456789abcdef") != HOLDER_TOKEN_LEN)
@@ -297,7 +312,7 @@ options_parse(struct options *o, int argc, char **argv)
 		o->url = env;
 	opterr = 0;
 	optind = 1;
-	while ((idx = -1, c = getopt_long(argc, argv, "+:E:d:hk:N:nqt:vw:",
+	while ((idx = -1, c = getopt_long(argc, argv, "+:E:d:hk:N:nqst:vw:",
 	    longopts, &idx)) != -1) {
 		if (c == ':')
 			usage_error("%s: option '%s' needs a value", o->cmd,
@@ -328,7 +343,40 @@ options_parse(struct options *o, int argc, char **argv)
 	if (memo_opt != 0 && o->memo_ms == 0)
 		usage_error("%s: option '--%s' needs --memo", o->cmd,
 		    longopts[memo_opt].name);
+	options_check_mode(o);
 	return optind;
+}
+
+/* Exits 64 on a mode that cannot work: --shared with --slots, or either
+   (or --supersede) with --memo, whose one producer serves everyone. */
+static void
+options_check_mode(const struct options *o)
+{
+	const char *mode = o->shared ? "--shared" : o->slots > 1 ?
+	    "--slots" : o->supersede ? "--supersede" : NULL;
+
+	if (o->shared && o->slots > 1)
+		usage_error("%s: --shared and --slots do not combine: a key "
+		    "has shared holders or slots", o->cmd);
+	if (mode != NULL && o->memo_ms > 0)
+		usage_error("%s: %s does not combine with --memo: one caller "
+		    "produces the result and the others print it", o->cmd,
+		    mode);
+}
+
+/* Fills req with what o asks of key. */
+void
+options_request(const struct options *o, const char *key,
+    struct lock_request *req)
+{
+	memset(req, 0, sizeof(*req));
+	req->key = key;
+	req->mode = o->shared ? LOCK_SHARED : o->slots > 1 ? LOCK_SLOTS :
+	    LOCK_EXCLUSIVE;
+	req->count = req->mode == LOCK_SLOTS ? o->slots : 1;
+	req->note = o->note;
+	req->cooldown_ms = o->cooldown_ms;
+	req->supersede = o->supersede;
 }
 
 /* The exit code for l's recorded error class. */

@@ -74,6 +74,13 @@ holder_format_tail(const struct holder *h, char *buf, size_t len)
 	if (h->cooldown_ms > 0 && i + 24 < len)
 		i += (size_t)snprintf(buf + i, len - i, " c=%" PRId64,
 		    h->cooldown_ms);
+	if (h->slots > 0 && i + 24 < len)
+		i += (size_t)snprintf(buf + i, len - i, " k=%u i=%u", h->slots,
+		    h->slot);
+	if (h->shared && i + 4 < len)
+		i += (size_t)snprintf(buf + i, len - i, " s=1");
+	if (h->supersede && i + 4 < len)
+		i += (size_t)snprintf(buf + i, len - i, " w=1");
 	if (h->note[0] == '\0' || i + 4 > len)
 		return;
 	i += (size_t)snprintf(buf + i, len - i, " n=");
@@ -87,7 +94,7 @@ holder_format_tail(const struct holder *h, char *buf, size_t len)
 size_t
 holder_format(const struct holder *h, char *buf, size_t len)
 {
-	char extra[3 * HOLDER_NOTE_MAX + 32];
+	char extra[3 * HOLDER_NOTE_MAX + 96];
 	int n;
 
 	if (len == 0)
@@ -137,6 +144,18 @@ holder_parse_extra(const char *s, struct holder *h)
 			    (s[2 + end] != ' ' && s[2 + end] != '\0'))
 				return -1;
 			*(*s == 'u' ? &h->until_ms : &h->cooldown_ms) = v;
+		} else if (strncmp(s, "k=", 2) == 0 ||
+		    strncmp(s, "i=", 2) == 0) {
+			end = 0;
+			if (sscanf(s + 2, "%9lld%n", &v, &end) != 1 || v < 0 ||
+			    (s[2 + end] != ' ' && s[2 + end] != '\0'))
+				return -1;
+			*(*s == 'k' ? &h->slots : &h->slot) = (unsigned int)v;
+		} else if (strncmp(s, "s=", 2) == 0 ||
+		    strncmp(s, "w=", 2) == 0) {
+			if (s[2] != '1' || (s[3] != ' ' && s[3] != '\0'))
+				return -1;
+			*(*s == 's' ? &h->shared : &h->supersede) = 1;
 		} else if (strncmp(s, "n=", 2) == 0 &&
 		    holder_parse_note(s + 2, h) == -1)
 			return -1;
@@ -164,6 +183,8 @@ holder_parse(const char *rec, size_t len, struct holder *h)
 	if (sscanf(buf, "%32s %255s %ld %lld %llu%n", h->token, h->host,
 	    &h->pid, &since, &fence, &end) != 5 ||
 	    holder_parse_extra(buf + end, h) == -1)
+		return -1;
+	if (h->slots > 0 ? h->slot >= h->slots : h->slot != 0)
 		return -1;
 	h->since_ms = since;
 	h->fence = fence;

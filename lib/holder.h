@@ -2,13 +2,16 @@
  * holder: who holds a key.  The record is one line of text, the same for
  * both backends, so "status" and the waiting message read it one way:
  *
- *	TOKEN HOST PID SINCE_MS FENCE[ u=UNTIL_MS][ c=COOLDOWN_MS][ n=NOTE]
+ *	TOKEN HOST PID SINCE_MS FENCE[ u=UNTIL_MS][ c=COOLDOWN_MS][ k=SLOTS]
+ *	    [ i=SLOT][ s=1][ w=1][ n=NOTE]
  *
  * TOKEN is 32 hex digits ("-" in records of local runs), HOST has no
  * spaces (they are replaced), SINCE_MS and UNTIL_MS are wall-clock epoch
  * milliseconds: UNTIL_MS, when the holder will let go at the latest
- * (acquire --hold); COOLDOWN_MS, the holder's --cooldown.  NOTE is the holder's --note with '%', spaces and
- * control bytes written as %XX.  Fields after FENCE are "name=value";
+ * (acquire --hold); COOLDOWN_MS, the holder's --cooldown; SLOTS, its
+ * --slots and SLOT the slot it holds (0..SLOTS-1); s=1 for a --shared
+ * holder or waiter, w=1 for a --supersede waiter.  NOTE is the holder's
+ * --note with '%', spaces and control bytes written as %XX.  Fields after FENCE are "name=value";
  * a reader skips names it does not know.
  */
 #ifndef KEYLOCK_HOLDER_H
@@ -22,7 +25,7 @@
 #define HOLDER_HOST_MAX		256
 #define HOLDER_NOTE_MAX		100	/* bytes of --note */
 #define HOLDER_RECORD_MAX	(HOLDER_TOKEN_LEN + HOLDER_HOST_MAX + 64 + \
-				 2 * 23 + 3 + 3 * HOLDER_NOTE_MAX)
+				 2 * 23 + 3 + 2 * 14 + 8 + 3 * HOLDER_NOTE_MAX)
 /* A sealed record: "SUM RECORD\n", SUM the first 16 hex digits of the
    SHA-256 of RECORD, so a reader can tell a whole record from a torn one. */
 #define HOLDER_SUM_LEN		16
@@ -37,6 +40,10 @@ struct holder {
 	int64_t		ttl_ms;		/* lease left; -1 for none (local) */
 	int64_t		until_ms;	/* let go by then at the latest; 0 */
 	int64_t		cooldown_ms;	/* its --cooldown; 0 */
+	unsigned int	slots;		/* its --slots N; 0 without */
+	unsigned int	slot;		/* with slots: the one it holds */
+	int		shared;		/* 1: --shared */
+	int		supersede;	/* 1: a --supersede waiter */
 	char		note[HOLDER_NOTE_MAX + 1];	/* "" for none */
 };
 

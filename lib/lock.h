@@ -44,6 +44,8 @@ enum lock_result {
 	LOCK_BUSY,		/* held, and not waiting or the wait ran out */
 	LOCK_INTERRUPTED,	/* a signal arrived on the wait's signal fd */
 	LOCK_COOLING,		/* closed by a cooldown: see l->cooldown */
+	LOCK_SUPERSEDED,	/* a newer --supersede caller took our place
+				   in the queue: see l->other */
 	LOCK_ERROR,		/* see lock_error() */
 };
 
@@ -54,22 +56,37 @@ struct lock_cooldown {
 	char		 host[HOLDER_HOST_MAX];	/* where it ran */
 };
 
-/* How a request shares its key with others. */
+/*
+ * How a request shares its key with others.  Whatever the mode, callers
+ * that have to wait are served in arrival order: no later caller, waiting
+ * or not, overtakes a waiting one (so a shared caller that comes after a
+ * waiting exclusive one waits behind it), and a caller that does not wait
+ * gives up when the key is held or anyone is queued.  Every caller of a
+ * key must use the same kind: exclusive and shared callers mix, but a
+ * LOCK_SLOTS request meets only LOCK_SLOTS requests with its count (else
+ * LOCK_ERROR, LOCK_EUSAGE, the reason naming both).
+ */
 enum lock_mode {
 	LOCK_EXCLUSIVE = 0,	/* one holder at a time */
-	LOCK_SHARED,		/* any number of shared holders */
-	LOCK_SLOTS,		/* up to count holders */
+	LOCK_SHARED,		/* any number of shared holders, while no
+				   exclusive one holds */
+	LOCK_SLOTS,		/* up to count holders, each with its own
+				   slot 0..count-1 (holder.slot) */
 };
 
 /* What a caller asks of a key. */
 struct lock_request {
 	const char	*key;
 	enum lock_mode	 mode;
-	unsigned int	 count;		/* LOCK_SLOTS: slots; else 1 */
+	unsigned int	 count;		/* LOCK_SLOTS: slots, >= 2; else 1 */
 	const char	*note;		/* shown with the holder, or NULL */
 	int64_t		 until_ms;	/* wall ms it lets go by; 0: none */
 	int64_t		 cooldown_ms;	/* closed this long after the start
 					   of a run that succeeded; 0 */
+	int		 supersede;	/* a newer supersede waiter of the key
+					   ends this one's wait
+					   (LOCK_SUPERSEDED); the holders are
+					   never touched */
 };
 
 /* TLS settings given as options; they override the URL's.  NULL or 0:
@@ -98,8 +115,10 @@ struct lock_wait {
 	int64_t		 deadline;	/* monotonic ms; 0: do not wait */
 	int		 sigfd;		/* a readable fd ends the wait */
 	int64_t		 notify_after;	/* monotonic ms for the notice */
-	/* Called once, at notify_after, with the holder if known. */
-	void		(*notify)(void *arg, const struct holder *h);
+	/* Called once, at notify_after, with the holder if known and our
+	   place in the queue (1: next; 0: not known). */
+	void		(*notify)(void *arg, const struct holder *h,
+			    unsigned int place);
 	void		*arg;
 };
 
@@ -111,9 +130,12 @@ struct lock_lease {
 					   must run again, or CLOCK_FOREVER */
 };
 
-/* Who holds a key and who waits for it, as status() and list() see it. */
+/* Who holds a key and who waits for it, as status() and list() see it.
+   A holder's since_ms is when it took the key; a waiter's, when it
+   joined the queue.  list() may leave waiters NULL and only count
+   them. */
 struct lock_state {
-	struct holder	*holders;	/* nholders of them */
+	struct holder	*holders;	/* nholders of them, oldest first */
 	size_t		 nholders;
 	struct holder	*waiters;	/* in queue order */
 	size_t		 nwaiters;
@@ -146,8 +168,8 @@ struct lock_backend {
 	struct lock	*(*open)(const struct lock_opts *);
 	/* Connects or prepares storage; 0 or -1. */
 	int		 (*connect)(struct lock *);
-	/* Takes the key of req for self (filled with token and fence);
-	   a lock_result. */
+	/* Takes the key of req for self (filled with token and fence, and
+	   with LOCK_SLOTS, slots and slot); a lock_result. */
 	enum lock_result (*acquire)(struct lock *, const struct lock_request *,
 			    struct lock_wait *, struct holder *self);
 	/* Starts lease upkeep and fills lease; 0, or -1 (ELOST: the
@@ -192,6 +214,8 @@ struct lock {
 	char			errmsg[512];
 	char			warning[256];	/* for cmd/ to show, or "" */
 	struct lock_cooldown	cooldown;	/* after LOCK_COOLING */
+	struct holder		other;		/* after LOCK_SUPERSEDED: who
+						   took our place */
 };
 
 extern const struct lock_backend lock_local_backend;

@@ -258,7 +258,7 @@ local_waited_for(void *arg)
 }
 
 static const struct wait_ops local_wait_ops = {
-	local_try, local_watch, local_woken, local_waited_for
+	local_try, local_watch, local_woken, local_waited_for, NULL
 };
 
 /* Takes the key of req for self; a lock_result. */

@@ -175,7 +175,7 @@ rd_waited_for(void *arg)
 }
 
 static const struct wait_ops rd_wait_ops = {
-	rd_wait_try, rd_wait_watch, rd_wait_woken, rd_waited_for
+	rd_wait_try, rd_wait_watch, rd_wait_woken, rd_waited_for, NULL
 };
 
 enum lock_result

@@ -144,3 +144,12 @@ text_duration(int64_t ms, char *buf, size_t len)
 		snprintf(buf, len, "%lldh%02lldm", (long long)(ms / 3600000),
 		    (long long)(ms / 60000 % 60));
 }
+
+void
+text_ordinal(unsigned long n, char *buf, size_t len)
+{
+	static const char *const th[] = { "th", "st", "nd", "rd" };
+
+	snprintf(buf, len, "%lu%s", n, n % 100 / 10 == 1 || n % 10 > 3 ?
+	    "th" : th[n % 10]);
+}

@@ -30,5 +30,7 @@ size_t	 text_utf8_len(const unsigned char *p);
 /* Writes ms as "850ms", "3.2s", "4m10s" or "2h05m" into buf; a negative
    ms shows as 0ms. */
 void	 text_duration(int64_t ms, char *buf, size_t len);
+/* Writes n as an English ordinal ("1st", "22nd", "13th") into buf. */
+void	 text_ordinal(unsigned long n, char *buf, size_t len);
 
 #endif

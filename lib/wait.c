@@ -70,12 +70,15 @@ wait_for(struct lock *l, struct lock_wait *w, const struct wait_ops *ops,
 			return LOCK_ACQUIRED;
 		if (t == WAIT_FAILED)
 			return LOCK_ERROR;
+		if (t == WAIT_SUPERSEDED)
+			return LOCK_SUPERSEDED;
 		now = clock_mono_ms();
 		if (now >= w->deadline)
 			return t == WAIT_DOWN ? LOCK_ERROR : LOCK_BUSY;
 		if (!notified && now >= w->notify_after) {
 			notified = 1;
-			w->notify(w->arg, ops->holder(arg));
+			w->notify(w->arg, ops->holder(arg), ops->place ==
+			    NULL ? 0 : ops->place(arg));
 		}
 		if ((fd = ops->watch(arg, &retry_at)) == -2)
 			return LOCK_ERROR;

@@ -23,6 +23,8 @@ enum wait_try {
 	WAIT_TAKEN,		/* the lock is ours */
 	WAIT_BUSY,		/* someone holds it */
 	WAIT_DOWN,		/* the backend is out of reach for now */
+	WAIT_SUPERSEDED,	/* a newer supersede waiter took our place;
+				   who, in l->other */
 	WAIT_FAILED,		/* give up; the reason is recorded */
 };
 
@@ -37,6 +39,9 @@ struct wait_ops {
 	int		 (*woken)(void *arg);
 	/* The holder for the notice, or NULL if it is not known. */
 	const struct holder *(*holder)(void *arg);
+	/* Our place in the queue for the notice (1: next), or 0 if it is
+	   not known; NULL: never known. */
+	unsigned int	 (*place)(void *arg);
 };
 
 /* Tries, and while the key is busy waits as w says; a lock_result,

@@ -91,6 +91,35 @@ test_note(void **state)
 	assert_int_equal(holder_parse("- h 1 2 3 =5", 12, &back), -1);
 }
 
+/* Slots, shared and supersede travel through a record; a slot out of
+   range, or without slots, is refused. */
+static void
+test_mode(void **state)
+{
+	struct holder h = mk("-", "h", 1, 2, 3), back;
+	char buf[HOLDER_RECORD_MAX + 1];
+	size_t len;
+
+	(void)state;
+	h.slots = 3;
+	h.slot = 2;
+	h.supersede = 1;
+	len = holder_format(&h, buf, sizeof(buf));
+	unit_assert_str(buf, "- h 1 2 3 k=3 i=2 w=1");
+	assert_int_equal(holder_parse(buf, len, &back), 0);
+	assert_int_equal(back.slots, 3);
+	assert_int_equal(back.slot, 2);
+	assert_int_equal(back.supersede, 1);
+	assert_int_equal(back.shared, 0);
+	assert_int_equal(holder_parse("- h 1 2 3 s=1", 13, &back), 0);
+	assert_int_equal(back.shared, 1);
+	assert_int_equal(holder_parse("- h 1 2 3 k=3 i=3", 17, &back), -1);
+	assert_int_equal(holder_parse("- h 1 2 3 i=1", 13, &back), -1);
+	assert_int_equal(holder_parse("- h 1 2 3 s=2", 13, &back), -1);
+	assert_int_equal(holder_parse("- h 1 2 3 k=-1", 14, &back), -1);
+	assert_int_equal(holder_parse("- h 1 2 3 w=1x", 14, &back), -1);
+}
+
 /* The longest note, all escaped, fits a record and a lock file slot. */
 static void
 test_note_longest(void **state)
@@ -102,6 +131,10 @@ test_note_longest(void **state)
 
 	(void)state;
 	h.until_ms = INT64_MAX;
+	h.cooldown_ms = INT64_MAX;
+	h.slots = 999999999u;
+	h.slot = 999999998u;
+	h.shared = h.supersede = 1;
 	memset(h.note, ' ', HOLDER_NOTE_MAX);
 	h.note[HOLDER_NOTE_MAX] = '\0';
 	len = holder_seal(&h, buf);
@@ -473,6 +506,8 @@ main(void)
 	    "a note and a hold deadline round-trip; extra fields skipped");
 	unit_add(&s, test_note_longest, NULL, NULL,
 	    "the longest note, all escaped, fits a sealed record");
+	unit_add(&s, test_mode, NULL, NULL,
+	    "holder_format and holder_parse keep slots, shared, supersede");
 	unit_add(&s, test_format_cut, NULL, NULL,
 	    "holder_format cuts to a 10-byte buffer");
 	unit_add(&s, test_format_zero, NULL,
