@@ -271,7 +271,7 @@ print_held(void *arg, const char *key, const struct lock_state *st)
 	}
 	if (!lp->json) {
 		text_fputs(key, stdout);
-		printf(": %zu holder%s", st->nholders, st->nholders == 1 ? "" :
+		printf("\t%zu holder%s", st->nholders, st->nholders == 1 ? "" :
 		    "s");
 		if (st->nwaiters > 0)
 			printf(", %zu waiting", st->nwaiters);

@@ -80,7 +80,7 @@ waiter"
 	run --separate-stderr "$KEYLOCK" run -v -w 0.5 k true
 	assert_failure 75
 	assert_output ""
-	run grep -c "^keylock: waiting for k, held by pid $(cat "$TMP/h.pid") on $(hostname) since" <<<"$stderr"
+	run grep -c "^keylock: waiting for k (1st in queue; held by pid $(cat "$TMP/h.pid") on $(hostname) for " <<<"$stderr"
 	assert_output 1
 	release_local h
 }
@@ -99,7 +99,7 @@ waiter"
 	hold_local k h
 	run script -qec "$KEYLOCK run -w 1.8 k true" /dev/null
 	assert_failure 75
-	assert_output --partial "waiting for k, held by pid $(cat "$TMP/h.pid")"
+	assert_output --partial "waiting for k (1st in queue; held by pid $(cat "$TMP/h.pid")"
 	release_local h
 }
 
@@ -304,7 +304,7 @@ waiter"
 	run "$KEYLOCK" run "$key" sh -c '"$1" list; echo "fence $KEYLOCK_FENCE"' \
 	    x "$KEYLOCK"
 	assert_success
-	assert_output "$(printf '%s\nfence 8' "$key")"
+	assert_output "$(printf '%s\t1 holder\nfence 8' "$key")"
 }
 
 # --memo with the local cache: its directory, memory use, its entry

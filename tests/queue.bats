@@ -115,7 +115,7 @@ waited() {
 	assert_output '[true,true,1,[[1,"exclusive"],[2,"shared"]]]'
 	run "$KL" list
 	assert_success
-	assert_output "k: 1 holder, 2 waiting"
+	assert_output "k	1 holder, 2 waiting"
 	run "$KL" list --json
 	run jq -c '[.[] | [.key, .holder_count, .waiter_count]]' <<<"$output"
 	assert_output '[["k",1,2]]'

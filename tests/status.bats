@@ -145,10 +145,10 @@ RFC3339='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-]
 	hold_local "../three" h3
 	run --separate-stderr "$KEYLOCK" list
 	assert_success
-	assert_equal "$(sort <<<"$output")" "$(printf '%s\n' ../three one "two words")"
+	assert_equal "$(sort <<<"$output")" "$(printf '%s\t1 holder\n' ../three one "two words")"
 	release_local h2
 	run "$KEYLOCK" list
-	assert_equal "$(sort <<<"$output")" "$(printf '%s\n' ../three one)"
+	assert_equal "$(sort <<<"$output")" "$(printf '%s\t1 holder\n' ../three one)"
 	release_local h1
 	release_local h3
 }
@@ -188,7 +188,7 @@ RFC3339='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-]
 	run "$KEYLOCK" status --dir "$TMP/other" k
 	assert_success
 	run "$KEYLOCK" list -d "$TMP/other"
-	assert_output k
+	assert_output "k	1 holder"
 	touch "$TMP/go"
 	wait "$(cat "$TMP/h.pid")"
 }
@@ -199,7 +199,7 @@ RFC3339='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-]
 	assert_success
 	assert_output --partial -- "-dash: held by pid $(cat "$TMP/h.pid")"
 	run "$KEYLOCK" list
-	assert_equal "$output" "-dash"
+	assert_equal "$output" "-dash	1 holder"
 	release_local h
 }
 
@@ -213,7 +213,7 @@ RFC3339='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-]
 k = json.loads(sys.argv[1].encode("utf-8", "surrogateescape"))["key"]
 assert k == "bad\ufffd\ufffd utf8 \u00e9 ctl\n\x1b[31m", repr(k)' \
 	    "${lines[0]}"
-	assert_equal "${lines[1]}" $'bad?? utf8 \xc3\xa9 ctl??[31m'
+	assert_equal "${lines[1]}" $'bad?? utf8 \xc3\xa9 ctl??[31m\t1 holder'
 }
 
 @test "C1 controls never reach the terminal raw, as bytes or as UTF-8" {
@@ -221,6 +221,6 @@ assert k == "bad\ufffd\ufffd utf8 \u00e9 ctl\n\x1b[31m", repr(k)' \
 	run "$KEYLOCK" run -- "$key" sh -c '"$1" list; "$1" status -- "$KEYLOCK_KEY"' \
 	    x "$KEYLOCK"
 	assert_success
-	assert_line --index 0 'a?31mb?31mc?d'
+	assert_line --index 0 $'a?31mb?31mc?d\t1 holder'
 	assert_line --index 1 --partial 'a?31mb?31mc?d: held by'
 }
