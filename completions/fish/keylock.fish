@@ -4,7 +4,7 @@
 # the command of "run" after KEY.
 
 set -l keylock_cmds run acquire release renew status list forget
-set -l keylock_argopts -d --dir -N --namespace --redis --connect-timeout -E --conflict-exit-code -k --kill-after -t --ttl -w --wait --on-lost --memo --memo-max --memo-env --memo-file --memo-failures --memo-stale --note --cooldown --hold --owner --token
+set -l keylock_argopts -d --dir -N --namespace --redis --connect-timeout -E --conflict-exit-code -k --kill-after -t --ttl -w --wait --on-lost --memo --memo-max --memo-env --memo-file --memo-failures --memo-stale --note --cooldown --hold --owner --token --slots
 
 # Prints the words after the subcommand that are not options or their
 # values: the operands so far.
@@ -66,7 +66,8 @@ function __keylock_keys
     if test -z "$redis" -a -n "$dir"; and not test -d "$dir"
         return
     end
-    timeout -k 0.2 1 $tokens[1] list --connect-timeout 500ms $args </dev/null 2>/dev/null
+    # Each line is KEY, a tab and its counts.
+    timeout -k 0.2 1 $tokens[1] list --connect-timeout 500ms $args </dev/null 2>/dev/null | cut -f1
 end
 
 complete -c keylock -f
@@ -109,6 +110,9 @@ complete -c keylock -n "$run" -l memo-stale -x -a '1m 1h' -d 'serve stale, refre
 complete -c keylock -n "$run" -l memo-stderr -d 'cache stderr too'
 complete -c keylock -n "$run" -l note -x -d 'a short note shown with the holder'
 complete -c keylock -n "$run" -l cooldown -x -a '30s 1m 10m 1h' -d 'keep KEY closed after a run that succeeded'
+complete -c keylock -n "$run" -s s -l shared -d 'share KEY with other shared holders'
+complete -c keylock -n "$run" -l slots -x -a '2 3 4 8' -d 'up to N holders at once'
+complete -c keylock -n "$run" -l supersede -d 'give up waiting when a newer --supersede caller comes'
 
 # acquire
 set -l acq "__fish_seen_subcommand_from acquire"
@@ -120,6 +124,9 @@ complete -c keylock -n "$acq" -l note -x -d 'a short note shown with the holder'
 complete -c keylock -n "$acq" -l cooldown -x -a '30s 1m 10m 1h' -d 'keep KEY closed after its release'
 complete -c keylock -n "$acq" -l hold -x -a '10m 1h 6h' -d 'let go after DURATION'
 complete -c keylock -n "$acq" -l owner -x -a '(__fish_complete_pids)' -d 'let go when this process ends'
+complete -c keylock -n "$acq" -s s -l shared -d 'share KEY with other shared holders'
+complete -c keylock -n "$acq" -l slots -x -a '2 3 4 8' -d 'up to N holders at once'
+complete -c keylock -n "$acq" -l supersede -d 'give up waiting when a newer --supersede caller comes'
 complete -c keylock -n "__fish_seen_subcommand_from release renew" -l token -x -d 'the token acquire printed'
 complete -c keylock -n "__fish_seen_subcommand_from renew" -s t -l ttl -x -a '30s 10m 30m' -d 'lease (DURATION)'
 complete -c keylock -n __keylock_in_command -x -a "(__fish_complete_subcommand --fcs-skip=3 $keylock_argopts)"
