@@ -115,6 +115,8 @@ struct lock_redis {
 	int64_t			 valid_from;	/* send time of the acquire,
 						   heartbeat_clock_ms() */
 	struct heartbeat	 hb;
+	int64_t			 hb_due;	/* heartbeat_clock_ms() at which
+						   to fork hb; 0: not pending */
 
 	int			 capturing;
 	char			 digest[DIGEST_HEX_LEN + 1];

@@ -384,14 +384,52 @@ redis_acquire(struct lock *l, const struct lock_request *req,
 	return LOCK_ACQUIRED;
 }
 
+/* Forks the heartbeat, which renews the lease and the capture begun
+   before it; 0, or -1 with the reason recorded. */
+static int
+rd_heartbeat_start(struct lock_redis *lr)
+{
+	struct heartbeat_conf c;
+
+	heartbeat_close(&lr->hb);
+	memset(&c, 0, sizeof(c));
+	c.url = &lr->url;
+	c.addr = &lr->addr;
+	c.connect_timeout_ms = lr->connect_timeout_ms;
+	c.ttl_ms = lr->ttl_ms;
+	c.lock_key = lr->k.lock;
+	c.extra_key = lr->capturing ? lr->tmpkey : NULL;
+	c.token = lr->token;
+	c.valid_from = lr->valid_from;
+	if (heartbeat_start(&lr->hb, &c) == -1)
+		return lock_seterr(&lr->base, lock_errno_class(errno,
+		    LOCK_EINTERNAL), "heartbeat: %s", strerror(errno));
+	return 0;
+}
+
 /* Reads the heartbeat's reports: the lease is ours until the deadline
-   of the last renewal it confirmed, and not a moment longer. */
+   of the last renewal it confirmed, and not a moment longer.  Before the
+   first renewal is due there is no heartbeat yet: the acquire itself
+   vouches for the lease, and this starts the heartbeat when it is due. */
 static int
 redis_lease_check(struct lock *l, struct lock_lease *lease)
 {
 	struct lock_redis *lr = (struct lock_redis *)l;
-	int64_t left;
+	int64_t left, now;
 
+	if (lr->hb_due != 0) {
+		now = heartbeat_clock_ms();
+		lease->fd = -1;
+		lease->keeper = -1;
+		if (now < lr->hb_due) {
+			lease->check_at = clock_mono_ms() + (lr->hb_due - now);
+			return 0;
+		}
+		lr->hb_due = 0;
+		if (rd_heartbeat_start(lr) == -1)
+			return -1;
+	}
+	lease->keeper = lr->hb.pid;
 	switch (heartbeat_check(&lr->hb, &left)) {
 	case HEARTBEAT_OK:
 		lease->fd = lr->hb.lost_r;
@@ -410,36 +448,24 @@ redis_lease_check(struct lock *l, struct lock_lease *lease)
 	    "was confirmed before it could expire", lr->k.key);
 }
 
-/* Forks the heartbeat, which renews the lease and the capture begun
-   before it. */
+/* Arranges for the lease to be kept: the heartbeat is forked when the
+   first renewal is due (a third of the TTL after the acquire), so a
+   command that ends before then costs no fork. */
 static int
 redis_keepalive(struct lock *l, struct lock_lease *lease)
 {
 	struct lock_redis *lr = (struct lock_redis *)l;
-	struct heartbeat_conf c;
 
 	if (!lr->held)
 		return lock_seterr(l, LOCK_EINTERNAL, "no lock held");
-	if (lr->hb.pid > 0)
+	if (lr->hb.pid > 0 || lr->hb_due != 0)
 		return redis_lease_check(l, lease);
 	/* A pause since the acquire may have outlasted the lease. */
 	if (heartbeat_clock_ms() >= heartbeat_valid_until(lr->valid_from,
 	    lr->ttl_ms))
 		return lock_seterr(l, LOCK_ELOST, "the lease on %s ran out "
 		    "before the command started", lr->k.key);
-	heartbeat_close(&lr->hb);
-	memset(&c, 0, sizeof(c));
-	c.url = &lr->url;
-	c.addr = &lr->addr;
-	c.connect_timeout_ms = lr->connect_timeout_ms;
-	c.ttl_ms = lr->ttl_ms;
-	c.lock_key = lr->k.lock;
-	c.extra_key = lr->capturing ? lr->tmpkey : NULL;
-	c.token = lr->token;
-	c.valid_from = lr->valid_from;
-	if (heartbeat_start(&lr->hb, &c) == -1)
-		return lock_seterr(l, lock_errno_class(errno, LOCK_EINTERNAL),
-		    "heartbeat: %s", strerror(errno));
+	lr->hb_due = lr->valid_from + lr->ttl_ms / 3;
 	return redis_lease_check(l, lease);
 }
 
@@ -455,6 +481,7 @@ void
 rd_drop_held(struct lock_redis *lr)
 {
 	lr->held = 0;
+	lr->hb_due = 0;
 	lr->capturing = 0;
 	lr->mlen = 0;
 	free(lr->tmpkey);

@@ -63,8 +63,9 @@ start_holder() {
 @test "the heartbeat never outlives keylock" {
 	start_holder job -t 600ms
 	local kids
+	heartbeat_of "$KL" >/dev/null
 	kids=$(pgrep -P "$KL" | tr '\n' ' ')
-	[ -n "$kids" ]
+	[ -n "$kids" ] || return 1
 	kill -9 "$KL"
 	for p in $kids; do
 		wait_gone "$p"
