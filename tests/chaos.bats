@@ -93,7 +93,7 @@ wait_status() {
 		redis-cli -s "$1" HSET "keylock:{bad}:lock" f v >/dev/null
 		"$2" list --redis "$3"' x "$REDIS_SOCK" "$KEYLOCK" "$REDIS_URL" \
 	    >"$TMP/out" 2>"$TMP/err"
-	assert_equal "$(cat "$TMP/out")" good
+	assert_equal "$(cat "$TMP/out")" "good: 1 holder"
 	run cat "$TMP/err"
 	assert_output --partial 'skipped bad'
 	assert_equal "$(grep -c bad "$TMP/err")" 1
