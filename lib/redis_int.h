@@ -3,9 +3,12 @@
  *
  *	redis_keys.c	key names and the Lua pieces every script uses
  *	redis_call.c	running commands and scripts with deadlines
- *	redis_lease.c	the lease: try, adopt, release, force, status
+ *	redis_lease.c	the lease: acquire, keepalive, release, force
+ *	redis_queue.c	one try: take, or join and refresh the queue; leave
+ *	redis_state.c	who holds and who waits: status, by token
  *	redis_wait.c	waiting for a lease: Pub/Sub, back-off
- *	redis_keep.c	release and renewal by token (acquire)
+ *	redis_keep.c	release and renewal by token (acquire), the
+ *			heartbeat's renewal of shared and slot leases
  *	redis_list.c	SCAN over the namespace
  *	redis_memo.c	the output cache
  *
