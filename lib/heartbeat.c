@@ -166,7 +166,7 @@ static int
 hb_renew(struct redis_conn *rc, const struct heartbeat_conf *c,
     int64_t deadline)
 {
-	const char *argv[4];
+	const char *argv[5];
 	char ttl[24];
 	redisReply *r;
 	int n = 0, rv = -1;
@@ -176,11 +176,14 @@ hb_renew(struct redis_conn *rc, const struct heartbeat_conf *c,
 		return -1;
 	snprintf(ttl, sizeof(ttl), "%lld", (long long)c->ttl_ms);
 	argv[n++] = c->lock_key;
+	if (c->aux_key != NULL)
+		argv[n++] = c->aux_key;
 	if (c->extra_key != NULL)
 		argv[n++] = c->extra_key;
 	argv[n++] = c->token;
 	argv[n++] = ttl;
-	r = redis_conn_eval(rc, &hb_renew_script, n - 2, n, argv, NULL,
+	r = redis_conn_eval(rc, c->script != NULL ? c->script :
+	    &hb_renew_script, n - 2, n, argv, NULL,
 	    deadline);
 	if (r == NULL)
 		return -1;
