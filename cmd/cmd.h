@@ -38,6 +38,7 @@ struct options {
 	int64_t		 hold_ms;	/* acquire --hold */
 	pid_t		 owner;		/* acquire --owner; 0: none */
 	const char	*token;		/* release, renew --token */
+	int		 min_replicas;	/* run, acquire --min-replicas */
 };
 
 int	cmd_run(int argc, char **argv);

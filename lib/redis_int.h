@@ -7,6 +7,7 @@
  *	redis_wait.c	waiting for a lease: Pub/Sub, back-off
  *	redis_keep.c	release and renewal by token (acquire)
  *	redis_list.c	SCAN over the namespace
+ *	redis_replicas.c	--min-replicas: WAIT after acquire and renewal
  *	redis_memo.c	the output cache
  *
  * The key layout, for KEY with E = keyname_redis(KEY), so that all keys
@@ -99,6 +100,7 @@ struct lock_redis {
 	char			*ns;
 	int64_t			 connect_timeout_ms;
 	int64_t			 ttl_ms;
+	int			 min_replicas;	/* --min-replicas; 0 */
 	int64_t			 hard_deadline;	/* no command runs past it
 						   (monotonic ms) */
 	struct redis_conn	 cmd;
@@ -202,6 +204,12 @@ void		 rd_drop_held(struct lock_redis *lr);
 /* Tries for k, and waits as w says while it is busy; a lock_result. */
 enum lock_result rd_wait(struct lock_redis *lr, const struct rd_keys *k,
 		    struct lock_wait *w, struct holder *self);
+
+/* redis_replicas.c */
+/* With --min-replicas, waits (the connect timeout at most) until that
+   many replicas acknowledged the acquire just made on lr->cmd; 0, or -1
+   with the reason recorded (EUNAVAIL: how many did). */
+int		 rd_replicas(struct lock_redis *lr);
 
 /* redis_keep.c: the backend's release_token() and renew(). */
 int		 redis_release_token(struct lock *l, const char *key,

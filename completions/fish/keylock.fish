@@ -4,7 +4,7 @@
 # the command of "run" after KEY.
 
 set -l keylock_cmds run acquire release renew status list forget
-set -l keylock_argopts -d --dir -N --namespace --redis --connect-timeout -E --conflict-exit-code -k --kill-after -t --ttl -w --wait --on-lost --memo --memo-max --memo-env --memo-file --memo-failures --memo-stale --note --cooldown --hold --owner --token
+set -l keylock_argopts -d --dir -N --namespace --redis --connect-timeout -E --conflict-exit-code -k --kill-after -t --ttl -w --wait --on-lost --memo --memo-max --memo-env --memo-file --memo-failures --memo-stale --note --cooldown --hold --owner --token --min-replicas
 
 # Prints the words after the subcommand that are not options or their
 # values: the operands so far.
@@ -15,7 +15,7 @@ function __keylock_operands
     for t in $tokens
         if test $skip -eq 1
             set skip 0
-        else if contains -- $t -d --dir -N --namespace --redis --connect-timeout -E --conflict-exit-code -k --kill-after -t --ttl -w --wait --on-lost --memo --memo-max --memo-env --memo-file --memo-failures --memo-stale
+        else if contains -- $t -d --dir -N --namespace --redis --connect-timeout -E --conflict-exit-code -k --kill-after -t --ttl -w --wait --on-lost --memo --memo-max --memo-env --memo-file --memo-failures --memo-stale --min-replicas
             set skip 1
         else if not string match -q -- '-*' $t
             echo $t
@@ -109,6 +109,7 @@ complete -c keylock -n "$run" -l memo-stale -x -a '1m 1h' -d 'serve stale, refre
 complete -c keylock -n "$run" -l memo-stderr -d 'cache stderr too'
 complete -c keylock -n "$run" -l note -x -d 'a short note shown with the holder'
 complete -c keylock -n "$run" -l cooldown -x -a '30s 1m 10m 1h' -d 'keep KEY closed after a run that succeeded'
+complete -c keylock -n "$run" -l min-replicas -x -a '1 2' -d 'count the lock once N replicas have it'
 
 # acquire
 set -l acq "__fish_seen_subcommand_from acquire"
@@ -120,6 +121,7 @@ complete -c keylock -n "$acq" -l note -x -d 'a short note shown with the holder'
 complete -c keylock -n "$acq" -l cooldown -x -a '30s 1m 10m 1h' -d 'keep KEY closed after its release'
 complete -c keylock -n "$acq" -l hold -x -a '10m 1h 6h' -d 'let go after DURATION'
 complete -c keylock -n "$acq" -l owner -x -a '(__fish_complete_pids)' -d 'let go when this process ends'
+complete -c keylock -n "$acq" -l min-replicas -x -a '1 2' -d 'count the lock once N replicas have it'
 complete -c keylock -n "__fish_seen_subcommand_from release renew" -l token -x -d 'the token acquire printed'
 complete -c keylock -n "__fish_seen_subcommand_from renew" -s t -l ttl -x -a '30s 10m 30m' -d 'lease (DURATION)'
 complete -c keylock -n __keylock_in_command -x -a "(__fish_complete_subcommand --fcs-skip=3 $keylock_argopts)"
