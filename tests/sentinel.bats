@@ -14,6 +14,17 @@ now_ms() {
 	echo $(( $(date +%s%N) / 1000000 ))
 }
 
+# Waits (bounded, 5 s) until a server answers PING on port $1 (or wants
+# a password first).
+sent_answers() {
+	for _ in $(seq 1 100); do
+		redis-cli -p "$1" ping 2>/dev/null | grep -qE 'PONG|NOAUTH' &&
+		    return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 # Starts a redis-server on a free port with extra arguments "$@"; prints
 # the port.  Config, pid and log files live in $SENT_DIR.
 sent_server() {
@@ -21,15 +32,11 @@ sent_server() {
 	for try in 1 2 3; do
 		port=$(free_port)
 		redis-server --port "$port" --bind 127.0.0.1 --save '' \
-		    --appendonly no --repl-diskless-sync-delay 0 \
+		    --appendonly no --repl-diskless-sync-delay 0 --shutdown-timeout 0 \
 		    --dir "$SENT_DIR" --daemonize yes \
 		    --pidfile "$SENT_DIR/$port.pid" \
 		    --logfile "$SENT_DIR/$port.log" "$@" >/dev/null
-		for _ in $(seq 1 100); do
-			redis-cli -p "$port" ping 2>/dev/null | grep -q PONG &&
-			    { echo "$port"; return 0; }
-			sleep 0.05
-		done
+		sent_answers "$port" && { echo "$port"; return 0; }
 	done
 	echo "redis-server did not start" >&2
 	return 1
@@ -37,7 +44,7 @@ sent_server() {
 
 # Starts a sentinel monitoring $NAME at 127.0.0.1:$1 (quorum 2; the
 # failovers here are forced, so calling a server down may take its
-# time); prints its port.
+# time), with extra config lines "$2"; prints its port.
 sent_sentinel() {
 	local port try
 	for try in 1 2 3; do
@@ -49,15 +56,12 @@ sent_sentinel() {
 		sentinel monitor $NAME 127.0.0.1 $1 2
 		sentinel down-after-milliseconds $NAME 5000
 		sentinel failover-timeout $NAME 4000
+		${2:-}
 		EOF
 		redis-server "$SENT_DIR/s$port.conf" --sentinel --daemonize yes \
 		    --pidfile "$SENT_DIR/$port.pid" \
 		    --logfile "$SENT_DIR/$port.log" >/dev/null
-		for _ in $(seq 1 100); do
-			redis-cli -p "$port" ping 2>/dev/null | grep -q PONG &&
-			    { echo "$port"; return 0; }
-			sleep 0.05
-		done
+		sent_answers "$port" && { echo "$port"; return 0; }
 	done
 	echo "redis-sentinel did not start" >&2
 	return 1
@@ -71,7 +75,8 @@ sent_master() {
 
 # Waits (bounded, 15 s) until the sentinels agree on a master that says
 # it is one, the other server replicates from it with its link up, and
-# the first sentinel knows that replica; sets MASTER and REPLICA.
+# the first sentinel knows that replica; sets MASTER and REPLICA, and
+# keeps them in $SENT_DIR/roles for the tests that follow.
 sent_settle() {
 	local m s n
 	for n in $(seq 1 300); do
@@ -94,11 +99,21 @@ sent_settle() {
 		# (sentinels find each other again seconds after a failover).
 		redis-cli -p "$S1" SENTINEL REPLICAS "$NAME" |
 		    grep -q "127.0.0.1:$REPLICA" || { sleep 0.05; continue; }
+		echo "$MASTER $REPLICA" >"$SENT_DIR/roles"
 		export MASTER REPLICA
 		return 0
 	done
 	echo "the sentinels did not settle (master '$m')" >&2
 	return 1
+}
+
+# Stops the sentinel on port $1 and forgets it.
+kill_sentinel() {
+	local pid
+	pid=$(cat "$SENT_DIR/$1.pid")
+	kill "$pid"
+	wait_gone "$pid"
+	rm -f "$SENT_DIR/$1.pid"
 }
 
 # Nonzero unless every sentinel names port $1 as the master.
@@ -113,6 +128,7 @@ sent_all_name() {
 # asked for again, three times at most.
 sent_failover() {
 	local try
+	: >"$SENT_DIR/unsettled"
 	for try in 1 2 3; do
 		for _ in $(seq 1 50); do
 			redis-cli -p "$S1" SENTINEL FAILOVER "$NAME" |
@@ -162,7 +178,12 @@ teardown_file() {
 setup() {
 	common_setup
 	kill -CONT "$(cat "$SENT_DIR/$P1.pid")" "$(cat "$SENT_DIR/$P2.pid")"
-	sent_settle
+	# Only a failover (or a stopped replica) unsettles the servers.
+	if [ -e "$SENT_DIR/unsettled" ]; then
+		sent_settle
+		rm -f "$SENT_DIR/unsettled"
+	fi
+	read -r MASTER REPLICA <"$SENT_DIR/roles"
 	redis-cli -p "$MASTER" FLUSHALL >/dev/null
 	redis-cli -p "$MASTER" WAIT 1 2000 >/dev/null
 }
@@ -249,6 +270,25 @@ start_holder() {
 	[ ! -e "$TMP/ran" ]
 }
 
+@test "sentinel_password: taken by the sentinels, 69 naming one that refuses it" {
+	local sp
+	# A fourth sentinel with a password, for this test only.
+	sp=$(sent_sentinel "$MASTER" "requirepass s3nt%pw")
+	run "$KEYLOCK" run \
+	    --redis "redis-sentinel://127.0.0.1:$sp?master=$NAME&sentinel_password=s3nt%25pw" \
+	    job -- echo ok
+	assert_success
+	assert_output ok
+	run --separate-stderr "$KEYLOCK" run \
+	    --redis "redis-sentinel://127.0.0.1:$sp?master=$NAME&sentinel_password=wrong" \
+	    job -- touch "$TMP/ran"
+	kill_sentinel "$sp"
+	[ "$status" -eq 69 ]
+	[[ $stderr == *"sentinel 127.0.0.1:$sp"*AUTH* ]] || fail "$stderr"
+	[[ $stderr != *wrong* ]] || fail "$stderr"
+	[ ! -e "$TMP/ran" ]
+}
+
 @test "exclusion: a second caller through the sentinels gets 75" {
 	start_holder job
 	run -75 "$KEYLOCK" run --redis "$SENT_URL" -n job -- echo stolen
@@ -315,7 +355,7 @@ start_holder() {
 }
 
 @test "a waiter gets the lock after a failover and the holder's release" {
-	start_holder job -t 2s
+	start_holder job -t 3s
 	(
 		rc=0
 		"$KEYLOCK" run --redis "$SENT_URL" -w 15s --connect-timeout 3s \
@@ -330,9 +370,10 @@ start_holder() {
 	sent_failover
 	touch "$TMP/stop"
 	wait_for_file "$TMP/waiter.status"
-	[ "$(cat "$TMP/waiter.status")" = 0 ]
+	[ "$(cat "$TMP/waiter.status")" = 0 ] || fail "$(cat "$TMP/waiter.out")"
 	grep -q 'waiter ran' "$TMP/waiter.out"
-	[ "$(cat "$TMP/status")" = 0 ]
+	wait_for_file "$TMP/status"
+	[ "$(cat "$TMP/status")" = 0 ] || fail "holder: $(cat "$TMP/err")"
 }
 
 @test "--min-replicas 1 with a replica: the run counts" {
@@ -360,6 +401,7 @@ start_holder() {
 
 @test "--min-replicas: renewals the replica cannot acknowledge lose the lease" {
 	start_holder job --min-replicas 1 -t 1s -k 500ms --connect-timeout 300ms
+	: >"$SENT_DIR/unsettled"
 	kill -STOP "$(cat "$SENT_DIR/$REPLICA.pid")"
 	wait_for_file "$TMP/status"
 	kill -CONT "$(cat "$SENT_DIR/$REPLICA.pid")"
