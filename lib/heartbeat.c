@@ -191,8 +191,11 @@ hb_renew(struct redis_conn *rc, const struct heartbeat_conf *c,
 	int n = 0, rv = -1;
 
 	/* A failover may have left us on a server that still takes
-	   writes: renew where the sentinels point now. */
-	if (redis_sentinel_moved(rc, deadline))
+	   writes: renew where the sentinels point now.  Sentinels that do
+	   not answer get half the time, so they cannot cost a lease the
+	   master would renew. */
+	if (redis_sentinel_moved(rc, deadline - (deadline -
+	    clock_mono_ms()) / 2))
 		redis_conn_close(rc);
 	/* The server may have closed an idle connection (its "timeout"). */
 	if (!redis_conn_idle_ok(rc) && redis_conn_connect(rc, deadline) == -1)

@@ -186,7 +186,7 @@ long long	 redis_replicas_wait(struct redis_conn *c, int n,
    SENTINEL_RETRY ms until deadline.  0, or -1 with c->err. */
 int		 redis_sentinel_connect(struct redis_conn *c, int64_t deadline);
 /* Nonzero if c, connected through sentinels, is not connected to the
-   master they name now (asked by deadline): a failover left it behind
+   master they name now (all asked by deadline): a failover left it behind
    on a server that may still take writes until the sentinels demote
    it.  0 as well when they cannot tell. */
 int		 redis_sentinel_moved(struct redis_conn *c, int64_t deadline);

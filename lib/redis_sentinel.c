@@ -209,16 +209,19 @@ sentinel_ask(struct redis_conn *c, int i, int64_t deadline,
 }
 
 /* Asks the sentinels in order until one names the master (into a);
-   each gets budget ms.  c->err says why when none did. */
+   each gets budget ms, and none goes past end.  c->err says why when
+   none did. */
 static enum sentinel_miss
-sentinel_lookup(struct redis_conn *c, int64_t budget,
+sentinel_lookup(struct redis_conn *c, int64_t budget, int64_t end,
     struct sentinel_answer *a)
 {
 	char why[400] = "";
+	int64_t by;
 	int i, unknown = 0;
 
-	for (i = 0; i < c->conf->nsentinels; i++)
-		switch (sentinel_ask(c, i, sentinel_by(budget), a, why,
+	for (i = 0; i < c->conf->nsentinels; i++) {
+		by = sentinel_by(budget);
+		switch (sentinel_ask(c, i, by < end ? by : end, a, why,
 		    sizeof(why))) {
 		case 1:
 			return SENTINEL_FOUND;
@@ -226,6 +229,7 @@ sentinel_lookup(struct redis_conn *c, int64_t budget,
 			unknown++;
 			break;
 		}
+	}
 	if (unknown > 0) {
 		snprintf(c->err, sizeof(c->err), "redis sentinels know no "
 		    "master named '%.100s' (%d of %d asked)", c->conf->master,
@@ -268,7 +272,7 @@ int
 redis_sentinel_connect(struct redis_conn *c, int64_t deadline)
 {
 	struct sentinel_answer a;
-	int64_t now = clock_mono_ms(), budget;
+	int64_t now = clock_mono_ms(), budget, by;
 
 	redis_conn_close(c);
 	c->err[0] = '\0';
@@ -279,12 +283,12 @@ redis_sentinel_connect(struct redis_conn *c, int64_t deadline)
 		return -1;
 	for (;;) {
 		c->url = c->conf;
-		if (sentinel_lookup(c, budget, &a) != SENTINEL_FOUND ||
-		    sentinel_set_master(c, &a) == -1)
+		if (sentinel_lookup(c, budget, CLOCK_FOREVER, &a) !=
+		    SENTINEL_FOUND || sentinel_set_master(c, &a) == -1)
 			return -1;
 		c->url = c->addr->master;
-		if (redis_conn_open(c, sentinel_by(budget)) == 0 &&
-		    sentinel_role(c, sentinel_by(budget)) == 0)
+		by = sentinel_by(budget);
+		if (redis_conn_open(c, by) == 0 && sentinel_role(c, by) == 0)
 			return 0;
 		/* A failover under way: the sentinels point at a server
 		   that is gone, or not promoted yet.  Later lookups keep
@@ -333,7 +337,7 @@ redis_sentinel_moved(struct redis_conn *c, int64_t deadline)
 	    c->url == c->conf || c->addr->sentinels == NULL)
 		return 0;
 	memcpy(err, c->err, sizeof(err));
-	moved = sentinel_lookup(c, deadline - clock_mono_ms(), &a) ==
+	moved = sentinel_lookup(c, deadline - clock_mono_ms(), deadline, &a) ==
 	    SENTINEL_FOUND && !sentinel_is_peer(c, &a);
 	memcpy(c->err, err, sizeof(err));
 	return moved;
