@@ -381,6 +381,16 @@ start_holder() {
 	    -- sh -c 'sleep 1; echo ran'
 	assert_success
 	assert_output ran
+	# acquire too: its keeper renews with WAIT; release by token.
+	run --separate-stderr "$KEYLOCK" acquire --redis "$SENT_URL" \
+	    --min-replicas 1 -t 600ms job
+	assert_success
+	eval "$output"
+	sleep 1
+	[ "$(redis-cli -p "$REPLICA" EXISTS 'keylock:{job}:lock')" = 1 ]
+	run "$KEYLOCK" release --redis "$SENT_URL" --token "$KEYLOCK_TOKEN" job
+	assert_success
+	[ "$(redis-cli -p "$MASTER" EXISTS 'keylock:{job}:lock')" = 0 ]
 }
 
 @test "--min-replicas 2 with one replica: 69, 1 of 2, not run, no lock left" {
