@@ -104,7 +104,7 @@ struct redis_conn {
 	/* Handshake replies not read yet (AUTH, SELECT, SETNAME): the
 	   first command goes out behind the handshake, in its round trip,
 	   and its reply is taken only after these were checked. */
-	const char		*hs[4];
+	const char		*hs[3];
 	int			 hs_next, hs_n;
 	char			*hsbuf;		/* the handshake, not sent yet */
 	size_t			 hslen;
