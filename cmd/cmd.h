@@ -41,6 +41,7 @@ struct options {
 	int		 shared;	/* -s, --shared */
 	unsigned int	 slots;		/* --slots; 0: not given */
 	int		 supersede;	/* --supersede */
+	int		 min_replicas;	/* run, acquire --min-replicas */
 };
 
 #define OPTIONS_SLOTS_MAX	10000

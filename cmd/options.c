@@ -17,6 +17,8 @@
 #include "exits.h"
 #include "version.h"
 
+#define MIN_REPLICAS_MAX	1000
+
 enum {
 	OPT_REDIS = CHAR_MAX + 1,
 	OPT_CONNECT_TIMEOUT,
@@ -44,6 +46,7 @@ enum {
 	OPT_INSECURE,
 	OPT_SLOTS,
 	OPT_SUPERSEDE,
+	OPT_MIN_REPLICAS,
 };
 
 static const struct option longopts[] = {
@@ -69,6 +72,7 @@ static const struct option longopts[] = {
 	{ "memo-refresh",	no_argument,	   NULL, OPT_MEMO_REFRESH },
 	{ "memo-stale",		required_argument, NULL, OPT_MEMO_STALE },
 	{ "memo-stderr",	no_argument,	   NULL, OPT_MEMO_STDERR },
+	{ "min-replicas",	required_argument, NULL, OPT_MIN_REPLICAS },
 	{ "namespace",		required_argument, NULL, 'N' },
 	{ "no-wait",		no_argument,	   NULL, 'n' },
 	{ "note",		required_argument, NULL, OPT_NOTE },
@@ -94,9 +98,11 @@ static const int common[] = { 'd', 'h', 'N', 'q', 'v', OPT_REDIS,
 static const int run_only[] = { 'E', 'k', 'n', 't', 'w', OPT_ON_LOST,
     OPT_MEMO, OPT_MEMO_MAX, OPT_MEMO_CWD, OPT_MEMO_ENV, OPT_MEMO_FILE,
     OPT_MEMO_STDERR, OPT_MEMO_FAILURES, OPT_MEMO_REFRESH, OPT_MEMO_STALE,
-    OPT_NOTE, OPT_COOLDOWN, 's', OPT_SLOTS, OPT_SUPERSEDE, 0 };
+    OPT_NOTE, OPT_COOLDOWN, 's', OPT_SLOTS, OPT_SUPERSEDE, OPT_MIN_REPLICAS,
+    0 };
 static const int acquire_only[] = { 'E', 'n', 't', 'w', OPT_NOTE,
-    OPT_COOLDOWN, OPT_HOLD, OPT_OWNER, 's', OPT_SLOTS, OPT_SUPERSEDE, 0 };
+    OPT_COOLDOWN, OPT_HOLD, OPT_OWNER, 's', OPT_SLOTS, OPT_SUPERSEDE,
+    OPT_MIN_REPLICAS, 0 };
 /* Options of run that mean nothing without --memo. */
 static const int memo_only[] = { OPT_MEMO_CWD, OPT_MEMO_ENV, OPT_MEMO_FILE,
     OPT_MEMO_STDERR, OPT_MEMO_FAILURES, OPT_MEMO_REFRESH, OPT_MEMO_STALE,
@@ -274,6 +280,12 @@ apply(struct options *o, int c, const char *arg)
 	case OPT_KEY: o->tls.key = need_value("--key", arg); break;
 	case OPT_SNI: o->tls.sni = need_value("--sni", arg); break;
 	case OPT_INSECURE: o->tls.insecure = 1; break;
+	case OPT_MIN_REPLICAS:
+		if (parse_int(arg, 0, MIN_REPLICAS_MAX, &n) == -1)
+			usage_error("invalid --min-replicas: '%s' (0-%d)", arg,
+			    MIN_REPLICAS_MAX);
+		o->min_replicas = (int)n;
+		break;
 	case OPT_JSON: o->json = 1; break;
 	case OPT_FORCE: o->force = 1; break;
 	default:
@@ -422,12 +434,16 @@ options_backend(struct options *o)
 	struct lock *l;
 	char why[256];
 
-	if (o->url != NULL && strncmp(o->url, "rediss://", 9) == 0)
+	if (o->url != NULL && (strncmp(o->url, "rediss://", 9) == 0 ||
+	    strncmp(o->url, "rediss-sentinel://", 18) == 0))
 		feature_require("tls");
 	else if (o->tls.cacert || o->tls.cert || o->tls.key || o->tls.sni ||
 	    o->tls.insecure)
 		usage_error("--cacert, --cert, --key, --sni and --insecure "
 		    "need a rediss:// URL");
+	if (o->min_replicas > 0 && o->url == NULL)
+		usage_error("--min-replicas needs a Redis URL (--redis or "
+		    "KEYLOCK_REDIS_URL): local locks have no replicas");
 	if ((be = lock_backend_find(o->url, why, sizeof(why))) == NULL)
 		usage_error("%s", why);
 	memset(&lo, 0, sizeof(lo));
@@ -438,6 +454,7 @@ options_backend(struct options *o)
 	lo.connect_timeout_ms = o->connect_timeout_ms;
 	lo.ttl_ms = o->ttl_ms;
 	lo.tls = o->tls;
+	lo.min_replicas = o->min_replicas;
 	if ((l = be->open(&lo)) == NULL)
 		err(EXIT_OSERR, "out of memory");
 	options_warn(o, l, NULL);

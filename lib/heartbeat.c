@@ -18,7 +18,14 @@
  * - each confirmed renewal is reported with its deadline, so keylock
  *   can end the job itself when the reports stop;
  * - it ignores the job-control and termination signals sent to the
- *   process group, and never prints.
+ *   process group, and never prints;
+ * - through sentinels, it renews on the master they name: before each
+ *   renewal it asks them, and a connection left on a demoted (or
+ *   split-off) master is dropped, so the renewal reaches the new master,
+ *   where it succeeds only if replication carried our token over;
+ * - with min_replicas, a renewal counts only once WAIT says that many
+ *   replicas have it; until then it is a failed renewal, retried until
+ *   the validity deadline like any other.
  */
 #include "config.h"
 
@@ -161,6 +168,18 @@ hb_stop_pending(int timeout)
 	return n != 0;
 }
 
+/* Waits, until shortly before deadline, for n replicas to have the
+   renewal just made on rc; 0, or -1 (too few, or rc failed). */
+static int
+hb_replicated(struct redis_conn *rc, int n, int64_t deadline)
+{
+	int64_t left = deadline - clock_mono_ms();
+
+	/* A quarter of what is left is for the reply to come back. */
+	return redis_replicas_wait(rc, n, left - left / 4, deadline) >= n ?
+	    0 : -1;
+}
+
 /* One renewal: 1 renewed, 0 not ours, -1 failed (retry). */
 static int
 hb_renew(struct redis_conn *rc, const struct heartbeat_conf *c,
@@ -171,6 +190,13 @@ hb_renew(struct redis_conn *rc, const struct heartbeat_conf *c,
 	redisReply *r;
 	int n = 0, rv = -1;
 
+	/* A failover may have left us on a server that still takes
+	   writes: renew where the sentinels point now.  Sentinels that do
+	   not answer get half the time, so they cannot cost a lease the
+	   master would renew. */
+	if (redis_sentinel_moved(rc, deadline - (deadline -
+	    clock_mono_ms()) / 2))
+		redis_conn_close(rc);
 	/* The server may have closed an idle connection (its "timeout"). */
 	if (!redis_conn_idle_ok(rc) && redis_conn_connect(rc, deadline) == -1)
 		return -1;
@@ -190,6 +216,9 @@ hb_renew(struct redis_conn *rc, const struct heartbeat_conf *c,
 	if (r->type == REDIS_REPLY_INTEGER)
 		rv = r->integer == 1;
 	freeReplyObject(r);
+	if (rv == 1 && c->min_replicas > 0 && hb_replicated(rc, c->min_replicas,
+	    deadline) == -1)
+		rv = -1;
 	return rv;
 }
 

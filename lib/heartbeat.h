@@ -45,6 +45,8 @@ struct heartbeat_conf {
 	int64_t			 valid_from;	/* heartbeat_clock_ms() send
 						   time of the acquire, or a
 						   safe earlier time */
+	int			 min_replicas;	/* a renewal counts once this
+						   many replicas have it */
 };
 
 struct heartbeat {

@@ -108,6 +108,8 @@ struct lock_opts {
 	int64_t		 connect_timeout_ms;
 	int64_t		 ttl_ms;	/* lease, where there is one */
 	struct lock_tls	 tls;		/* for a TLS URL */
+	int		 min_replicas;	/* replicas that must have a lease
+					   before it counts; 0: none */
 };
 
 /* How to wait in acquire(). */

@@ -2,7 +2,10 @@
  * redis_call: commands and scripts on the backend's command connection,
  * each bounded by the connect timeout, with failures recorded in the
  * context: a dead connection and an error reply are both EUNAVAIL, the
- * server's refusal being as fatal as its absence.
+ * server's refusal being as fatal as its absence.  Through sentinels, a
+ * READONLY reply means the server was a master and is a replica now: the
+ * write never happened, so the command is sent once more, over a new
+ * connection to whatever master the sentinels name now.
  */
 #include "config.h"
 
@@ -10,6 +13,10 @@
 
 #include "clock.h"
 #include "redis_int.h"
+
+#define RD_SENTINEL_RECHECK	1000	/* ms idle before asking the
+					   sentinels whether the master
+					   moved */
 
 int64_t
 rd_deadline(const struct lock_redis *lr)
@@ -19,11 +26,29 @@ rd_deadline(const struct lock_redis *lr)
 	return d < lr->hard_deadline ? d : lr->hard_deadline;
 }
 
+/* Nonzero (both connections closed) if lr->cmd, idle for a while,
+   is on a master the sentinels no longer name: a failover that left
+   the old master taking writes is not noticed otherwise. */
+static int
+rd_left_behind(struct lock_redis *lr)
+{
+	if (lr->url.nsentinels == 0 ||
+	    clock_mono_ms() - lr->cmd.used < RD_SENTINEL_RECHECK)
+		return 0;
+	if (!redis_sentinel_moved(&lr->cmd, rd_deadline(lr))) {
+		lr->cmd.used = clock_mono_ms();
+		return 0;
+	}
+	redis_conn_close(&lr->cmd);
+	redis_conn_close(&lr->sub);
+	return 1;
+}
+
 int
 rd_ensure(struct lock_redis *lr)
 {
 	/* A server that closed an idle connection is reconnected once. */
-	if (redis_conn_idle_ok(&lr->cmd))
+	if (redis_conn_idle_ok(&lr->cmd) && !rd_left_behind(lr))
 		return 0;
 	if (redis_conn_connect(&lr->cmd, rd_deadline(lr)) == -1)
 		return lock_seterr(&lr->base, LOCK_EUNAVAIL, "%s",
@@ -41,31 +66,56 @@ rd_checked(struct lock_redis *lr, redisReply *r)
 	}
 	if (r->type == REDIS_REPLY_ERROR) {
 		lock_seterr(&lr->base, LOCK_EUNAVAIL, "redis %s: %.300s",
-		    lr->url.display, r->str);
+		    lr->cmd.url->display, r->str);
 		freeReplyObject(r);
 		return NULL;
 	}
 	return r;
 }
 
+/* Nonzero (r freed, the connection closed) if r is a demoted master's
+   READONLY and the sentinels may name the new one: send again. */
+static int
+rd_demoted(struct lock_redis *lr, redisReply *r)
+{
+	if (lr->url.nsentinels == 0 || r == NULL ||
+	    r->type != REDIS_REPLY_ERROR || strncmp(r->str, "READONLY", 8) != 0)
+		return 0;
+	freeReplyObject(r);
+	redis_conn_close(&lr->cmd);
+	return 1;
+}
+
 redisReply *
 rd_command(struct lock_redis *lr, int argc, const char **argv,
     const size_t *argvlen)
 {
-	if (rd_ensure(lr) == -1)
-		return NULL;
-	return rd_checked(lr, redis_conn_command(&lr->cmd, argc, argv,
-	    argvlen, rd_deadline(lr)));
+	redisReply *r;
+	int tries = 0;
+
+	do {
+		if (rd_ensure(lr) == -1)
+			return NULL;
+		r = redis_conn_command(&lr->cmd, argc, argv, argvlen,
+		    rd_deadline(lr));
+	} while (tries++ == 0 && rd_demoted(lr, r));
+	return rd_checked(lr, r);
 }
 
 redisReply *
 rd_eval(struct lock_redis *lr, struct redis_script *s, int nkeys, int argc,
     const char **argv, const size_t *argvlen)
 {
-	if (rd_ensure(lr) == -1)
-		return NULL;
-	return rd_checked(lr, redis_conn_eval(&lr->cmd, s, nkeys, argc, argv,
-	    argvlen, rd_deadline(lr)));
+	redisReply *r;
+	int tries = 0;
+
+	do {
+		if (rd_ensure(lr) == -1)
+			return NULL;
+		r = redis_conn_eval(&lr->cmd, s, nkeys, argc, argv, argvlen,
+		    rd_deadline(lr));
+	} while (tries++ == 0 && rd_demoted(lr, r));
+	return rd_checked(lr, r);
 }
 
 int

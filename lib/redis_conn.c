@@ -44,7 +44,7 @@ redis_conn_init(struct redis_conn *c, const struct redis_url *url,
     struct redis_addr *addr)
 {
 	memset(c, 0, sizeof(*c));
-	c->url = url;
+	c->conf = c->url = url;
 	c->addr = addr;
 	c->tp = &redis_transport_plain;
 	c->fd = -1;
@@ -132,6 +132,7 @@ redis_addr_free(struct redis_addr *addr)
 		redis_tls_ctx_free(addr->tls_ctx);
 #endif
 	addr->tls_ctx = NULL;
+	redis_sentinel_free(addr);
 }
 
 /* Checks the reply of a handshake command; 0, or -1 with c->err. */
@@ -227,9 +228,18 @@ conn_hint_tls(struct redis_conn *c)
 	    "use rediss://)");
 }
 
-/* Connects, AUTHs and SELECTs by deadline; 0, or -1 with c->err. */
+/* Connects (through the sentinels of a Sentinel URL) by deadline. */
 int
 redis_conn_connect(struct redis_conn *c, int64_t deadline)
+{
+	if (c->conf->nsentinels > 0)
+		return redis_sentinel_connect(c, deadline);
+	return redis_conn_open(c, deadline);
+}
+
+/* Connects, AUTHs and SELECTs c->url by deadline; 0, or -1 with c->err. */
+int
+redis_conn_open(struct redis_conn *c, int64_t deadline)
 {
 	redis_conn_close(c);
 	c->err[0] = '\0';
@@ -255,6 +265,7 @@ redis_conn_connect(struct redis_conn *c, int64_t deadline)
 		conn_hint_tls(c);
 		return -1;
 	}
+	c->used = clock_mono_ms();
 	return 0;
 }
 
@@ -423,6 +434,7 @@ redis_conn_read(struct redis_conn *c, int64_t deadline)
 	for (;;) {
 		switch (conn_take(c, &r)) {
 		case 1:
+			c->used = clock_mono_ms();
 			return r;
 		case -1:
 			return NULL;

@@ -10,6 +10,12 @@
  * a struct redis_addr that every later connect to the same server reuses
  * (also in a forked process), so no reconnect ever waits on DNS, which has
  * no deadline.
+ *
+ * A Sentinel URL names no server: every connect asks its sentinels for
+ * the master (redis_sentinel.c), so a reconnect after a failover finds
+ * the new one.  The sentinels' names are resolved by the first connect
+ * too; the master's address must be an IP address (what sentinels
+ * announce unless told to announce host names).
  */
 #ifndef KEYLOCK_REDIS_CONN_H
 #define KEYLOCK_REDIS_CONN_H
@@ -35,6 +41,13 @@ struct redis_addr {
 	struct sockaddr_storage	 sa[REDIS_ADDR_MAX];
 	socklen_t		 len[REDIS_ADDR_MAX];
 	void			*tls_ctx;	/* redis_tls.c's; or NULL */
+	/* A Sentinel URL's: the master found last, as a URL that borrows
+	   the given one's credentials, db and TLS settings (host is
+	   owned: an IP address), and the sentinels' own addresses (NULL
+	   until the first connect resolves them all). */
+	struct redis_url	*master;
+	struct redis_addr	*sentinels;
+	int			 nsentinels;
 };
 
 struct redis_conn;
@@ -73,13 +86,18 @@ void		 redis_tls_ctx_free(void *ctx);
 #endif
 
 struct redis_conn {
-	const struct redis_url	*url;
+	const struct redis_url	*conf;		/* the URL given */
+	const struct redis_url	*url;		/* the server: conf, or the
+						   master found through
+						   conf's sentinels */
 	struct redis_addr	*addr;		/* shared; filled by the first
 						   TCP connect */
 	const struct redis_transport *tp;
 	void			*tp_state;	/* the transport's */
 	short			 want;		/* POLLIN or POLLOUT, after
 						   an EAGAIN */
+	int64_t			 used;		/* monotonic ms of the connect
+						   or the last reply */
 	int			 fd;
 	redisReader		*reader;
 	char			 err[600];
@@ -105,8 +123,11 @@ void		 redis_conn_init(struct redis_conn *c,
 /* Frees what connects stored in addr (the TLS context); it may be
    used again. */
 void		 redis_addr_free(struct redis_addr *addr);
-/* Connects, AUTHs and SELECTs by deadline; 0, or -1 with c->err. */
+/* Connects, AUTHs and SELECTs by deadline (through the sentinels of a
+   Sentinel URL: see redis_sentinel_connect()); 0, or -1 with c->err. */
 int		 redis_conn_connect(struct redis_conn *c, int64_t deadline);
+/* Connects to c->url itself, as redis_conn_connect(). */
+int		 redis_conn_open(struct redis_conn *c, int64_t deadline);
 /* Nonzero if c is connected and not known to be dead. */
 int		 redis_conn_alive(const struct redis_conn *c);
 /* Nonzero if c is connected and the server has not hung up meanwhile. */
@@ -140,12 +161,37 @@ redisReply	*redis_conn_eval(struct redis_conn *c, struct redis_script *s,
 /* redis_sock.c: the socket. */
 /* Waits until fd is ready for events or deadline; 1, 0 timeout, -1. */
 int		 redis_sock_wait(int fd, short events, int64_t deadline);
+/* Resolves c->url's host into c->addr unless it holds addresses; 0, or
+   -1 with c->err. */
+int		 redis_sock_resolve(struct redis_conn *c);
 /* Connects to the TCP address of c->url (resolved once, into c->addr)
    by deadline; the socket, or -1 with c->err. */
 int		 redis_sock_tcp(struct redis_conn *c, int64_t deadline);
 /* Connects to the unix socket of c->url by deadline; the socket, or -1
    with c->err. */
 int		 redis_sock_unix(struct redis_conn *c, int64_t deadline);
+
+/* redis_replicas.c */
+/* Sends WAIT n wait_ms (at least 1: 0 would block forever) and reads
+   the reply by deadline; how many replicas acknowledged the writes of
+   c so far, or -1 with c->err. */
+long long	 redis_replicas_wait(struct redis_conn *c, int n,
+		    int64_t wait_ms, int64_t deadline);
+
+/* redis_sentinel.c */
+/* Connects c to the master its Sentinel URL names: asks the sentinels
+   in order (each may take as long as deadline leaves at the start) for
+   its address, connects, and checks with ROLE that it is the master;
+   a master not reachable or not yet promoted is looked up again every
+   SENTINEL_RETRY ms until deadline.  0, or -1 with c->err. */
+int		 redis_sentinel_connect(struct redis_conn *c, int64_t deadline);
+/* Nonzero if c, connected through sentinels, is not connected to the
+   master they name now (all asked by deadline): a failover left it behind
+   on a server that may still take writes until the sentinels demote
+   it.  0 as well when they cannot tell. */
+int		 redis_sentinel_moved(struct redis_conn *c, int64_t deadline);
+/* Frees the sentinel state of addr. */
+void		 redis_sentinel_free(struct redis_addr *addr);
 
 /* Records "redis ADDR: reason" in c->err (printf style); returns -1. */
 int		 redis_conn_seterr(struct redis_conn *c, const char *fmt, ...)

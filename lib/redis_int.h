@@ -10,6 +10,7 @@
  *	redis_keep.c	release and renewal by token (acquire), the
  *			heartbeat's renewal of shared and slot leases
  *	redis_list.c	SCAN over the namespace
+ *	redis_replicas.c	--min-replicas: WAIT after acquire and renewal
  *	redis_memo.c	the output cache
  *
  * The key layout, for KEY with E = keyname_redis(KEY), so that all keys
@@ -218,6 +219,7 @@ struct lock_redis {
 	char			*ns;
 	int64_t			 connect_timeout_ms;
 	int64_t			 ttl_ms;
+	int			 min_replicas;	/* --min-replicas; 0 */
 	int64_t			 hard_deadline;	/* no command runs past it
 						   (monotonic ms) */
 	struct redis_conn	 cmd;
@@ -367,6 +369,12 @@ int		 rd_holder_of(struct lock_redis *lr, const struct rd_keys *k,
 /* The backend's status(). */
 int		 redis_status(struct lock *l, const char *key,
 		    struct lock_state *st);
+
+/* redis_replicas.c */
+/* With --min-replicas, waits (the connect timeout at most) until that
+   many replicas acknowledged the acquire just made on lr->cmd; 0, or -1
+   with the reason recorded (EUNAVAIL: how many did). */
+int		 rd_replicas(struct lock_redis *lr);
 
 /* redis_keep.c: the backend's release_token() and renew(). */
 /* The heartbeat's renewal of a shared or slot holder's lease. */

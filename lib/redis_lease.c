@@ -170,6 +170,7 @@ redis_open(const struct lock_opts *o)
 	lr->connect_timeout_ms = o->connect_timeout_ms > 0 ?
 	    o->connect_timeout_ms : 2000;
 	lr->ttl_ms = o->ttl_ms > 0 ? o->ttl_ms : 30000;
+	lr->min_replicas = o->min_replicas;
 	lr->hard_deadline = CLOCK_FOREVER;
 	lr->seed = (uint32_t)getpid() ^ (uint32_t)clock_mono_ms();
 	redis_conn_init(&lr->cmd, &lr->url, &lr->addr);
@@ -296,6 +297,11 @@ redis_acquire(struct lock *l, const struct lock_request *req,
 		lr->hard_deadline = (w->deadline > clock_mono_ms() ?
 		    w->deadline : clock_mono_ms()) + lr->connect_timeout_ms;
 	rc = rd_wait(lr, &k, w, self, &t);
+	/* Not replicated enough: ours, but given back below. */
+	if (rc == LOCK_ACQUIRED && rd_replicas(lr) == -1) {
+		rc = LOCK_ERROR;
+		lr->tried_blind = 1;
+	}
 	redis_conn_close(&lr->sub);
 	if (rc != LOCK_ACQUIRED && (lr->tried_blind || t.queued))
 		rd_give_up(lr, &k, self->token, t.queued);
@@ -333,6 +339,7 @@ rd_heartbeat_start(struct lock_redis *lr)
 	c.extra_key = lr->capturing ? lr->tmpkey : NULL;
 	c.token = lr->token;
 	c.valid_from = lr->valid_from;
+	c.min_replicas = lr->min_replicas;
 	if (heartbeat_start(&lr->hb, &c) == -1)
 		return lock_seterr(&lr->base, lock_errno_class(errno,
 		    LOCK_EINTERNAL), "heartbeat: %s", strerror(errno));
@@ -509,7 +516,8 @@ redis_close(struct lock *l)
 }
 
 static const char *const redis_schemes[] = {
-	"redis", "rediss", "unix", "redis+unix", NULL
+	"redis", "rediss", "unix", "redis+unix", "redis-sentinel",
+	"rediss-sentinel", NULL
 };
 
 const struct lock_backend lock_redis_backend = {

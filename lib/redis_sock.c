@@ -81,8 +81,8 @@ fail:
 }
 
 /* Fills c->addr from c->url's host, once; 0, or -1 with c->err. */
-static int
-conn_resolve(struct redis_conn *c)
+int
+redis_sock_resolve(struct redis_conn *c)
 {
 	struct addrinfo hints, *res = NULL, *ai;
 	struct redis_addr *a = c->addr;
@@ -123,7 +123,7 @@ redis_sock_tcp(struct redis_conn *c, int64_t deadline)
 	const struct redis_addr *a = c->addr;
 	int i, fd = -1, error = ECONNREFUSED;
 
-	if (conn_resolve(c) == -1)
+	if (redis_sock_resolve(c) == -1)
 		return -1;
 	for (i = 0; i < a->n; i++) {
 		fd = conn_socket(a->sa[i].ss_family,

@@ -150,6 +150,21 @@ assert_usage_error() {
 	[ ! -e "$TMP/ran" ]
 }
 
+@test "--min-replicas: local locks have none (64), bad counts are 64" {
+	run --separate-stderr "$KEYLOCK" run --min-replicas 1 k touch "$TMP/ran"
+	assert_usage_error "local locks have no replicas"
+	run --separate-stderr "$KEYLOCK" acquire --min-replicas 1 k
+	assert_usage_error "--min-replicas"
+	for n in -1 x 1001 ""; do
+		run --separate-stderr "$KEYLOCK" run --min-replicas "$n" \
+		    --redis redis://127.0.0.1:1 k touch "$TMP/ran"
+		assert_usage_error "--min-replicas"
+	done
+	run --separate-stderr "$KEYLOCK" status --min-replicas 1 k
+	assert_usage_error "--min-replicas"
+	[ ! -e "$TMP/ran" ]
+}
+
 @test "options of other subcommands are refused: 64" {
 	run --separate-stderr "$KEYLOCK" status -n k
 	assert_usage_error "-n"

@@ -439,3 +439,38 @@ session_inode() {
 	[[ $stderr == *"certificate verify failed"* ]] || fail "$stderr"
 	[ ! -e "$TMP/ran" ] || fail "the command ran"
 }
+
+@test "rediss-sentinel://: TLS to a sentinel and to the master it names" {
+	local sp try
+	for try in 1 2 3; do
+		sp=$(free_port)
+		cat >"$TMP/sentinel.conf" <<-EOF
+		port 0
+		tls-port $sp
+		bind 127.0.0.1
+		dir $TMP
+		tls-cert-file $CERTS/server.crt
+		tls-key-file $CERTS/server.key
+		tls-ca-cert-file $CERTS/ca.crt
+		tls-auth-clients optional
+		tls-replication yes
+		sentinel monitor tlsm 127.0.0.1 $TLS_PORT 1
+		EOF
+		redis-server "$TMP/sentinel.conf" --sentinel --daemonize yes \
+		    --pidfile "$TMP/sentinel.pid" --logfile "$TMP/sentinel.log"
+		wait_for_line "$TMP/sentinel.log" 'monitor master tlsm' && break
+	done
+	run "$KEYLOCK" run --redis \
+	    "rediss-sentinel://127.0.0.1:$sp?master=tlsm&cacert=$CA" job -- \
+	    sh -c 'redis-cli -s "$0" EXISTS "keylock:{job}:lock"' "$REDIS_SOCK"
+	assert_success
+	assert_output 1
+	# The sentinel's certificate is verified too.
+	run --separate-stderr "$KEYLOCK" run --redis \
+	    "rediss-sentinel://127.0.0.1:$sp?master=tlsm" job -- \
+	    touch "$TMP/ran"
+	[ "$status" -eq 69 ]
+	[[ $stderr == *"sentinel 127.0.0.1:$sp: TLS: certificate verify failed"* ]] ||
+	    fail "$stderr"
+	[ ! -e "$TMP/ran" ]
+}

@@ -4,7 +4,7 @@
 # the command of "run" after KEY.
 
 set -l keylock_cmds run acquire release renew status list forget
-set -l keylock_argopts -d --dir -N --namespace --redis --connect-timeout -E --conflict-exit-code -k --kill-after -t --ttl -w --wait --on-lost --memo --memo-max --memo-env --memo-file --memo-failures --memo-stale --note --cooldown --hold --owner --token --slots
+set -l keylock_argopts -d --dir -N --namespace --redis --connect-timeout -E --conflict-exit-code -k --kill-after -t --ttl -w --wait --on-lost --memo --memo-max --memo-env --memo-file --memo-failures --memo-stale --note --cooldown --hold --owner --token --slots --min-replicas
 
 # Prints the words after the subcommand that are not options or their
 # values: the operands so far.
@@ -15,7 +15,7 @@ function __keylock_operands
     for t in $tokens
         if test $skip -eq 1
             set skip 0
-        else if contains -- $t -d --dir -N --namespace --redis --connect-timeout -E --conflict-exit-code -k --kill-after -t --ttl -w --wait --on-lost --memo --memo-max --memo-env --memo-file --memo-failures --memo-stale
+        else if contains -- $t -d --dir -N --namespace --redis --connect-timeout -E --conflict-exit-code -k --kill-after -t --ttl -w --wait --on-lost --memo --memo-max --memo-env --memo-file --memo-failures --memo-stale --min-replicas --slots --note --cooldown --hold --owner --token
             set skip 1
         else if not string match -q -- '-*' $t
             echo $t
@@ -113,6 +113,7 @@ complete -c keylock -n "$run" -l cooldown -x -a '30s 1m 10m 1h' -d 'keep KEY clo
 complete -c keylock -n "$run" -s s -l shared -d 'share KEY with other shared holders'
 complete -c keylock -n "$run" -l slots -x -a '2 3 4 8' -d 'up to N holders at once'
 complete -c keylock -n "$run" -l supersede -d 'give up waiting when a newer --supersede caller comes'
+complete -c keylock -n "$run" -l min-replicas -x -a '1 2' -d 'count the lock once N replicas have it'
 
 # acquire
 set -l acq "__fish_seen_subcommand_from acquire"
@@ -127,6 +128,7 @@ complete -c keylock -n "$acq" -l owner -x -a '(__fish_complete_pids)' -d 'let go
 complete -c keylock -n "$acq" -s s -l shared -d 'share KEY with other shared holders'
 complete -c keylock -n "$acq" -l slots -x -a '2 3 4 8' -d 'up to N holders at once'
 complete -c keylock -n "$acq" -l supersede -d 'give up waiting when a newer --supersede caller comes'
+complete -c keylock -n "$acq" -l min-replicas -x -a '1 2' -d 'count the lock once N replicas have it'
 complete -c keylock -n "__fish_seen_subcommand_from release renew" -l token -x -d 'the token acquire printed'
 complete -c keylock -n "__fish_seen_subcommand_from renew" -s t -l ttl -x -a '30s 10m 30m' -d 'lease (DURATION)'
 complete -c keylock -n __keylock_in_command -x -a "(__fish_complete_subcommand --fcs-skip=3 $keylock_argopts)"
