@@ -461,6 +461,8 @@ local_wait(struct lock_local *ll, const struct lock_request *req,
 	rc = wait_for(&ll->base, w, &local_wait_ops, &lw);
 	/* The helper may have locked just now: fd is closed below. */
 	wait_stop(&lw);
+	/* Leave the queue only once we hold the key, or gave up. */
+	local_queue_leave(&lw.q);
 	ll->mode = req->mode;
 	if (rc == LOCK_ACQUIRED && wait_keep(&lw) == -1) {
 		lock_seterr(&ll->base, lock_errno_class(errno,
@@ -468,8 +470,6 @@ local_wait(struct lock_local *ll, const struct lock_request *req,
 		    ll->dir, ll->name, strerror(errno));
 		rc = LOCK_ERROR;
 	}
-	/* Leave the queue only once we hold the key, or gave up. */
-	local_queue_leave(&lw.q);
 	if (rc == LOCK_ERROR)
 		local_release(&ll->base, 0);
 	if (lw.ifd != -1)
