@@ -48,6 +48,8 @@ struct local_queue {
 	int		 qfd;		/* the queue directory, or -1 */
 	uint64_t	 ticket;	/* 0: not queued */
 	int		 efd;		/* the entry, locked, or -1 */
+	int		 ffd;		/* its doorbell, read and write, or
+					   -1 */
 	char		 ename[24];
 };
 
@@ -122,8 +124,11 @@ void	local_queue_supersede(const struct local_queue *q,
 /* 1 and *by filled if a newer caller superseded q, else 0. */
 int	local_queue_superseded(const struct local_queue *q,
 	    struct holder *by);
-/* Wakes the owner of q's entry (its inotify watch sees the write). */
-void	local_queue_ring(int efd);
+/* Rings doorbell ffd (a waiter's FIFO) with a LOCAL_RING_* byte: its
+   owner wakes. */
+#define LOCAL_RING_HELPER	'h'	/* its helper is done and exits */
+#define LOCAL_RING_SUPERSEDED	's'
+void	local_queue_ring(int ffd, char why);
 /* Appends the shared and slot holders and the waiters of queue
    directory qfd to st, as the flock'ed inodes v show them (no file is
    locked); 0 or -1. */

@@ -7,6 +7,8 @@
  *			the queue's guard, held for moments only
  *	TICKET		a waiter's entry (20 digits), flock(LOCK_EX)ed by its
  *			owner for as long as it waits (lockfile.h: layout)
+ *	wTICKET		the waiter's doorbell, a FIFO it reads: a byte in it
+ *			wakes it (from its helper or a --supersede caller)
  *	hFENCE		a shared holder's record, locked while it holds
  *	sI		slot I: flock(LOCK_EX) on it is the slot; its
  *			holder's record
@@ -17,7 +19,8 @@
  * may unlink it; names are never reused (tickets and fences only grow),
  * so an unlink never hits a newer file.  Probes take LOCK_SH only, which
  * never fails another probe.  Tickets are taken under the guard, so
- * entries are ordered by arrival.  Slot files are never unlinked (a slot
+ * entries are ordered by arrival.  A doorbell goes with its entry: made
+ * before it, unlinked after it.  Slot files are never unlinked (a slot
  * is its file's flock).
  */
 #include "config.h"
@@ -75,6 +78,19 @@ queue_ticket(const char *name)
 	return strtoull(name, NULL, 10);
 }
 
+/* Unlinks file name of qfd, and the doorbell if it is an entry. */
+static void
+queue_unlink(int qfd, const char *name)
+{
+	char bell[32];
+
+	unlinkat(qfd, name, 0);
+	if (queue_ticket(name) != 0) {
+		snprintf(bell, sizeof(bell), "w%s", name);
+		unlinkat(qfd, bell, 0);
+	}
+}
+
 /* 1 if file name of qfd is locked by its owner (h filled from its
    record when not NULL), 0 if it is gone or dead (then unlinked). */
 static int
@@ -88,7 +104,7 @@ queue_probe(int qfd, const char *name, struct holder *h)
 	if (fd == -1)
 		return 0;
 	if (flock(fd, LOCK_SH | LOCK_NB) == 0)
-		unlinkat(qfd, name, 0);
+		queue_unlink(qfd, name);
 	else if (errno == EWOULDBLOCK) {
 		live = 1;
 		if (h != NULL && ((n = pread(fd, buf, sizeof(buf), 0)) <= 0 ||
@@ -203,7 +219,7 @@ queue_next(int gfd)
 int
 local_queue_join(struct local_queue *q, const struct holder *rec)
 {
-	char buf[HOLDER_SEALED_MAX];
+	char buf[HOLDER_SEALED_MAX], bell[32];
 	size_t len;
 	int gfd, e;
 
@@ -213,12 +229,18 @@ local_queue_join(struct local_queue *q, const struct holder *rec)
 	if ((q->ticket = queue_next(gfd)) != 0) {
 		snprintf(q->ename, sizeof(q->ename), "%020llu",
 		    (unsigned long long)q->ticket);
-		q->efd = local_queue_create(q->qfd, q->ename, buf, len);
+		snprintf(bell, sizeof(bell), "w%s", q->ename);
+		if (mkfifoat(q->qfd, bell, 0600) == 0)
+			q->ffd = openat(q->qfd, bell, O_RDWR | O_NONBLOCK |
+			    O_CLOEXEC);
+		if (q->ffd != -1)
+			q->efd = local_queue_create(q->qfd, q->ename, buf,
+			    len);
 	}
 	e = errno;
 	close(gfd);
-	if (q->ticket == 0 || q->efd == -1) {
-		q->ticket = 0;
+	if (q->efd == -1) {
+		local_queue_leave(q);
 		errno = e;
 		return -1;
 	}
@@ -228,11 +250,19 @@ local_queue_join(struct local_queue *q, const struct holder *rec)
 void
 local_queue_leave(struct local_queue *q)
 {
-	if (q->efd != -1) {
-		unlinkat(q->qfd, q->ename, 0);
-		close(q->efd);
+	char bell[32];
+
+	if (q->ticket != 0) {
+		if (q->efd != -1)
+			unlinkat(q->qfd, q->ename, 0);
+		snprintf(bell, sizeof(bell), "w%s", q->ename);
+		unlinkat(q->qfd, bell, 0);
 	}
-	q->efd = -1;
+	if (q->efd != -1)
+		close(q->efd);
+	if (q->ffd != -1)
+		close(q->ffd);
+	q->efd = q->ffd = -1;
 	q->ticket = 0;
 }
 
@@ -293,7 +323,7 @@ local_queue_ahead(const struct local_queue *q, struct local_qent **out)
 void
 local_queue_supersede(const struct local_queue *q, const struct holder *rec)
 {
-	char buf[HOLDER_SEALED_MAX], name[24];
+	char buf[HOLDER_SEALED_MAX], name[24], bell[32];
 	struct local_qent *v = NULL;
 	size_t len;
 	int i, n, fd;
@@ -312,6 +342,14 @@ local_queue_supersede(const struct local_queue *q, const struct holder *rec)
 			continue;
 		(void)!pwrite(fd, buf, len, LOCKFILE_BY_OFF);
 		close(fd);
+		/* After the mark: a waiter reads it once its bell rings. */
+		snprintf(bell, sizeof(bell), "w%s", name);
+		fd = openat(q->qfd, bell, O_WRONLY | O_NOFOLLOW | O_NONBLOCK |
+		    O_CLOEXEC);
+		if (fd == -1)
+			continue;
+		local_queue_ring(fd, LOCAL_RING_SUPERSEDED);
+		close(fd);
 	}
 	free(v);
 }
@@ -329,9 +367,9 @@ local_queue_superseded(const struct local_queue *q, struct holder *by)
 }
 
 void
-local_queue_ring(int efd)
+local_queue_ring(int ffd, char why)
 {
-	(void)!pwrite(efd, "L", 1, LOCKFILE_BELL_OFF);
+	(void)!write(ffd, &why, 1);	/* a full FIFO rings already */
 }
 
 /* Reads the record of file name of qfd into h ("unknown" if none). */

@@ -18,9 +18,12 @@
  * only once it holds what it waited for, so a release wakes one waiter,
  * whatever the length of the queue.
  *
- * A waiter sleeps on one inotify descriptor that watches its own entry:
- * its helper rings it by writing the entry's doorbell byte, and a newer
- * --supersede caller by writing its record into it.  fsnotify reports a
+ * A waiter sleeps on its doorbell, a FIFO beside its entry: its helper
+ * rings it once it has what it blocked on, and a newer --supersede caller
+ * after writing its record into the entry.  (No inotify instance per
+ * waiter: there are only 128 per user by default.)  The slots head's
+ * helper waits instead in poll(2) on an inotify watch of the queue
+ * directory for a slot file closed for writing.  fsnotify reports a
  * close before the kernel drops the closing process's flocks, so a slot
  * freed by a killed holder may still look taken just after the event:
  * the head looks again 5, 50 and 500 ms later (a live holder unlocks
@@ -30,6 +33,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,8 +62,8 @@ struct local_waiter {
 	unsigned int		 ahead;		/* live entries before ours */
 	uint64_t		 wait_for;	/* the entry we wait for; 0: the
 						   key itself (we are head) */
-	int			 ifd;		/* inotify, or -1 */
-	int			 dirwatch;	/* it watches the queue dir */
+	int			 ifd;		/* slots head: inotify on the
+						   queue dir, or -1 */
 	int			 rechecks;	/* slots: left after a close */
 	pid_t			 pid;		/* the helper, or -1 */
 	uint64_t		 target;	/* what it waits for */
@@ -190,12 +194,11 @@ wait_fast(struct local_waiter *lw)
 	return slots ? wait_take(lw) : WAIT_TAKEN;
 }
 
-/* Joins the queue and watches our entry; 0, or -1 (reason recorded). */
+/* Joins the queue; 0, or -1 (reason recorded). */
 static int
 wait_join(struct local_waiter *lw)
 {
 	struct holder rec = *lw->self;
-	char proc[64];
 
 	rec.since_ms = clock_wall_ms();
 	if (lw->q.qfd == -1 &&
@@ -203,11 +206,6 @@ wait_join(struct local_waiter *lw)
 		return wait_fail(lw, "queue"), -1;
 	if (local_queue_join(&lw->q, &rec) == -1)
 		return wait_fail(lw, "joining the queue"), -1;
-	if ((lw->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1)
-		return wait_fail(lw, "inotify"), -1;
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", lw->q.efd);
-	if (inotify_add_watch(lw->ifd, proc, IN_MODIFY) == -1)
-		return wait_fail(lw, "inotify"), -1;
 	if (lw->req->supersede)
 		local_queue_supersede(&lw->q, &rec);
 	return 0;
@@ -238,12 +236,13 @@ wait_dirwatch(struct local_waiter *lw)
 {
 	char proc[64];
 
-	if (lw->dirwatch)
+	if (lw->ifd != -1)
 		return 0;
+	if ((lw->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1)
+		return wait_fail(lw, "inotify"), -1;
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", lw->q.qfd);
 	if (inotify_add_watch(lw->ifd, proc, IN_CLOSE_WRITE) == -1)
 		return wait_fail(lw, "inotify"), -1;
-	lw->dirwatch = 1;
 	return 0;
 }
 
@@ -299,11 +298,12 @@ wait_stop(struct local_waiter *lw)
 	lw->pfd = -1;
 }
 
-/* Starts a helper blocked in flock(how) on fd that rings our entry when
-   it gets it; 0, or -1 (reason recorded). */
+/* Starts a helper that rings our doorbell once it has flock(how) on
+   fd, or (how 0) once fd is readable; 0, or -1 (reason recorded). */
 static int
 wait_helper(struct local_waiter *lw, int fd, int how)
 {
+	struct pollfd pfd = { fd, POLLIN, 0 };
 	pid_t parent = getpid();
 
 	if ((lw->pid = fork()) == -1)
@@ -313,17 +313,16 @@ wait_helper(struct local_waiter *lw, int fd, int how)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != parent)
 			_exit(1);
-		while (flock(fd, how) == -1)
+		while ((how != 0 ? flock(fd, how) : poll(&pfd, 1, -1)) == -1)
 			if (errno != EINTR)
 				_exit(1);
-		local_queue_ring(lw->q.efd);
+		local_queue_ring(lw->q.ffd, LOCAL_RING_HELPER);
 		_exit(0);
 	}
 	return 0;
 }
 
-/* wait_ops: a helper for what we wait for (none for the slots head);
-   the inotify fd. */
+/* wait_ops: a helper for what we wait for; our doorbell. */
 static int
 wait_watch(void *arg, int64_t *retry_at)
 {
@@ -332,35 +331,44 @@ wait_watch(void *arg, int64_t *retry_at)
 
 	if (lw->pid != -1 && lw->target != lw->wait_for)
 		wait_stop(lw);
-	if (lw->pid != -1 || (lw->wait_for == 0 &&
-	    lw->req->mode == LOCK_SLOTS))
-		return lw->ifd;
+	if (lw->pid != -1)
+		return lw->q.ffd;
 	lw->target = lw->wait_for;
+	if (lw->target == 0 && lw->req->mode == LOCK_SLOTS)
+		return wait_helper(lw, lw->ifd, 0) == -1 ? -2 : lw->q.ffd;
 	if (lw->target == 0)
-		return wait_helper(lw, lw->fd, lw->how) == -1 ? -2 : lw->ifd;
+		return wait_helper(lw, lw->fd, lw->how) == -1 ? -2 :
+		    lw->q.ffd;
 	snprintf(name, sizeof(name), "%020llu",
 	    (unsigned long long)lw->target);
 	lw->pfd = openat(lw->q.qfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
 	    O_CLOEXEC);
 	if (lw->pfd == -1) {
 		*retry_at = 0;		/* gone already: look again */
-		return lw->ifd;
+		return lw->q.ffd;
 	}
-	return wait_helper(lw, lw->pfd, LOCK_SH) == -1 ? -2 : lw->ifd;
+	return wait_helper(lw, lw->pfd, LOCK_SH) == -1 ? -2 : lw->q.ffd;
 }
 
-/* wait_ops: drains the events; reaps a helper that is done. */
+/* wait_ops: drains the doorbell and the slot events; reaps a helper
+   that is done. */
 static int
 wait_woken(void *arg)
 {
 	struct local_waiter *lw = arg;
 	char buf[4096]
 	    __attribute__((aligned(__alignof__(struct inotify_event))));
-	int st;
+	ssize_t n;
+	int st, done = 0;
 
-	while (read(lw->ifd, buf, sizeof(buf)) > 0)
+	while ((n = read(lw->q.ffd, buf, sizeof(buf))) > 0)
+		done |= memchr(buf, LOCAL_RING_HELPER, (size_t)n) != NULL;
+	while (lw->ifd != -1 && read(lw->ifd, buf, sizeof(buf)) > 0)
 		lw->rechecks = WAIT_RECHECKS;
-	if (lw->pid != -1 && waitpid(lw->pid, &st, WNOHANG) == lw->pid) {
+	/* A helper that rang is about to exit: reap it, so that the next
+	   wait has a helper of its own. */
+	if (lw->pid != -1 && waitpid(lw->pid, &st, done ? 0 : WNOHANG) ==
+	    lw->pid) {
 		lw->pid = -1;
 		if (lw->pfd != -1)
 			close(lw->pfd);
@@ -447,7 +455,7 @@ local_wait(struct lock_local *ll, const struct lock_request *req,
 {
 	struct local_waiter lw = { .ll = ll, .req = req, .self = self,
 	    .fd = -1, .ifd = -1, .pid = -1, .pfd = -1, .slotfd = -1,
-	    .q = { .qfd = -1, .efd = -1 } };
+	    .q = { .qfd = -1, .efd = -1, .ffd = -1 } };
 	enum lock_result rc;
 
 	lw.how = req->mode == LOCK_EXCLUSIVE ? LOCK_EX : LOCK_SH;

@@ -26,13 +26,12 @@
 #define LOCKFILE_NO_FENCE	UINT64_MAX
 
 /*
- * A queue entry (lock_local.c): the waiter's sealed record at 0, a
- * doorbell byte its helper writes to wake it, and the sealed record of
- * the newer --supersede caller that ended its wait, if one did.  A slot
- * file or a shared holder's file holds just the sealed record.
+ * A queue entry (local_queue.c): the waiter's sealed record at 0, and
+ * at LOCKFILE_BY_OFF the sealed record of the newer --supersede caller
+ * that ended its wait, if one did.  A slot file or a shared holder's
+ * file holds just the sealed record.
  */
-#define LOCKFILE_BELL_OFF	HOLDER_SEALED_MAX
-#define LOCKFILE_BY_OFF		(HOLDER_SEALED_MAX + 1)
+#define LOCKFILE_BY_OFF		HOLDER_SEALED_MAX
 #define LOCKFILE_TICKET_LEN	20	/* "%020llu": the names of entries */
 
 /* The fence in the first len bytes of a lock file: 0 for an empty file,
