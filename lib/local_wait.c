@@ -13,8 +13,8 @@
  * earlier exclusive one), with a forked helper blocked in flock(LOCK_SH)
  * on that entry.  With none left it is the head: its helper blocks in
  * flock on the lock file's own open file description (so the lock is
- * ours when the kernel grants it), or, for slots, it watches the queue
- * directory for a slot file closed for writing.  It leaves the queue
+ * ours when the kernel grants it), or, for slots, waits for a slot file
+ * to be closed (below).  It leaves the queue
  * only once it holds what it waited for, so a release wakes one waiter,
  * whatever the length of the queue.
  *
@@ -183,14 +183,15 @@ wait_fast(struct local_waiter *lw)
 		return WAIT_TAKEN;	/* no queue was ever needed */
 	if (lw->q.qfd == -1 || local_queue_peek(lw->q.qfd, 0, &p) == -1)
 		return wait_fail(lw, "queue");
+	/* Slot holders share N with shared ones: tell them apart. */
+	if ((slots || (lw->req->mode == LOCK_SHARED && p.slotfiles)) &&
+	    wait_mismatch(lw) == -1)
+		return WAIT_FAILED;
 	if (p.entries) {
 		if (!slots)
 			flock(lw->fd, LOCK_UN);
 		return WAIT_BUSY;
 	}
-	if ((slots || (lw->req->mode == LOCK_SHARED && p.slotfiles)) &&
-	    wait_mismatch(lw) == -1)
-		return WAIT_FAILED;
 	return slots ? wait_take(lw) : WAIT_TAKEN;
 }
 
@@ -247,10 +248,11 @@ wait_dirwatch(struct local_waiter *lw)
 }
 
 /* wait_ops: the fast path until we must queue, then a look at the queue
-   each time our entry is written to. */
+   each time our doorbell rings. */
 static enum wait_try
 wait_try(void *arg, int64_t *retry_at)
 {
+	static const int64_t after[WAIT_RECHECKS] = { 500, 50, 5 };
 	struct local_waiter *lw = arg;
 	enum wait_try t;
 
@@ -258,6 +260,8 @@ wait_try(void *arg, int64_t *retry_at)
 	if (lw->q.ticket == 0) {
 		if ((t = wait_fast(lw)) != WAIT_BUSY)
 			return t;
+		/* Checked once, before joining: a caller that may never
+		   get in must not queue. */
 		if (lw->req->mode != LOCK_SLOTS && wait_mismatch(lw) == -1)
 			return WAIT_FAILED;
 		if (lw->nowait)
@@ -275,12 +279,8 @@ wait_try(void *arg, int64_t *retry_at)
 		return WAIT_FAILED;
 	t = wait_take(lw);
 	if (t == WAIT_BUSY && lw->req->mode == LOCK_SLOTS &&
-	    lw->rechecks > 0) {
-		*retry_at = clock_mono_ms() + (WAIT_RECHECKS -
-		    lw->rechecks == 0 ? 5 : WAIT_RECHECKS - lw->rechecks == 1 ?
-		    50 : 500);
-		lw->rechecks--;
-	}
+	    lw->rechecks > 0)
+		*retry_at = clock_mono_ms() + after[--lw->rechecks];
 	return t;
 }
 

@@ -4,23 +4,28 @@
  * Files in the lock directory, for a key whose file name is N
  * (keyname_file()):
  *
- *	N	the lock file: flock(LOCK_EX) on it is the lock.  It holds
- *		the fence, the holder's record and the key (lockfile.h).
+ *	N	the lock file: flock(LOCK_EX) on it is an exclusive lock,
+ *		LOCK_SH a shared one (slot holders take LOCK_SH on it too,
+ *		so an exclusive caller never meets them on its fast path).
+ *		It holds the fence, the exclusive holder's record and the
+ *		key (lockfile.h).
+ *	.q.N/	the key's queue, shared holders' records and slot files
+ *		(local_queue.c); local_wait.c takes keys in arrival order.
  *
- * The holder writes the fence and its record with one pwrite(2), and
- * nothing else, so taking a lock creates, renames and unlinks no file.
- * A reader trusts a record only when its checksum holds and its fence is
- * the file's: a torn read is never shown as the holder, nor the record
- * of a holder that released.  (A holder that died leaves its record
- * until the next holder writes its own, a moment after its flock.)
+ * An exclusive holder writes the fence and its record with one pwrite(2),
+ * and nothing else, so an uncontended run creates, renames and unlinks
+ * no file.  Shared and slot holders count the fence under the queue's
+ * guard (they hold N together) and keep their records in .q.N.  A reader
+ * trusts a record only when its checksum holds and its fence is the
+ * file's: a torn read is never shown as the holder, nor the record of a
+ * holder that released.  (A holder that died leaves its record until the
+ * next holder writes its own, a moment after its flock.)
  *
- * Invariants: lock files are never unlinked (an unlinked flock file lets
- * two holders in); only the lock holder writes the fence or the record;
- * "status" and "list" never flock anything: they ask /proc/locks whether
- * the lock file's inode is locked.  Waiting is a blocking flock() in a
- * forked helper that shares our open file description, so the wait is in
- * the kernel, and the helper's pipe is what the wait loop (wait.c)
- * watches.
+ * Invariants: lock files, queue directories and slot files are never
+ * unlinked (an unlinked flock file lets two holders in); only a holder
+ * writes the fence, and an exclusive one without the guard only when no
+ * one else can hold N; "status" and "list" never flock anything: they
+ * ask /proc/locks which inodes are locked, and how.
  */
 #include "config.h"
 
