@@ -71,33 +71,58 @@ local_cool_write(struct lock_local *ll, const char *name,
 		unlinkat(ll->dirfd, tmp, 0);
 }
 
+/* Finds the holder of key with token (any kind: exclusive, shared or a
+   slot): 1 (h filled), 0 none (*held: whether anyone holds key), -1. */
+static int
+local_token_find(struct lock_local *ll, const char *key, const char *token,
+    struct holder *h, int *held)
+{
+	struct lock_state st;
+	char name[KEYNAME_FILE_MAX + 1];
+	size_t i;
+	int found;
+
+	if (keyname_file(key, name, sizeof(name)) == -1)
+		return lock_seterr(&ll->base, LOCK_EUSAGE, "empty key");
+	if (local_state(ll, name, &st) == -1)
+		return -1;
+	*held = st.nholders > 0;
+	for (i = 0; i < st.nholders; i++)
+		if (strcmp(st.holders[i].token, token) == 0)
+			break;
+	if ((found = i < st.nholders))
+		*h = st.holders[i];
+	lock_state_free(&st);
+	return found;
+}
+
 /* key's holder if token holds it: 0 (h filled), or -1 (ELOST when the
    token does not hold it). */
 static int
 local_token_holder(struct lock_local *ll, const char *key,
     const char *token, struct holder *h)
 {
-	char name[KEYNAME_FILE_MAX + 1];
+	int held;
 
-	switch (local_holder(ll, key, name, h)) {
+	switch (local_token_find(ll, key, token, h, &held)) {
 	case -1:
 		return -1;
-	case 0:
+	case 1:
+		return 0;
+	}
+	if (!held)
 		return lock_seterr(&ll->base, LOCK_ELOST, "%s is not held "
 		    "(the lock was released or its holder ended)", key);
-	}
-	if (strcmp(h->token, token) != 0)
-		return lock_seterr(&ll->base, LOCK_ELOST, "that token does "
-		    "not hold %s (released, or taken by another holder)", key);
-	return 0;
+	return lock_seterr(&ll->base, LOCK_ELOST, "that token does not hold "
+	    "%s (released, or taken by another holder)", key);
 }
 
 int
 local_release_token(struct lock *l, const char *key, const char *token)
 {
 	struct lock_local *ll = (struct lock_local *)l;
-	struct holder h;
-	char name[KEYNAME_FILE_MAX + 1];
+	struct holder h, now;
+	int held;
 
 	if (local_token_holder(ll, key, token, &h) == -1)
 		return -1;
@@ -107,14 +132,13 @@ local_release_token(struct lock *l, const char *key, const char *token)
 		return lock_seterr(l, LOCK_EINTERNAL, "cannot stop the holder "
 		    "of %s (pid %ld): %s", key, h.pid, strerror(errno));
 	/* Whatever the process did, the token must hold the key no more. */
-	switch (local_holder(ll, key, name, &h)) {
+	switch (local_token_find(ll, key, token, &now, &held)) {
 	case -1:
 		return -1;
 	case 1:
-		if (strcmp(h.token, token) == 0)
-			return lock_seterr(l, LOCK_EUNAVAIL, "the holder of %s "
-			    "(pid %ld) did not let go within %ds", key, h.pid,
-			    LOCAL_STOP_WAIT / 1000);
+		return lock_seterr(l, LOCK_EUNAVAIL, "the holder of %s "
+		    "(pid %ld) did not let go within %ds", key, h.pid,
+		    LOCAL_STOP_WAIT / 1000);
 	}
 	return 0;
 }

@@ -4,23 +4,28 @@
  * Files in the lock directory, for a key whose file name is N
  * (keyname_file()):
  *
- *	N	the lock file: flock(LOCK_EX) on it is the lock.  It holds
- *		the fence, the holder's record and the key (lockfile.h).
+ *	N	the lock file: flock(LOCK_EX) on it is an exclusive lock,
+ *		LOCK_SH a shared one (slot holders take LOCK_SH on it too,
+ *		so an exclusive caller never meets them on its fast path).
+ *		It holds the fence, the exclusive holder's record and the
+ *		key (lockfile.h).
+ *	.q.N/	the key's queue, shared holders' records and slot files
+ *		(local_queue.c); local_wait.c takes keys in arrival order.
  *
- * The holder writes the fence and its record with one pwrite(2), and
- * nothing else, so taking a lock creates, renames and unlinks no file.
- * A reader trusts a record only when its checksum holds and its fence is
- * the file's: a torn read is never shown as the holder, nor the record
- * of a holder that released.  (A holder that died leaves its record
- * until the next holder writes its own, a moment after its flock.)
+ * An exclusive holder writes the fence and its record with one pwrite(2),
+ * and nothing else, so an uncontended run creates, renames and unlinks
+ * no file.  Shared and slot holders count the fence under the queue's
+ * guard (they hold N together) and keep their records in .q.N.  A reader
+ * trusts a record only when its checksum holds and its fence is the
+ * file's: a torn read is never shown as the holder, nor the record of a
+ * holder that released.  (A holder that died leaves its record until the
+ * next holder writes its own, a moment after its flock.)
  *
- * Invariants: lock files are never unlinked (an unlinked flock file lets
- * two holders in); only the lock holder writes the fence or the record;
- * "status" and "list" never flock anything: they ask /proc/locks whether
- * the lock file's inode is locked.  Waiting is a blocking flock() in a
- * forked helper that shares our open file description, so the wait is in
- * the kernel, and the helper's pipe is what the wait loop (wait.c)
- * watches.
+ * Invariants: lock files, queue directories and slot files are never
+ * unlinked (an unlinked flock file lets two holders in); only a holder
+ * writes the fence, and an exclusive one without the guard only when no
+ * one else can hold N; "status" and "list" never flock anything: they
+ * ask /proc/locks which inodes are locked, and how.
  */
 #include "config.h"
 
@@ -52,23 +57,6 @@
 
 #define READ_TRIES	3	/* a record caught mid-write is read again */
 
-/* A locked inode as /proc/locks shows it. */
-struct locked {
-	unsigned int	maj, min;
-	unsigned long	ino;
-};
-
-/* A wait for the lock file fd: first a try without blocking, then a
-   helper blocked in flock(2) on the same open file description. */
-struct local_waiter {
-	struct lock_local	*ll;
-	int			 fd;
-	pid_t			 pid;		/* the helper, or -1 */
-	int			 pipe_r;	/* its "locked" pipe, or -1 */
-	int			 locked;	/* the helper wrote to it */
-	struct holder		 h;
-};
-
 /* Allocates a local context; the lock directory is --dir, else
    $KEYLOCK_DIR, else the private default (vetted as such). */
 static struct lock *
@@ -80,7 +68,7 @@ local_open(const struct lock_opts *o)
 	if ((ll = calloc(1, sizeof(*ll))) == NULL)
 		return NULL;
 	ll->base.be = &lock_local_backend;
-	ll->dirfd = ll->lockfd = -1;
+	ll->dirfd = ll->lockfd = ll->qfd = ll->slotfd = ll->recfd = -1;
 	memo_file_init(&ll->memo);
 	if (o->dir == NULL && env != NULL && *env != '\0')
 		ll->dir = strdup(env);
@@ -117,8 +105,7 @@ local_connect(struct lock *l)
 	return 0;
 }
 
-/* Reads the holder record of lock file name into h; 0, or -1 if none. */
-static int
+int
 local_read_holder(struct lock_local *ll, const char *name, struct holder *h)
 {
 	static const struct timespec again = { 0, 1000000 };
@@ -142,124 +129,36 @@ local_read_holder(struct lock_local *ll, const char *name, struct holder *h)
 }
 
 /*
- * Counts the acquisition in the held lock file and writes self's record
- * beside it, and the key after them (which repairs a file an earlier
- * layout or a crash left without one); the new fence, or 0 (errno) when
- * the file cannot be read or written: a fence that could go backwards is
- * worse than no run.
+ * The fence after the key, and the key (which repairs a file an earlier
+ * layout or a crash left without one): a fence that could go backwards
+ * is worse than no run, so 0 when the file cannot be read or written.
  */
-static uint64_t
-local_write_holder(struct lock_local *ll, const char *key,
-    struct holder *self)
+uint64_t
+local_count(int fd, const char *key, struct holder *self)
 {
 	char buf[LOCKFILE_KEY_OFF];
 	struct iovec iov[2];
 	ssize_t n;
 	uint64_t fence;
 
-	if ((n = pread(ll->lockfd, buf, LOCKFILE_FENCE_LEN, 0)) == -1)
+	if ((n = pread(fd, buf, LOCKFILE_FENCE_LEN, 0)) == -1)
 		return 0;
 	fence = lockfile_fence(buf, (size_t)n);
 	if (fence == LOCKFILE_NO_FENCE || fence + 1 == LOCKFILE_NO_FENCE)
 		return errno = EINVAL, 0;	/* not ours: keep out */
-	self->fence = ++fence;
-	self->since_ms = clock_wall_ms();
+	fence++;
+	if (self != NULL) {
+		self->fence = fence;
+		self->since_ms = clock_wall_ms();
+	}
 	lockfile_format(fence, self, buf);
 	iov[0] = (struct iovec){ buf, sizeof(buf) };
 	iov[1] = (struct iovec){ (void *)key, strlen(key) };
-	if (pwritev(ll->lockfd, iov, 2, 0) !=
-	    (ssize_t)(iov[0].iov_len + iov[1].iov_len))
+	if (pwritev(fd, iov, 2, 0) != (ssize_t)(iov[0].iov_len +
+	    iov[1].iov_len))
 		return 0;
 	return fence;
 }
-
-/* wait_ops: flock without blocking until the helper runs; then the
-   helper's word. */
-static enum wait_try
-local_try(void *arg, int64_t *retry_at)
-{
-	struct local_waiter *lw = arg;
-
-	*retry_at = CLOCK_FOREVER;
-	if (lw->locked)
-		return WAIT_TAKEN;
-	if (lw->pid != -1)
-		return WAIT_BUSY;
-	if (flock(lw->fd, LOCK_EX | LOCK_NB) == 0)
-		return WAIT_TAKEN;
-	if (errno == EWOULDBLOCK)
-		return WAIT_BUSY;
-	lock_seterr(&lw->ll->base, LOCK_EINTERNAL, "flock %s/%s: %s",
-	    lw->ll->dir, lw->ll->name, strerror(errno));
-	return WAIT_FAILED;
-}
-
-/* wait_ops: starts the helper that blocks in flock(2); its pipe. */
-static int
-local_watch(void *arg, int64_t *retry_at)
-{
-	struct local_waiter *lw = arg;
-	pid_t parent = getpid();
-	int p[2];
-
-	(void)retry_at;
-	if (lw->pid != -1)
-		return lw->pipe_r;
-	if (pipe2(p, O_CLOEXEC) == -1)
-		return lock_seterr(&lw->ll->base, lock_errno_class(errno,
-		    LOCK_EINTERNAL), "pipe: %s", strerror(errno)), -2;
-	if ((lw->pid = fork()) == -1) {
-		close(p[0]);
-		close(p[1]);
-		return lock_seterr(&lw->ll->base, lock_errno_class(errno,
-		    LOCK_EINTERNAL), "fork: %s", strerror(errno)), -2;
-	}
-	if (lw->pid == 0) {
-		/* Never outlive the waiter: an orphan would lock for no one. */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(1);
-		close(p[0]);
-		while (flock(lw->fd, LOCK_EX) == -1)
-			if (errno != EINTR)
-				_exit(1);
-		(void)!write(p[1], "L", 1);
-		_exit(0);
-	}
-	close(p[1]);
-	return lw->pipe_r = p[0];
-}
-
-/* wait_ops: the helper has the lock, or it failed. */
-static int
-local_woken(void *arg)
-{
-	struct local_waiter *lw = arg;
-	char c;
-
-	if (read(lw->pipe_r, &c, 1) == 1) {
-		lw->locked = 1;
-		waitpid(lw->pid, NULL, 0);
-		lw->pid = -1;
-		return 0;
-	}
-	return lock_seterr(&lw->ll->base, LOCK_EINTERNAL, "flock: waiting "
-	    "helper failed");
-}
-
-/* wait_ops: the holder's record, if there is a whole one. */
-static const struct holder *
-local_waited_for(void *arg)
-{
-	struct local_waiter *lw = arg;
-
-	return local_read_holder(lw->ll, lw->ll->name, &lw->h) == 0 ?
-	    &lw->h : NULL;
-}
-
-static const struct wait_ops local_wait_ops = {
-	local_try, local_watch, local_woken, local_waited_for, NULL
-};
 
 /* Takes the key of req for self; a lock_result. */
 static enum lock_result
@@ -267,51 +166,39 @@ local_acquire(struct lock *l, const struct lock_request *req,
     struct lock_wait *w, struct holder *self)
 {
 	struct lock_local *ll = (struct lock_local *)l;
-	struct local_waiter lw = { .ll = ll, .fd = -1, .pid = -1,
-	    .pipe_r = -1 };
 	enum lock_result rc;
 
-	if (req->mode != LOCK_EXCLUSIVE)
-		return lock_seterr(l, LOCK_EUSAGE, "only exclusive locks are "
-		    "supported"), LOCK_ERROR;
+	if (req->mode != LOCK_EXCLUSIVE && req->cooldown_ms > 0)
+		return lock_seterr(l, LOCK_EUSAGE, "--cooldown works with "
+		    "exclusive locks only"), LOCK_ERROR;
 	if (keyname_file(req->key, ll->name, sizeof(ll->name)) == -1)
 		return lock_seterr(l, LOCK_EUSAGE, "empty key"), LOCK_ERROR;
 	self->until_ms = req->until_ms;
 	self->cooldown_ms = req->cooldown_ms;
+	self->shared = req->mode == LOCK_SHARED;
+	self->slots = req->mode == LOCK_SLOTS ? req->count : 0;
+	self->supersede = req->supersede;
 	snprintf(self->note, sizeof(self->note), "%s",
 	    req->note != NULL ? req->note : "");
-	lw.fd = openat(ll->dirfd, ll->name, O_RDWR | O_CREAT | O_NOFOLLOW |
-	    O_CLOEXEC, 0600);
-	if (lw.fd == -1)
-		return lock_seterr(l, lock_errno_class(errno, LOCK_EUNAVAIL),
-		    "%s/%s: %s", ll->dir, ll->name, strerror(errno)),
-		    LOCK_ERROR;
-	rc = wait_for(l, w, &local_wait_ops, &lw);
-	if (lw.pid != -1) {
-		/* The helper may have locked just now: fd is closed below. */
-		kill(lw.pid, SIGKILL);
-		waitpid(lw.pid, NULL, 0);
-	}
-	if (lw.pipe_r != -1)
-		close(lw.pipe_r);
-	if (rc != LOCK_ACQUIRED) {
-		close(lw.fd);
+	if (holder_new_token(self) == -1)
+		return lock_seterr(l, lock_errno_class(errno, LOCK_EINTERNAL),
+		    "cannot make a token: %s", strerror(errno)), LOCK_ERROR;
+	if ((rc = local_wait(ll, req, w, self)) != LOCK_ACQUIRED)
 		return rc;
-	}
-	ll->lockfd = lw.fd;
-	/* Under the lock, so the run that set it has ended. */
-	local_cool_read(ll, ll->name, &l->cooldown);
-	if (l->cooldown.until_ms > clock_wall_ms()) {
-		local_release(l, 0);
-		return LOCK_COOLING;
-	}
-	if (holder_new_token(self) == -1 ||
-	    local_write_holder(ll, req->key, self) == 0) {
-		lock_seterr(l, lock_errno_class(errno, LOCK_EINTERNAL), "%s/%s: "
-		    "cannot update the fence: %s", ll->dir, ll->name,
-		    strerror(errno));
-		local_release(l, 0);
-		return LOCK_ERROR;
+	if (ll->mode == LOCK_EXCLUSIVE) {
+		/* Under the lock, so the run that set it has ended. */
+		local_cool_read(ll, ll->name, &l->cooldown);
+		if (l->cooldown.until_ms > clock_wall_ms()) {
+			local_release(l, 0);
+			return LOCK_COOLING;
+		}
+		if (local_count(ll->lockfd, req->key, self) == 0) {
+			lock_seterr(l, lock_errno_class(errno, LOCK_EINTERNAL),
+			    "%s/%s: cannot update the fence: %s", ll->dir,
+			    ll->name, strerror(errno));
+			local_release(l, 0);
+			return LOCK_ERROR;
+		}
 	}
 	ll->self = *self;
 	ll->cooldown_ms = req->cooldown_ms;
@@ -346,20 +233,35 @@ local_release(struct lock *l, int succeeded)
 
 	if (ll->lockfd == -1)
 		return 0;
-	if (succeeded && ll->cooldown_ms > 0)
-		local_cool_write(ll, ll->name, &ll->self, ll->cooldown_ms);
-	(void)!pwrite(ll->lockfd, zero, sizeof(zero), LOCKFILE_FENCE_LEN);
+	if (ll->mode == LOCK_EXCLUSIVE) {
+		if (succeeded && ll->cooldown_ms > 0)
+			local_cool_write(ll, ll->name, &ll->self,
+			    ll->cooldown_ms);
+		(void)!pwrite(ll->lockfd, zero, sizeof(zero),
+		    LOCKFILE_FENCE_LEN);
+	} else if (ll->mode == LOCK_SHARED && ll->recfd != -1)
+		unlinkat(ll->qfd, ll->recname, 0);
+	else if (ll->recfd != -1)
+		(void)!pwrite(ll->recfd, zero, HOLDER_SEALED_MAX, 0);
+	/* Unlock before the close that a waiting slots head watches. */
+	if (ll->slotfd != -1) {
+		flock(ll->slotfd, LOCK_UN);
+		close(ll->slotfd);
+	}
+	if (ll->recfd != -1)
+		close(ll->recfd);
+	if (ll->qfd != -1)
+		close(ll->qfd);
 	close(ll->lockfd);
-	ll->lockfd = -1;
+	ll->lockfd = ll->slotfd = ll->recfd = ll->qfd = -1;
 	return 0;
 }
 
-/* Reads the flock'ed inodes from /proc/locks; count, or -1. */
-static int
-local_locked(struct locked **out)
+int
+local_locked(struct local_locked **out)
 {
-	struct locked *v = NULL, *nv;
-	char line[256], type[16], arrow[8];
+	struct local_locked *v = NULL, *nv;
+	char line[256], type[16], arrow[8], rw[8];
 	unsigned int maj, min;
 	unsigned long ino;
 	int n = 0, cap = 0;
@@ -373,8 +275,8 @@ local_locked(struct locked **out)
 		if (sscanf(line, "%*d: %7s", arrow) != 1 ||
 		    strcmp(arrow, "->") == 0)
 			continue;
-		if (sscanf(line, "%*d: %15s %*s %*s %*d %x:%x:%lu", type,
-		    &maj, &min, &ino) != 4 || strcmp(type, "FLOCK") != 0)
+		if (sscanf(line, "%*d: %15s %*s %7s %*d %x:%x:%lu", type, rw,
+		    &maj, &min, &ino) != 5 || strcmp(type, "FLOCK") != 0)
 			continue;
 		if (n == cap) {
 			cap = cap ? cap * 2 : 16;
@@ -382,9 +284,8 @@ local_locked(struct locked **out)
 				break;
 			v = nv;
 		}
-		v[n].maj = maj;
-		v[n].min = min;
-		v[n].ino = ino;
+		v[n] = (struct local_locked){ maj, min, ino,
+		    strcmp(rw, "WRITE") == 0 };
 		n++;
 	}
 	fclose(f);
@@ -392,21 +293,20 @@ local_locked(struct locked **out)
 	return n;
 }
 
-/* Nonzero if the lock file name in the directory is flock'ed. */
-static int
-local_is_locked(struct lock_local *ll, const char *name,
-    const struct locked *v, int n)
+int
+local_lock_kind(int dirfd, const char *name, const struct local_locked *v,
+    int n)
 {
 	struct stat st;
-	int i;
+	int i, kind = 0;
 
-	if (fstatat(ll->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1)
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1)
 		return 0;
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n && kind < 2; i++)
 		if (v[i].ino == st.st_ino && v[i].maj == major(st.st_dev) &&
 		    v[i].min == minor(st.st_dev))
-			return 1;
-	return 0;
+			kind = v[i].write ? 2 : 1;
+	return kind;
 }
 
 /* Fills h for a held name (pid 0 when the record is missing). */
@@ -422,40 +322,74 @@ local_holder_or_unknown(struct lock_local *ll, const char *name,
 	h->ttl_ms = -1;
 }
 
-int
-local_holder(struct lock_local *ll, const char *key,
-    char name[KEYNAME_FILE_MAX + 1], struct holder *h)
+/* Orders holders by the time they took the key. */
+static int
+local_since_cmp(const void *a, const void *b)
 {
-	struct locked *v = NULL;
-	int n, held;
+	const struct holder *x = a, *y = b;
 
-	if (keyname_file(key, name, KEYNAME_FILE_MAX + 1) == -1)
-		return lock_seterr(&ll->base, LOCK_EUSAGE, "empty key");
+	return x->since_ms < y->since_ms ? -1 : x->since_ms > y->since_ms;
+}
+
+/* local_state() with the flock'ed inodes v already read. */
+static int
+local_state_of(struct lock_local *ll, const char *name,
+    const struct local_locked *v, int n, struct lock_state *st)
+{
+	struct holder h;
+	int qfd, rc = 0;
+
+	memset(st, 0, sizeof(*st));
+	if (local_lock_kind(ll->dirfd, name, v, n) == 2) {
+		local_holder_or_unknown(ll, name, &h);
+		if (lock_state_one(st, &h) == -1)
+			return lock_seterr(&ll->base, LOCK_EINTERNAL, "out of "
+			    "memory");
+	}
+	if ((qfd = local_queue_open(ll, name, 0)) != -1) {
+		rc = local_queue_state(qfd, v, n, st);
+		close(qfd);
+	}
+	if (rc == -1) {
+		lock_state_free(st);
+		return lock_seterr(&ll->base, LOCK_EINTERNAL, "%s/.q.%s: %s",
+		    ll->dir, name, strerror(errno));
+	}
+	if (st->nholders > 1)
+		qsort(st->holders, st->nholders, sizeof(*st->holders),
+		    local_since_cmp);
+	return 0;
+}
+
+int
+local_state(struct lock_local *ll, const char *name, struct lock_state *st)
+{
+	struct local_locked *v = NULL;
+	int n, rc;
+
+	memset(st, 0, sizeof(*st));
 	if ((n = local_locked(&v)) == -1)
 		return lock_seterr(&ll->base, LOCK_EINTERNAL, "/proc/locks: "
 		    "%s", strerror(errno));
-	held = local_is_locked(ll, name, v, n);
+	rc = local_state_of(ll, name, v, n, st);
 	free(v);
-	if (held)
-		local_holder_or_unknown(ll, name, h);
-	return held;
+	return rc;
 }
 
-/* Fills st with key's holder and cooldown; never takes the lock. */
+/* Fills st with key's holders, waiters and cooldown; never takes a
+   lock. */
 static int
 local_status(struct lock *l, const char *key, struct lock_state *st)
 {
 	struct lock_local *ll = (struct lock_local *)l;
-	struct holder h;
 	char name[KEYNAME_FILE_MAX + 1];
-	int held;
 
 	memset(st, 0, sizeof(*st));
-	if ((held = local_holder(ll, key, name, &h)) == -1)
+	if (keyname_file(key, name, sizeof(name)) == -1)
+		return lock_seterr(l, LOCK_EUSAGE, "empty key");
+	if (local_state(ll, name, st) == -1)
 		return -1;
 	local_cool_read(ll, name, &st->cooldown);
-	if (held && lock_state_one(st, &h) == -1)
-		return lock_seterr(l, LOCK_EINTERNAL, "out of memory");
 	return 0;
 }
 
@@ -495,9 +429,8 @@ static int
 local_list(struct lock *l, lock_list_cb cb, void *arg)
 {
 	struct lock_local *ll = (struct lock_local *)l;
-	struct locked *v = NULL;
+	struct local_locked *v = NULL;
 	struct lock_state st;
-	struct holder h;
 	struct dirent *de;
 	DIR *d;
 	char *key;
@@ -514,14 +447,17 @@ local_list(struct lock *l, lock_list_cb cb, void *arg)
 	}
 	rewinddir(d);
 	while (next == LOCK_WALK_NEXT && (de = readdir(d)) != NULL) {
+		/* Every kind of holder locks the lock file, shared or not. */
 		if (de->d_name[0] == '.' ||
-		    !local_is_locked(ll, de->d_name, v, n))
+		    local_lock_kind(ll->dirfd, de->d_name, v, n) == 0)
 			continue;
 		if ((key = local_key_of(ll, de->d_name)) == NULL)
 			continue;
-		local_holder_or_unknown(ll, de->d_name, &h);
-		st = (struct lock_state){ .holders = &h, .nholders = 1 };
-		next = cb(arg, key, &st);
+		if (local_state_of(ll, de->d_name, v, n, &st) == 0) {
+			if (st.nholders > 0)
+				next = cb(arg, key, &st);
+			lock_state_free(&st);
+		}
 		free(key);
 	}
 	closedir(d);

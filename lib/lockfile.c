@@ -51,5 +51,6 @@ lockfile_format(uint64_t fence, const struct holder *h,
 	snprintf(buf, LOCKFILE_FENCE_LEN + 1, "%020llu",
 	    (unsigned long long)fence);
 	buf[LOCKFILE_FENCE_LEN - 1] = '\n';
-	holder_seal(h, buf + LOCKFILE_FENCE_LEN);
+	if (h != NULL)
+		holder_seal(h, buf + LOCKFILE_FENCE_LEN);
 }

@@ -25,14 +25,23 @@
 #define LOCKFILE_KEY_OFF	(LOCKFILE_FENCE_LEN + LOCKFILE_SLOT_LEN)
 #define LOCKFILE_NO_FENCE	UINT64_MAX
 
+/*
+ * A queue entry (local_queue.c): the waiter's sealed record at 0, and
+ * at LOCKFILE_BY_OFF the sealed record of the newer --supersede caller
+ * that ended its wait, if one did.  A slot file or a shared holder's
+ * file holds just the sealed record.
+ */
+#define LOCKFILE_BY_OFF		HOLDER_SEALED_MAX
+#define LOCKFILE_TICKET_LEN	20	/* "%020llu": the names of entries */
+
 /* The fence in the first len bytes of a lock file: 0 for an empty file,
    LOCKFILE_NO_FENCE if they are not a fence of ours. */
 uint64_t	lockfile_fence(const char *buf, size_t len);
 /* Parses the holder of the first len bytes of a lock file into h; 0, or
    -1 if there is no whole record of the file's fence. */
 int		lockfile_holder(const char *buf, size_t len, struct holder *h);
-/* Writes fence and h's sealed record into buf (LOCKFILE_KEY_OFF bytes):
-   what goes before the key. */
+/* Writes fence and h's sealed record (none for NULL) into buf
+   (LOCKFILE_KEY_OFF bytes): what goes before the key. */
 void		lockfile_format(uint64_t fence, const struct holder *h,
 		    char buf[LOCKFILE_KEY_OFF]);
 

@@ -443,3 +443,167 @@ peak_rss() {
 	run ls -A "$XDG_CACHE_HOME/keylock/k"
 	assert_output ''
 }
+
+# Starts waiter NAME, `keylock run -v ARGS... -- KEY` appending NAME to
+# $TMP/order, and returns once its waiting notice is out: it has joined
+# the queue.  Usage: qwaiter NAME [OPTION]... KEY
+qwaiter() {
+	local name=$1
+	shift
+	"$KEYLOCK" run -v "$@" -- sh -c 'echo "$1" >>"$2/order"' x "$name" \
+	    "$TMP" >/dev/null 2>"$TMP/$name.err" 3>&- &
+	echo $! >"$TMP/$name.pid"
+	wait_for_line "$TMP/$name.err" 'waiting for'
+}
+
+# Waits for waiter NAME and checks its exit status is $2.
+qwaited() {
+	local rc=0
+	wait "$(cat "$TMP/$1.pid")" || rc=$?
+	[ "$rc" -eq "$2" ] || fail "$1 exited $rc, not $2: $(cat "$TMP/$1.err")"
+}
+
+@test "ten waiters run in arrival order and leave only the ticket counter" {
+	local i
+	hold_local k h
+	for i in $(seq 1 10); do
+		qwaiter "w$i" k
+	done
+	run cat "$TMP/w10.err"
+	assert_output --partial "(10th in queue; held by pid $(cat "$TMP/h.pid")"
+	release_local h
+	for i in $(seq 1 10); do
+		qwaited "w$i" 0
+	done
+	run cat "$TMP/order"
+	assert_output "$(printf 'w%s\n' $(seq 1 10))"
+	run ls -A "$KEYLOCK_DIR/.q.k"
+	assert_output next
+}
+
+@test "a queued waiter keeps a free key from newcomers until it goes" {
+	local q=$KEYLOCK_DIR/.q.k
+	# A waiter between its wakeup and its flock: a live entry, key free.
+	mkdir -p -m 700 "$q"
+	printf '%020d\n' 2 >"$q/next"
+	flock "$q/00000000000000000001" sh -c 'touch "$1/up"; read -r x <"$1/go"' \
+	    x "$TMP" 3>&- &
+	echo $! >"$TMP/entry.pid"
+	mkfifo "$TMP/go"
+	wait_for_file "$TMP/up"
+	run "$KEYLOCK" run -n k -- echo ran
+	assert_failure 75
+	refute_output --partial ran
+	run "$KEYLOCK" run -n -s k -- echo ran
+	assert_failure 75
+	qwaiter w k
+	run cat "$TMP/w.err"
+	assert_output --partial "(2nd in queue)"
+	echo go >"$TMP/go"
+	qwaited w 0
+	# The dead entry was swept by the waiter that looked past it.
+	run ls -A "$q"
+	assert_output next
+}
+
+@test "a SIGKILLed waiter in the middle of the queue is skipped and swept" {
+	hold_local k h
+	qwaiter w1 k
+	qwaiter w2 k
+	qwaiter w3 k
+	kill -KILL "$(cat "$TMP/w2.pid")"
+	wait_gone "$(cat "$TMP/w2.pid")"
+	release_local h
+	qwaited w1 0
+	qwaited w3 0
+	run cat "$TMP/order"
+	assert_output "$(printf 'w1\nw3')"
+	run ls -A "$KEYLOCK_DIR/.q.k"
+	assert_output next
+}
+
+@test "a slot whose holder is SIGKILLed goes to the waiting head at once" {
+	local t0
+	hold_local k a --slots 2
+	hold_local k b --slots 2
+	qwaiter w --slots 2 k
+	t0=$(date +%s%N)
+	kill -KILL "$(cat "$TMP/a.pid")"
+	qwaited w 0
+	run test $(( ($(date +%s%N) - t0) / 1000000 )) -lt 1500
+	assert_success
+	touch "$TMP/a.release"
+	release_local b
+}
+
+@test "slot holders never overbook under 20 callers, slots 0..N-1 only" {
+	local i
+	# Each holder logs its slot and how many hold when it enters and
+	# leaves; the first four to enter wait (bounded) until all four are in.
+	cat >"$TMP/slot.sh" <<'EOS'
+#!/bin/sh
+d=$1
+mkdir "$d/in/$KEYLOCK_SLOT" 2>/dev/null || echo "slot $KEYLOCK_SLOT twice" >>"$d/bad"
+echo "$KEYLOCK_SLOT $(ls "$d/in" | wc -l)" >>"$d/log"
+if [ "$(wc -l <"$d/log")" -le 4 ]; then
+	i=0
+	while [ "$(ls "$d/in" | wc -l)" -lt 4 ] && [ $i -lt 300 ]; do
+		sleep 0.01
+		i=$((i + 1))
+	done
+fi
+echo "$KEYLOCK_SLOT $(ls "$d/in" | wc -l)" >>"$d/log"
+rmdir "$d/in/$KEYLOCK_SLOT"
+EOS
+	chmod +x "$TMP/slot.sh"
+	mkdir "$TMP/in"
+	for i in $(seq 1 20); do
+		"$KEYLOCK" run --slots 4 k -- "$TMP/slot.sh" "$TMP" 2>>"$TMP/err" 3>&- &
+	done
+	wait
+	run cat "$TMP/err"
+	assert_output ''
+	run test -e "$TMP/bad"
+	assert_failure
+	run wc -l <"$TMP/log"
+	assert_output 40
+	run awk '$2 > m { m = $2 } END { print m }' "$TMP/log"
+	assert_output 4
+	run sh -c "awk '{ print \$1 }' '$TMP/log' | sort -u | tr '\n' ' '"
+	assert_output '0 1 2 3 '
+}
+
+@test "shared and --slots callers of one key: 64 naming both" {
+	hold_local k r -s
+	run "$KEYLOCK" run -n --slots 2 k -- echo ran
+	assert_failure 64
+	assert_output --partial "k is used with a shared lock; this caller asked for --slots 2"
+	refute_output --partial ran
+	release_local r
+	hold_local k a --slots 3
+	run "$KEYLOCK" run -w 1 -s k -- echo ran
+	assert_failure 64
+	assert_output --partial "k is used with --slots 3; this caller asked for a shared lock"
+	release_local a
+}
+
+@test "a --supersede waiter gives up promptly, leaving the queue" {
+	hold_local k h
+	qwaiter s1 --supersede k
+	qwaiter s2 --supersede k
+	qwaited s1 75
+	run cat "$TMP/s1.err"
+	assert_output --partial "superseded by pid $(cat "$TMP/s2.pid")"
+	run "$KEYLOCK" status --json k
+	run jq -c '[.waiters[] | .pid]' <<<"$output"
+	assert_output "[$(cat "$TMP/s2.pid")]"
+	release_local h
+	qwaited s2 0
+}
+
+@test "--cooldown is refused for shared and slot locks" {
+	run "$KEYLOCK" run -s --cooldown 1m k -- echo ran
+	assert_failure 64
+	assert_output --partial "exclusive locks only"
+	refute_output --partial ran
+}

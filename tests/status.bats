@@ -224,3 +224,73 @@ assert k == "bad\ufffd\ufffd utf8 \u00e9 ctl\n\x1b[31m", repr(k)' \
 	assert_line --index 0 $'a?31mb?31mc?d\t1 holder'
 	assert_line --index 1 --partial 'a?31mb?31mc?d: held by'
 }
+
+# Starts `keylock run -v ARGS... -- true` as NAME in the background and
+# returns once it has joined the queue (its waiting notice is out).
+qwaiter() {
+	local name=$1
+	shift
+	"$KEYLOCK" run -v "$@" -- true >/dev/null 2>"$TMP/$name.err" 3>&- &
+	echo $! >"$TMP/$name.pid"
+	wait_for_line "$TMP/$name.err" 'waiting for'
+}
+
+@test "status lists shared holders and the waiters in queue order" {
+	hold_local k r1 -s
+	hold_local k r2 -s
+	qwaiter w1 k
+	qwaiter w2 -s --supersede k
+	run --separate-stderr "$KEYLOCK" status k
+	assert_success
+	assert_line --index 0 --regexp "^k: held by pid $(cat "$TMP/r1.pid") on .*, fence 1, shared$"
+	assert_line --index 1 --regexp "^k: held by pid $(cat "$TMP/r2.pid") on .*, fence 2, shared$"
+	assert_line --index 2 --regexp "^k: 1st in queue: pid $(cat "$TMP/w1.pid") on [^ ]+ since $RFC3339$"
+	assert_line --index 3 --regexp "^k: 2nd in queue: pid $(cat "$TMP/w2.pid") on .*, shared, supersede$"
+	run "$KEYLOCK" status --json k
+	assert_success
+	assert_json
+	run jq -c '[.held, [.holders[] | [.mode, .pid]], [.waiters[] | [.position,
+	    .mode, .pid, .supersede]]]' <<<"$output"
+	assert_output "[true,[[\"shared\",$(cat "$TMP/r1.pid")],[\"shared\",$(cat "$TMP/r2.pid")]],[[1,\"exclusive\",$(cat "$TMP/w1.pid"),false],[2,\"shared\",$(cat "$TMP/w2.pid"),true]]]"
+	run "$KEYLOCK" list
+	assert_output "k	2 holders, 2 waiting"
+	release_local r1
+	release_local r2
+	wait "$(cat "$TMP/w1.pid")"
+	wait "$(cat "$TMP/w2.pid")"
+	run "$KEYLOCK" status --json k
+	run jq -c '[.held, .holders, .waiters]' <<<"$output"
+	assert_output '[false,[],[]]'
+}
+
+@test "status shows each slot holder with its slot; list counts them" {
+	hold_local k a --slots 3
+	hold_local k b --slots 3
+	run --separate-stderr "$KEYLOCK" status k
+	assert_success
+	assert_line --index 0 --regexp "^k: held by pid $(cat "$TMP/a.pid") on .*, slot 0 of 3$"
+	assert_line --index 1 --regexp "^k: held by pid $(cat "$TMP/b.pid") on .*, slot 1 of 3$"
+	run "$KEYLOCK" status --json k
+	run jq -c '[.holders[] | [.mode, .slots, .slot, .pid]]' <<<"$output"
+	assert_output "[[\"slots\",3,0,$(cat "$TMP/a.pid")],[\"slots\",3,1,$(cat "$TMP/b.pid")]]"
+	run "$KEYLOCK" list --json
+	run jq -c '[.[] | [.key, .holder_count, .waiter_count]]' <<<"$output"
+	assert_output '[["k",2,0]]'
+	release_local a
+	run "$KEYLOCK" status --json k
+	run jq -c '[.holders[] | .slot]' <<<"$output"
+	assert_output '[1]'
+	release_local b
+}
+
+@test "status and list never join a queue nor take a slot" {
+	hold_local k a --slots 2
+	run "$KEYLOCK" status k
+	run "$KEYLOCK" list
+	run ls -A "$KEYLOCK_DIR/.q.k"
+	assert_output "$(printf 'next\ns0')"
+	run "$KEYLOCK" run -n --slots 2 k -- sh -c 'echo "$KEYLOCK_SLOT"'
+	assert_success
+	assert_output 1
+	release_local a
+}
