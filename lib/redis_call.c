@@ -1,8 +1,9 @@
 /*
  * redis_call: commands and scripts on the backend's command connection,
- * each bounded by the connect timeout, with failures recorded in the
- * context: a dead connection and an error reply are both EUNAVAIL, the
- * server's refusal being as fatal as its absence.
+ * routed to the key's server (redis_route.h follows a cluster's
+ * redirects), each bounded by the connect timeout, with failures
+ * recorded in the context: a dead connection and an error reply are
+ * both EUNAVAIL, the server's refusal being as fatal as its absence.
  */
 #include "config.h"
 
@@ -23,9 +24,7 @@ int
 rd_ensure(struct lock_redis *lr)
 {
 	/* A server that closed an idle connection is reconnected once. */
-	if (redis_conn_idle_ok(&lr->cmd))
-		return 0;
-	if (redis_conn_connect(&lr->cmd, rd_deadline(lr)) == -1)
+	if (redis_route_connect(&lr->route, &lr->cmd, rd_deadline(lr)) == -1)
 		return lock_seterr(&lr->base, LOCK_EUNAVAIL, "%s",
 		    lr->cmd.err);
 	return 0;
@@ -41,7 +40,7 @@ rd_checked(struct lock_redis *lr, redisReply *r)
 	}
 	if (r->type == REDIS_REPLY_ERROR) {
 		lock_seterr(&lr->base, LOCK_EUNAVAIL, "redis %s: %.300s",
-		    lr->url.display, r->str);
+		    lr->cmd.url->display, r->str);
 		freeReplyObject(r);
 		return NULL;
 	}
@@ -52,20 +51,24 @@ redisReply *
 rd_command(struct lock_redis *lr, int argc, const char **argv,
     const size_t *argvlen)
 {
+	struct redis_call q = { NULL, 0, argc, argv, argvlen };
+
 	if (rd_ensure(lr) == -1)
 		return NULL;
-	return rd_checked(lr, redis_conn_command(&lr->cmd, argc, argv,
-	    argvlen, rd_deadline(lr)));
+	return rd_checked(lr, redis_route_call(&lr->route, &lr->cmd, &q,
+	    rd_deadline(lr)));
 }
 
 redisReply *
 rd_eval(struct lock_redis *lr, struct redis_script *s, int nkeys, int argc,
     const char **argv, const size_t *argvlen)
 {
+	struct redis_call q = { s, nkeys, argc, argv, argvlen };
+
 	if (rd_ensure(lr) == -1)
 		return NULL;
-	return rd_checked(lr, redis_conn_eval(&lr->cmd, s, nkeys, argc, argv,
-	    argvlen, rd_deadline(lr)));
+	return rd_checked(lr, redis_route_call(&lr->route, &lr->cmd, &q,
+	    rd_deadline(lr)));
 }
 
 int

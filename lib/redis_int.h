@@ -7,6 +7,8 @@
  *	redis_wait.c	waiting for a lease: Pub/Sub, back-off
  *	redis_keep.c	release and renewal by token (acquire)
  *	redis_list.c	SCAN over the namespace
+ *	redis_cluster.c	SCAN over a cluster's masters, the waiters'
+ *			subscription (shard channels on a cluster)
  *	redis_memo.c	the output cache
  *
  * The key layout, for KEY with E = keyname_redis(KEY), so that all keys
@@ -41,6 +43,7 @@
 #include "lock.h"
 #include "memo.h"
 #include "redis_conn.h"
+#include "redis_route.h"
 #include "redis_url.h"
 
 #define RD_STR_(x)	#x
@@ -52,12 +55,27 @@
 	"local v = redis.call('GET', KEYS[1])\n" \
 	"local ours = v and string.sub(v, 1, " RD_STR(HOLDER_TOKEN_LEN) \
 	") == ARGV[1]\n"
+/* Lua: pub(channel, message) publishes, as redis.pcall() returns: on a
+   cluster node of Redis >= 7 (CLUSTER MYID answers; REDIS_VERSION_NUM
+   is 7.0's) to the shard channel, heard on this master by the waiters'
+   SSUBSCRIBE, which they choose by the same test (rd_sub_open()); with
+   PUBLISH anywhere else.  Every script that announces uses it, never
+   PUBLISH itself. */
+#define RD_LUA_PUB \
+	"local function pub(ch, msg)\n" \
+	"  if redis.REDIS_VERSION_NUM and" \
+	" type(redis.pcall('CLUSTER', 'MYID')) == 'string' then\n" \
+	"    return redis.pcall('SPUBLISH', ch, msg)\n" \
+	"  end\n" \
+	"  return redis.pcall('PUBLISH', ch, msg)\n" \
+	"end\n"
 /* Lua: tell(channel, message, quiet key) publishes, or, when the server
    refuses (an ACL without PUBLISH), marks the key quiet for an hour;
    true if the message went out. */
 #define RD_LUA_TELL \
+	RD_LUA_PUB \
 	"local function tell(ch, msg, quiet)\n" \
-	"  if type(redis.pcall('PUBLISH', ch, msg)) ~= 'table' then\n" \
+	"  if type(pub(ch, msg)) ~= 'table' then\n" \
 	"    return true\n" \
 	"  end\n" \
 	"  redis.pcall('SET', quiet, '1', 'PX', 3600000)\n" \
@@ -101,6 +119,7 @@ struct lock_redis {
 	int64_t			 ttl_ms;
 	int64_t			 hard_deadline;	/* no command runs past it
 						   (monotonic ms) */
+	struct redis_route	 route;		/* where cmd and sub go */
 	struct redis_conn	 cmd;
 	struct redis_conn	 sub;
 	uint32_t		 seed;		/* jitter */
@@ -212,9 +231,21 @@ int		 redis_renew(struct lock *l, const char *key, const char *token,
 /* redis_list.c */
 /* The backend's list(): every held key of the namespace. */
 int		 redis_list(struct lock *l, lock_list_cb cb, void *arg);
-/* Walks the keys matching pattern with SCAN (never KEYS), calling fn for
-   each; 0, or -1 with the reason recorded. */
+/* Walks the keys matching pattern on the server commands go to now with
+   SCAN (never KEYS), calling fn for each; 0, 1 if fn stopped it, or -1
+   with the reason recorded. */
+int		 rd_scan_node(struct lock_redis *lr, const char *pattern,
+		    rd_scan_fn fn, void *arg);
+
+/* redis_cluster.c */
+/* Walks the keys matching pattern with SCAN (never KEYS), on every
+   master of a cluster that may hold them, calling fn for each; 0, or -1
+   with the reason recorded. */
 int		 rd_scan(struct lock_redis *lr, const char *pattern,
 		    rd_scan_fn fn, void *arg);
+/* Connects lr->sub to the server of the held or wanted key and
+   subscribes to chan (its shard channel on a cluster); 0, or -1 with
+   the reason in lr->sub.err. */
+int		 rd_sub_open(struct lock_redis *lr, const char *chan);
 
 #endif

@@ -37,11 +37,12 @@
    {0, PTTL, value, quiet} held by someone, quiet 1 when its release may
    not be announced; {2, PTTL, cooldown} closed by a cooldown. */
 static struct redis_script rd_acquire_script = {
+	RD_LUA_PUB
 	"local c = redis.call('GET', KEYS[4])\n"
 	"if c then return {2, redis.call('PTTL', KEYS[4]), c} end\n"
 	"if redis.call('EXISTS', KEYS[1]) == 1 then\n"
 	"  local quiet = redis.call('EXISTS', KEYS[3]) == 1 or"
-	" type(redis.pcall('PUBLISH', ARGV[3], '')) == 'table'\n"
+	" type(pub(ARGV[3], '')) == 'table'\n"
 	"  return {0, redis.call('PTTL', KEYS[1]), redis.call('GET', KEYS[1]),"
 	" quiet and 1 or 0}\n"
 	"end\n"
@@ -187,6 +188,7 @@ redis_open(const struct lock_opts *o)
 		lock_seterr(&lr->base, LOCK_EUSAGE, "%s", err);
 	else if (rd_tls_opts(lr, &o->tls) == 0)
 		rd_open_warnings(lr, o);
+	redis_route_init(&lr->route, &lr->url, &lr->addr);
 	return &lr->base;
 }
 
@@ -201,9 +203,7 @@ redis_connect(struct lock *l)
 	if (lr->ns[0] == '\0' || strpbrk(lr->ns, "{}") != NULL)
 		return lock_seterr(l, LOCK_EUSAGE, "bad namespace '%s': must "
 		    "be non-empty without '{' or '}'", lr->ns);
-	if (redis_conn_connect(&lr->cmd, rd_deadline(lr)) == -1)
-		return lock_seterr(l, LOCK_EUNAVAIL, "%s", lr->cmd.err);
-	return 0;
+	return rd_ensure(lr);
 }
 
 /* Splits self's record around its fence: prefix "TOKEN HOST PID SINCE "
@@ -431,6 +431,7 @@ redis_keepalive(struct lock *l, struct lock_lease *lease)
 	memset(&c, 0, sizeof(c));
 	c.url = &lr->url;
 	c.addr = &lr->addr;
+	c.route = &lr->route;	/* where the acquire ended */
 	c.connect_timeout_ms = lr->connect_timeout_ms;
 	c.ttl_ms = lr->ttl_ms;
 	c.lock_key = lr->k.lock;
@@ -594,6 +595,7 @@ redis_close(struct lock *l)
 	redis_conn_close(&lr->cmd);
 	redis_conn_close(&lr->sub);
 	rd_drop_held(lr);
+	redis_route_free(&lr->route);
 	redis_addr_free(&lr->addr);
 	redis_url_free(&lr->url);
 	checksum_free(&lr->msum);

@@ -93,25 +93,8 @@ rd_wait_try(void *arg, int64_t *retry_at)
 static int
 rd_subscribe(struct lock_redis *lr, const struct rd_keys *k)
 {
-	const char *argv[2] = { "SUBSCRIBE", k->chan };
-	redisReply *r;
-	int ok;
-
-	if (redis_conn_connect(&lr->sub, rd_deadline(lr)) == -1)
-		return -1;
 	/* The confirmation orders our next try after the subscription. */
-	r = redis_conn_command(&lr->sub, 2, argv, NULL, rd_deadline(lr));
-	if (r == NULL)
-		return -1;
-	ok = r->type == REDIS_REPLY_ARRAY && r->elements == 3 &&
-	    r->element[0]->type == REDIS_REPLY_STRING &&
-	    strcmp(r->element[0]->str, "subscribe") == 0;
-	freeReplyObject(r);
-	if (!ok) {
-		redis_conn_close(&lr->sub);
-		return redis_conn_seterr(&lr->sub, "SUBSCRIBE failed");
-	}
-	return 0;
+	return rd_sub_open(lr, k->chan);
 }
 
 static int	rd_wait_woken(void *);
