@@ -13,6 +13,7 @@
 #include "redis_url.h"
 
 #define REDIS_URL_DEFAULT_PORT	6379
+#define REDIS_URL_SENTINEL_PORT	26379
 
 /* Parses a whole decimal number of len bytes in [min, max]; 0 or -1. */
 static int
@@ -72,17 +73,16 @@ url_userinfo(const char **s, const char *at, struct redis_url *u, char *err,
 	return 0;
 }
 
-/* Parses the ":port" between p and end into u; 0 or -1. */
+/* Parses the ":port" between p and end into *port; 0 or -1. */
 static int
-url_port(const char *p, const char *end, struct redis_url *u, char *err,
-    size_t errlen)
+url_port(const char *p, const char *end, int *port, char *err, size_t errlen)
 {
 	const char *q;
 	long v;
 
 	if (*p == ':' && url_number(p + 1, (size_t)(end - p - 1), 1, 65535,
 	    &v) == 0) {
-		u->port = (int)v;
+		*port = (int)v;
 		return 0;
 	}
 	/* Text there may be a password whose '@' is missing: echo only
@@ -97,13 +97,67 @@ url_port(const char *p, const char *end, struct redis_url *u, char *err,
 	return -1;
 }
 
+/* Parses the "host[:port]" of len bytes at s into *host (malloc'd) and
+   *port (left alone without one); 0 or -1. */
+static int
+url_host(const char *s, size_t len, char **host, int *port, char *err,
+    size_t errlen)
+{
+	const char *host_end, *p;
+
+	if (*s == '[' && len > 0) {
+		if ((host_end = memchr(s, ']', len)) == NULL) {
+			snprintf(err, errlen, "bad Redis URL: unclosed '['");
+			return -1;
+		}
+		*host = strndup(s + 1, (size_t)(host_end - s - 1));
+		p = host_end + 1;
+	} else {
+		host_end = memchr(s, ':', len);
+		if (host_end == NULL)
+			host_end = s + len;
+		*host = strndup(s, (size_t)(host_end - s));
+		p = host_end;
+	}
+	if (*host == NULL || (*host)[0] == '\0') {
+		snprintf(err, errlen, "bad Redis URL: missing host");
+		return -1;
+	}
+	if (p < s + len && url_port(p, s + len, port, err, errlen) == -1)
+		return -1;
+	return 0;
+}
+
+/* Parses the "[/db]" at p (the end of the host part) into u; 0 or -1. */
+static int
+url_db(const char *p, struct redis_url *u, char *err, size_t errlen)
+{
+	long v;
+
+	if (*p == '/' && p[1] != '\0') {
+		if (url_number(p + 1, strlen(p + 1), 0, INT_MAX, &v) == -1) {
+			snprintf(err, errlen, "bad Redis URL: bad database "
+			    "number '%.40s'", p + 1);
+			return -1;
+		}
+		u->db = (int)v;
+	}
+	return 0;
+}
+
+/* Writes "host:port" ("[host]:port" for IPv6) into buf. */
+static void
+url_display(char *buf, size_t len, const char *host, int port)
+{
+	snprintf(buf, len, strchr(host, ':') != NULL ? "[%.256s]:%d" :
+	    "%.256s:%d", host, port);
+}
+
 /* Parses the host[:port][/db] part of a redis:// URL; 0 or -1. */
 static int
 url_tcp(const char *s, struct redis_url *u, char *err, size_t errlen)
 {
-	const char *auth_end, *host_end, *p;
-	size_t len;
-	long v;
+	const char *auth_end;
 
 	if (strpbrk(s, "?#") != NULL) {
 		snprintf(err, errlen, "bad Redis URL: unexpected '?' or '#'");
@@ -115,39 +169,10 @@ url_tcp(const char *s, struct redis_url *u, char *err, size_t errlen)
 	auth_end = strchr(s, '/');
 	if (auth_end == NULL)
 		auth_end = s + strlen(s);
-	len = (size_t)(auth_end - s);
-	if (*s == '[') {
-		if ((host_end = memchr(s, ']', len)) == NULL) {
-			snprintf(err, errlen, "bad Redis URL: unclosed '['");
-			return -1;
-		}
-		u->host = strndup(s + 1, (size_t)(host_end - s - 1));
-		p = host_end + 1;
-	} else {
-		host_end = memchr(s, ':', len);
-		if (host_end == NULL)
-			host_end = s + len;
-		u->host = strndup(s, (size_t)(host_end - s));
-		p = host_end;
-	}
-	if (u->host == NULL || u->host[0] == '\0') {
-		snprintf(err, errlen, "bad Redis URL: missing host");
+	if (url_host(s, (size_t)(auth_end - s), &u->host, &u->port, err,
+	    errlen) == -1 || url_db(auth_end, u, err, errlen) == -1)
 		return -1;
-	}
-	if (p < s + len && url_port(p, s + len, u, err, errlen) == -1)
-		return -1;
-	p = s + len;
-	if (*p == '/' && p[1] != '\0') {
-		if (url_number(p + 1, strlen(p + 1), 0, INT_MAX, &v) == -1) {
-			snprintf(err, errlen, "bad Redis URL: bad database "
-			    "number '%.40s'", p + 1);
-			return -1;
-		}
-		u->db = (int)v;
-	}
-	snprintf(u->display, sizeof(u->display),
-	    strchr(u->host, ':') != NULL ? "[%.256s]:%d" : "%.256s:%d",
-	    u->host, u->port);
+	url_display(u->display, sizeof(u->display), u->host, u->port);
 	return 0;
 }
 
@@ -188,89 +213,121 @@ url_unix(const char *s, struct redis_url *u, char *err, size_t errlen)
 	return 0;
 }
 
-/* The query parameters of rediss://, in the order of url_tls_field(). */
-static const char *const url_tls_names[] = {
-	"cacert", "cert", "key", "sni", "insecure"
+/* The query parameters, in the order of url_param_field(); the first
+   URL_TLS_PARAMS are the TLS settings, the rest the Sentinel ones. */
+static const char *const url_param_names[] = {
+	"cacert", "cert", "key", "sni", "insecure",
+	"master", "sentinel_user", "sentinel_password"
 };
-#define URL_TLS_INSECURE	4
+#define URL_INSECURE		4
+#define URL_TLS_PARAMS		5
+#define URL_NPARAMS		8
+#define URL_TLS_MASK		0x1fu
+#define URL_SENTINEL_MASK	0xe0u
 
-/* The index in url_tls_names of the name of len bytes, or -1. */
+/* The index in url_param_names of the name of len bytes, or -1. */
 static int
-url_tls_index(const char *name, size_t len)
+url_param_index(const char *name, size_t len)
 {
 	int i;
 
-	for (i = 0; i <= URL_TLS_INSECURE; i++)
-		if (strlen(url_tls_names[i]) == len &&
-		    memcmp(url_tls_names[i], name, len) == 0)
+	for (i = 0; i < URL_NPARAMS; i++)
+		if (strlen(url_param_names[i]) == len &&
+		    memcmp(url_param_names[i], name, len) == 0)
 			return i;
 	return -1;
 }
 
-/* The string field of u->tls for index i (< URL_TLS_INSECURE). */
+/* The string field of u for index i (not URL_INSECURE). */
 static char **
-url_tls_field(struct redis_url *u, int i)
+url_param_field(struct redis_url *u, int i)
 {
 	char **fields[] = { &u->tls.cacert, &u->tls.cert, &u->tls.key,
-	    &u->tls.sni };
+	    &u->tls.sni, NULL, &u->master, &u->sentinel_user,
+	    &u->sentinel_password };
 
 	return fields[i];
 }
 
-/* Applies one "name=value" of len bytes of a rediss:// query; 0 or -1. */
+/* Writes "unknown query parameter 'NAME' (the allowed ones)" to err. */
+static void
+url_param_unknown(const char *p, size_t nlen, unsigned allowed, char *err,
+    size_t errlen)
+{
+	char names[128] = "";
+	int i;
+
+	for (i = 0; i < URL_NPARAMS; i++)
+		if (allowed & (1u << i))
+			snprintf(names + strlen(names), sizeof(names) -
+			    strlen(names), "%s%s", names[0] != '\0' ? ", " :
+			    "", url_param_names[i]);
+	snprintf(err, errlen, "bad Redis URL: unknown query parameter "
+	    "'%.*s' (%s)", (int)(nlen < 40 ? nlen : 40), p, names);
+}
+
+/* Applies one "name=value" of len bytes of a query, taking only the
+   parameters in allowed; 0 or -1. */
 static int
-url_tls_param(const char *p, size_t len, struct redis_url *u,
+url_param(const char *p, size_t len, struct redis_url *u, unsigned allowed,
     unsigned *seen, char *err, size_t errlen)
 {
 	const char *eq = memchr(p, '=', len);
 	size_t nlen = eq != NULL ? (size_t)(eq - p) : len;
 	size_t vlen = eq != NULL ? len - nlen - 1 : 0;
-	int i = url_tls_index(p, nlen);
+	int i = url_param_index(p, nlen);
 
 	if (nlen == 0) {
 		snprintf(err, errlen, "bad Redis URL: empty query parameter");
 		return -1;
 	}
 	if (i == -1) {
-		snprintf(err, errlen, "bad Redis URL: unknown query parameter "
-		    "'%.*s' (cacert, cert, key, sni, insecure)",
-		    (int)(nlen < 40 ? nlen : 40), p);
+		url_param_unknown(p, nlen, allowed, err, errlen);
+		return -1;
+	}
+	if (!(allowed & (1u << i))) {
+		snprintf(err, errlen, "bad Redis URL: query parameter '%s' "
+		    "needs %s", url_param_names[i], i < URL_TLS_PARAMS ?
+		    "TLS (rediss-sentinel://)" : "a Sentinel URL "
+		    "(redis-sentinel://)");
 		return -1;
 	}
 	if (*seen & (1u << i) || vlen == 0) {
 		snprintf(err, errlen, "bad Redis URL: query parameter '%s' %s",
-		    url_tls_names[i], *seen & (1u << i) ? "given twice" :
+		    url_param_names[i], *seen & (1u << i) ? "given twice" :
 		    "without a value");
 		return -1;
 	}
 	*seen |= 1u << i;
-	if (i == URL_TLS_INSECURE) {
+	if (i == URL_INSECURE) {
 		if (vlen != 1 || (eq[1] != '0' && eq[1] != '1')) {
 			snprintf(err, errlen, "bad Redis URL: insecure must "
 			    "be 0 or 1");
 			return -1;
 		}
 		u->tls.insecure = eq[1] == '1';
-	} else if ((*url_tls_field(u, i) = keyname_unredis(eq + 1, vlen)) ==
+	} else if ((*url_param_field(u, i) = keyname_unredis(eq + 1, vlen)) ==
 	    NULL) {
 		snprintf(err, errlen, "bad Redis URL: bad %%-escape in query "
-		    "parameter '%s'", url_tls_names[i]);
+		    "parameter '%s'", url_param_names[i]);
 		return -1;
 	}
 	return 0;
 }
 
-/* Parses the query of a rediss:// URL, after its '?'; 0 or -1. */
+/* Parses a query, after its '?', taking the parameters in allowed; 0 or
+   -1. */
 static int
-url_tls_query(const char *q, struct redis_url *u, char *err, size_t errlen)
+url_query(const char *q, struct redis_url *u, unsigned allowed, char *err,
+    size_t errlen)
 {
 	const char *amp;
 	unsigned seen = 0;
 
 	for (;;) {
 		amp = strchr(q, '&');
-		if (url_tls_param(q, amp != NULL ? (size_t)(amp - q) :
-		    strlen(q), u, &seen, err, errlen) == -1)
+		if (url_param(q, amp != NULL ? (size_t)(amp - q) : strlen(q),
+		    u, allowed, &seen, err, errlen) == -1)
 			return -1;
 		if (amp == NULL)
 			return 0;
@@ -300,7 +357,90 @@ url_tls(const char *s, struct redis_url *u, char *err, size_t errlen)
 	rc = url_tcp(head, u, err, errlen);
 	free(head);
 	if (rc == 0)
-		rc = url_tls_query(q + 1, u, err, errlen);
+		rc = url_query(q + 1, u, URL_TLS_MASK, err, errlen);
+	return rc;
+}
+
+/* Parses the comma-separated sentinel list of len bytes at s into u;
+   0 or -1. */
+static int
+url_sentinel_list(const char *s, size_t len, struct redis_url *u, char *err,
+    size_t errlen)
+{
+	const char *end = s + len, *comma;
+	struct redis_hostport *h;
+
+	if ((u->sentinels = calloc(REDIS_URL_SENTINELS,
+	    sizeof(*u->sentinels))) == NULL) {
+		snprintf(err, errlen, "bad Redis URL: out of memory");
+		return -1;
+	}
+	for (;;) {
+		if (u->nsentinels == REDIS_URL_SENTINELS) {
+			snprintf(err, errlen, "bad Redis URL: more than %d "
+			    "sentinels", REDIS_URL_SENTINELS);
+			return -1;
+		}
+		if ((comma = memchr(s, ',', (size_t)(end - s))) == NULL)
+			comma = end;
+		h = &u->sentinels[u->nsentinels++];
+		h->port = REDIS_URL_SENTINEL_PORT;
+		if (url_host(s, (size_t)(comma - s), &h->host, &h->port, err,
+		    errlen) == -1)
+			return -1;
+		if (comma == end)
+			return 0;
+		s = comma + 1;
+	}
+}
+
+/* Parses the part of a redis-sentinel:// URL after the scheme; 0 or -1. */
+static int
+url_sentinel(const char *s, struct redis_url *u, char *err, size_t errlen)
+{
+	const char *q = strchr(s, '?'), *p, *slash;
+	char *head;
+	int rc;
+
+	if (strchr(s, '#') != NULL) {
+		snprintf(err, errlen, "bad Redis URL: unexpected '#'");
+		return -1;
+	}
+	if (q == NULL) {
+		snprintf(err, errlen, "bad Redis URL: a Sentinel URL needs "
+		    "?master=NAME");
+		return -1;
+	}
+	if ((head = strndup(s, (size_t)(q - s))) == NULL) {
+		snprintf(err, errlen, "bad Redis URL: out of memory");
+		return -1;
+	}
+	p = head;
+	if ((rc = url_userinfo(&p, strrchr(p, '@'), u, err, errlen)) == 0) {
+		if ((slash = strchr(p, '/')) == NULL)
+			slash = p + strlen(p);
+		rc = url_sentinel_list(p, (size_t)(slash - p), u, err, errlen);
+		if (rc == 0)
+			rc = url_db(slash, u, err, errlen);
+	}
+	free(head);
+	if (rc == 0)
+		rc = url_query(q + 1, u, URL_SENTINEL_MASK |
+		    (u->is_tls ? URL_TLS_MASK : 0), err, errlen);
+	if (rc == 0 && u->master == NULL) {
+		snprintf(err, errlen, "bad Redis URL: a Sentinel URL needs "
+		    "?master=NAME");
+		rc = -1;
+	}
+	if (rc == 0 && u->sentinel_user != NULL &&
+	    u->sentinel_password == NULL) {
+		snprintf(err, errlen, "bad Redis URL: sentinel_user without "
+		    "sentinel_password");
+		rc = -1;
+	}
+	if (rc == 0)
+		snprintf(u->display, sizeof(u->display), "master %.200s",
+		    u->master);
 	return rc;
 }
 
@@ -323,9 +463,15 @@ redis_url_parse(const char *s, struct redis_url *u, char *err, size_t errlen)
 	} else if (strncmp(s, "redis+unix://", 13) == 0) {
 		u->is_unix = 1;
 		rc = url_unix(s + 13, u, err, errlen);
+	} else if (strncmp(s, "redis-sentinel://", 17) == 0)
+		rc = url_sentinel(s + 17, u, err, errlen);
+	else if (strncmp(s, "rediss-sentinel://", 18) == 0) {
+		u->is_tls = 1;
+		rc = url_sentinel(s + 18, u, err, errlen);
 	} else {
 		snprintf(err, errlen, "bad Redis URL: expected redis:// or "
-		    "unix:// (rediss:// for TLS)");
+		    "unix:// (rediss:// for TLS, redis-sentinel:// for "
+		    "Sentinel)");
 		rc = -1;
 	}
 	if (rc == -1) {
@@ -355,4 +501,17 @@ redis_url_free(struct redis_url *u)
 	free(u->tls.key);
 	free(u->tls.sni);
 	memset(&u->tls, 0, sizeof(u->tls));
+	while (u->sentinels != NULL && u->nsentinels > 0)
+		free(u->sentinels[--u->nsentinels].host);
+	free(u->sentinels);
+	u->sentinels = NULL;
+	u->nsentinels = 0;
+	free(u->master);
+	free(u->sentinel_user);
+	if (u->sentinel_password != NULL) {
+		explicit_bzero(u->sentinel_password,
+		    strlen(u->sentinel_password));
+		free(u->sentinel_password);
+	}
+	u->master = u->sentinel_user = u->sentinel_password = NULL;
 }

@@ -19,6 +19,17 @@
  * (cacert, cert, key, sni: %-decoded, non-empty; insecure: 0 or 1), each
  * at most once.  The query starts at the first '?', so a password with a
  * '?' writes it %3F (as redis:// must).
+ *
+ *	redis-sentinel://[[user]:password@]host[:port][,host[:port]]...[/db]
+ *	    ?master=NAME[&sentinel_user=U][&sentinel_password=P]
+ *	rediss-sentinel://...	(TLS to the sentinels and the master; the
+ *				 query takes the TLS settings too)
+ *
+ * names the master NAME that the listed sentinels (port 26379 unless
+ * given, at most REDIS_URL_SENTINELS) point to: host is NULL and
+ * sentinels lists them.  The userinfo and db are the master's;
+ * sentinel_user and sentinel_password (%-decoded, a user needs a
+ * password) are for the sentinels.
  */
 #ifndef KEYLOCK_REDIS_URL_H
 #define KEYLOCK_REDIS_URL_H
@@ -34,6 +45,14 @@ struct redis_tls {
 	int	 insecure;	/* 1: no verification at all */
 };
 
+/* A server of a list: a sentinel. */
+struct redis_hostport {
+	char	*host;
+	int	 port;
+};
+
+#define REDIS_URL_SENTINELS	16
+
 struct redis_url {
 	int	 is_unix;
 	int	 is_tls;	/* rediss:// */
@@ -44,7 +63,14 @@ struct redis_url {
 	char	*user;		/* NULL: none (AUTH password only) */
 	char	*password;	/* NULL: no AUTH */
 	int	 db;		/* 0: no SELECT */
-	char	 display[300];	/* "host:port" or the socket path */
+	/* Sentinel URLs only (nsentinels > 0). */
+	struct redis_hostport *sentinels;
+	int	 nsentinels;
+	char	*master;	/* the master's name */
+	char	*sentinel_user;	/* NULL: none */
+	char	*sentinel_password; /* NULL: no AUTH to the sentinels */
+	char	 display[300];	/* "host:port", the socket path, or
+				   "master NAME" */
 };
 
 /* Parses s into u; 0, or -1 with a one-line reason in err. */

@@ -57,7 +57,9 @@ check_parsed(const char *s, struct redis_url *u, const char *err, int rc)
 		FUZZ_ASSERT(strchr(err, '\n') == NULL,
 		    "redis_url_parse: a reason of more than one line");
 		FUZZ_ASSERT(u->host == NULL && u->path == NULL &&
-		    u->user == NULL && u->password == NULL,
+		    u->user == NULL && u->password == NULL &&
+		    u->sentinels == NULL && u->master == NULL &&
+		    u->sentinel_password == NULL,
 		    "redis_url_parse: failed but kept memory");
 		return;
 	}
@@ -68,6 +70,13 @@ check_parsed(const char *s, struct redis_url *u, const char *err, int rc)
 	if (u->is_unix)
 		FUZZ_ASSERT(u->path != NULL && u->path[0] == '/' &&
 		    u->path[1] != '\0', s);
+	else if (u->nsentinels > 0)
+		FUZZ_ASSERT(u->host == NULL && u->master != NULL &&
+		    u->master[0] != '\0' && u->sentinels[0].host != NULL &&
+		    u->sentinels[0].port >= 1 &&
+		    u->sentinels[u->nsentinels - 1].host[0] != '\0' &&
+		    (u->sentinel_user == NULL ||
+		    u->sentinel_password != NULL), s);
 	else
 		FUZZ_ASSERT(u->host != NULL && u->host[0] != '\0' &&
 		    u->port >= 1 && u->port <= 65535, s);

@@ -1,6 +1,7 @@
 /*
  * Unit tests of lib/redis_url.h: the forms it accepts, every error class
- * it reports, and that no error or display shows the password.
+ * it reports, Sentinel lists, and that no error or display shows the
+ * password.
  */
 #include "config.h"
 
@@ -235,6 +236,56 @@ static const struct bad_case bad_cases[] = {
 	    NULL },
 	{ "rediss://h?sni=%4", "bad %-escape in query parameter 'sni'", NULL },
 	{ "redis://h?cacert=/a", "unexpected '?' or '#'", NULL },
+	/* Sentinel. */
+	{ "redis-sentinel://h", "needs ?master=NAME", NULL },
+	{ "redis-sentinel://h?", "empty query parameter", NULL },
+	{ "redis-sentinel://h?sentinel_user=u&sentinel_password=p",
+	    "needs ?master=NAME", NULL },
+	{ "redis-sentinel://h?master=", "'master' without a value", NULL },
+	{ "redis-sentinel://h?master=a&master=b", "'master' given twice",
+	    NULL },
+	{ "redis-sentinel://?master=m", "missing host", NULL },
+	{ "redis-sentinel://h,?master=m", "missing host", NULL },
+	{ "redis-sentinel://,h?master=m", "missing host", NULL },
+	{ "redis-sentinel://a,,b?master=m", "missing host", NULL },
+	{ "redis-sentinel://:" PW "@/1?master=m", "missing host", NULL },
+	{ "redis-sentinel://h:0?master=m", "bad port '0'", NULL },
+	{ "redis-sentinel://a,h:65536?master=m", "bad port '65536'", NULL },
+	{ "redis-sentinel://a,h:x?master=m", "the port is not a number",
+	    NULL },
+	{ "redis-sentinel://a,[::1?master=m", "unclosed '['", NULL },
+	{ "redis-sentinel://h/x?master=m", "bad database number 'x'", NULL },
+	{ "redis-sentinel://h,i/1/2?master=m", "bad database number", NULL },
+	{ "redis-sentinel://h?master=m#x", "unexpected '#'", NULL },
+	{ "redis-sentinel://user@h?master=m", "user name without password",
+	    NULL },
+	{ "redis-sentinel://:%zz@h?master=m", "bad %-escape in the password",
+	    NULL },
+	{ "redis-sentinel://h?master=%zz", "bad %-escape in query parameter "
+	    "'master'", NULL },
+	{ "redis-sentinel://h?master=m&sentinel_user=u",
+	    "sentinel_user without sentinel_password", NULL },
+	{ "redis-sentinel://h?master=m&sentinel_password=%4",
+	    "bad %-escape in query parameter 'sentinel_password'", NULL },
+	{ "redis-sentinel://h?master=m&db=1", "unknown query parameter 'db' "
+	    "(master, sentinel_user, sentinel_password)", NULL },
+	{ "redis-sentinel://h?master=m&cacert=/a", "query parameter 'cacert' "
+	    "needs TLS (rediss-sentinel://)", NULL },
+	{ "redis-sentinel://h?master=m&insecure=1", "'insecure' needs TLS",
+	    NULL },
+	{ "rediss-sentinel://h?master=m&foo=1", "unknown query parameter "
+	    "'foo' (cacert, cert, key, sni, insecure, master, sentinel_user, "
+	    "sentinel_password)", NULL },
+	{ "rediss-sentinel://h?master=m&insecure=2", "insecure must be 0 or 1",
+	    NULL },
+	{ "rediss-sentinel://h?cacert=/a", "needs ?master=NAME", NULL },
+	{ "rediss://h?master=m", "query parameter 'master' needs a Sentinel "
+	    "URL (redis-sentinel://)", NULL },
+	{ "redis-sentinel://a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q?master=m",
+	    "more than 16 sentinels", NULL },
+	{ "redis+sentinel://h?master=m", "expected redis:// or unix://",
+	    NULL },
+	{ "sentinel://h?master=m", "expected redis:// or unix://", NULL },
 };
 
 struct tls_case {
@@ -266,6 +317,89 @@ static const struct tls_case tls_cases[] = {
 	{ "rediss://u:p@ss@h", "h", 6379, "p@ss", 0, NULL, NULL, NULL, NULL,
 	    0 },
 };
+
+struct sentinel_case {
+	const char	*in;
+	int		 is_tls;
+	const char	*sentinels;	/* "host:port" joined by ',' */
+	const char	*master;
+	const char	*user, *password;
+	int		 db;
+	const char	*sentinel_user, *sentinel_password;
+	const char	*cacert;
+	int		 insecure;
+};
+
+static const struct sentinel_case sentinel_cases[] = {
+	{ "redis-sentinel://h?master=m", 0, "h:26379", "m", NULL, NULL, 0,
+	    NULL, NULL, NULL, 0 },
+	{ "redis-sentinel://127.0.0.1:26380,127.0.0.1,s3:5000?master=mymaster",
+	    0, "127.0.0.1:26380,127.0.0.1:26379,s3:5000", "mymaster", NULL,
+	    NULL, 0, NULL, NULL, NULL, 0 },
+	{ "redis-sentinel://alice:" PW "@a:1,b:2/3?master=m%2Fx", 0,
+	    "a:1,b:2", "m/x", "alice", PW, 3, NULL, NULL, NULL, 0 },
+	{ "redis-sentinel://:p@ss@a,b/?master=m", 0, "a:26379,b:26379", "m",
+	    NULL, "p@ss", 0, NULL, NULL, NULL, 0 },
+	{ "redis-sentinel://[::1]:26380,[::2],h?master=m", 0,
+	    "::1:26380,::2:26379,h:26379", "m", NULL, NULL, 0, NULL, NULL,
+	    NULL, 0 },
+	{ "redis-sentinel://h?sentinel_password=sp&master=m&sentinel_user=su",
+	    0, "h:26379", "m", NULL, NULL, 0, "su", "sp", NULL, 0 },
+	{ "redis-sentinel://:pw@h?master=m&sentinel_password=s%26p", 0,
+	    "h:26379", "m", NULL, "pw", 0, NULL, "s&p", NULL, 0 },
+	{ "rediss-sentinel://h1,h2:26380?master=m&cacert=/ca.pem", 1,
+	    "h1:26379,h2:26380", "m", NULL, NULL, 0, NULL, NULL, "/ca.pem",
+	    0 },
+	{ "rediss-sentinel://u:p@h/2?insecure=1&master=m&sentinel_user=a&"
+	    "sentinel_password=b", 1, "h:26379", "m", "u", "p", 2, "a", "b",
+	    NULL, 1 },
+	{ "redis-sentinel://a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p?master=m", 0,
+	    "a:26379,b:26379,c:26379,d:26379,e:26379,f:26379,g:26379,h:26379,"
+	    "i:26379,j:26379,k:26379,l:26379,m:26379,n:26379,o:26379,p:26379",
+	    "m", NULL, NULL, 0, NULL, NULL, NULL, 0 },
+};
+
+/* One Sentinel URL that parses: the sentinels, the master, the rest. */
+static void
+test_sentinel(void **state)
+{
+	const struct sentinel_case *c = *state;
+	char *in = unit_dup(c->in, strlen(c->in));
+	char list[512] = "", want[256];
+	struct redis_url u;
+	char err[256] = "";
+	int rc, i;
+
+	rc = redis_url_parse(in, &u, err, sizeof(err));
+	if (rc != 0)
+		print_error("err: %s\n", unit_q(err));
+	assert_int_equal(rc, 0);
+	assert_int_equal(u.is_tls, c->is_tls);
+	assert_int_equal(u.is_unix, 0);
+	assert_null(u.host);
+	for (i = 0; i < u.nsentinels; i++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list),
+		    "%s%s:%d", i > 0 ? "," : "", u.sentinels[i].host,
+		    u.sentinels[i].port);
+	unit_assert_str(list, c->sentinels);
+	unit_assert_str(u.master, c->master);
+	assert_opt_str(u.user, c->user);
+	assert_opt_str(u.password, c->password);
+	assert_int_equal(u.db, c->db);
+	assert_opt_str(u.sentinel_user, c->sentinel_user);
+	assert_opt_str(u.sentinel_password, c->sentinel_password);
+	assert_opt_str(u.tls.cacert, c->cacert);
+	assert_int_equal(u.tls.insecure, c->insecure);
+	snprintf(want, sizeof(want), "master %s", c->master);
+	unit_assert_str(u.display, want);
+	assert_null(strstr(u.display, PW));
+	redis_url_free(&u);
+	assert_null(u.sentinels);
+	assert_int_equal(u.nsentinels, 0);
+	assert_null(u.master);
+	assert_null(u.sentinel_password);
+	redis_url_free(&u);
+}
 
 /* One rediss:// URL that parses: the TLS settings and the rest. */
 static void
@@ -327,6 +461,10 @@ test_bad(void **state)
 	assert_null(u.tls.cert);
 	assert_null(u.tls.key);
 	assert_null(u.tls.sni);
+	assert_null(u.sentinels);
+	assert_null(u.master);
+	assert_null(u.sentinel_user);
+	assert_null(u.sentinel_password);
 }
 
 /* A small err buffer gets a cut, NUL-terminated reason. */
@@ -398,6 +536,10 @@ main(void)
 		unit_add(&s, test_tls, &tls_cases[i], NULL,
 		    "redis_url_parse(%s) parses TLS settings",
 		    unit_q(tls_cases[i].in));
+	for (i = 0; i < UNIT_NROWS(sentinel_cases); i++)
+		unit_add(&s, test_sentinel, &sentinel_cases[i], NULL,
+		    "redis_url_parse(%s) parses a Sentinel URL",
+		    unit_q(sentinel_cases[i].in));
 	unit_add(&s, test_small_err, NULL, NULL,
 	    "redis_url_parse cuts its reason to errlen");
 	unit_add(&s, test_long_host, NULL, NULL,
