@@ -141,6 +141,42 @@ route_half(int64_t deadline)
 	return deadline <= now ? deadline : now + (deadline - now) / 2;
 }
 
+/* Points c at node i and connects; 0 or -1. */
+static int
+route_to(struct redis_route *rt, struct redis_conn *c, int i,
+    int64_t deadline)
+{
+	route_retarget(c, &rt->node[i]->url, &rt->node[i]->addr);
+	return route_dial(rt, c, deadline);
+}
+
+/* Connects c to the first seed that answers, each given an equal share
+   of the time left, and sends commands there; 0, or -1 with c->err. */
+static int
+route_seeds(struct redis_route *rt, struct redis_conn *c, int64_t deadline)
+{
+	const struct redis_url *u = rt->url;
+	char last[sizeof(c->err)];
+	int64_t now;
+	int i, n;
+
+	for (i = 0; i < u->nseeds; i++) {
+		if ((n = route_node(rt, c, u->seeds[i].host,
+		    u->seeds[i].port)) == -1)
+			return -1;
+		now = clock_mono_ms();
+		if (route_to(rt, c, n, deadline <= now ? deadline :
+		    now + (deadline - now) / (u->nseeds - i)) == 0) {
+			rt->cur = n;
+			return 0;
+		}
+	}
+	memcpy(last, c->err, sizeof(last));
+	snprintf(c->err, sizeof(c->err), "redis %.150s: no seed answered "
+	    "(last: %.380s)", u->display, last);
+	return -1;
+}
+
 int
 redis_route_connect(struct redis_route *rt, struct redis_conn *c,
     int64_t deadline)
@@ -151,14 +187,18 @@ redis_route_connect(struct redis_route *rt, struct redis_conn *c,
 	redis_route_here(rt, &url, &addr);
 	if (c->url == url && redis_conn_idle_ok(c))
 		return 0;
+	if (rt->cur < 0 && rt->url->nseeds > 1)
+		return route_seeds(rt, c, deadline);
 	route_retarget(c, url, addr);
 	if (rt->cur < 0)
 		return route_dial(rt, c, deadline);
 	if (route_dial(rt, c, route_half(deadline)) == 0)
 		return 0;
-	/* The node is gone (a failover?): the URL's server knows where
+	/* The node is gone (a failover?): the URL's servers know where
 	   its slots went. */
 	rt->cur = -1;
+	if (rt->url->nseeds > 1)
+		return route_seeds(rt, c, deadline);
 	route_retarget(c, rt->url, rt->addr);
 	return route_dial(rt, c, deadline);
 }
@@ -205,15 +245,6 @@ route_send(struct redis_conn *c, const struct redis_call *q, int asking,
 		return redis_conn_eval(c, q->script, q->nkeys, q->argc,
 		    q->argv, q->argvlen, deadline);
 	return redis_conn_command(c, q->argc, q->argv, q->argvlen, deadline);
-}
-
-/* Points c at node i and connects; 0 or -1. */
-static int
-route_to(struct redis_route *rt, struct redis_conn *c, int i,
-    int64_t deadline)
-{
-	route_retarget(c, &rt->node[i]->url, &rt->node[i]->addr);
-	return route_dial(rt, c, deadline);
 }
 
 redisReply *

@@ -289,3 +289,43 @@ unhold() {
 	done
 	assert_equal "$(wc -l < "$TMP/runs")" 1
 }
+
+@test "a seed list whose first seed is dead: the next one answers" {
+	local dead m
+	dead=$(free_port)
+	m=$(owner job)
+	run "$KEYLOCK" run --redis \
+	    "redis://127.0.0.1:$dead,127.0.0.1:$(other "$m")" job -- \
+	    redis-cli -p "$m" EXISTS 'keylock:{job}:lock'
+	assert_success
+	assert_output 1
+	run "$KEYLOCK" list --redis "redis://127.0.0.1:$dead,127.0.0.1:$P3"
+	assert_success
+	# None answers: 69, naming the list and the last reason.
+	run "$KEYLOCK" run --redis "redis://127.0.0.1:$dead,127.0.0.1:$dead" \
+	    job -- true
+	assert_failure 69
+	assert_output --partial "no seed answered"
+	assert_output --partial "Connection refused"
+}
+
+@test "a seed list of plain servers: the first that answers is used" {
+	local dead p
+	dead=$(free_port)
+	p=$(free_port)
+	redis-server --port "$p" --bind 127.0.0.1 --save '' --appendonly no \
+	    --daemonize yes --dir "$TMP" --pidfile "$TMP/plain.pid" \
+	    --logfile "$TMP/plain.log" >/dev/null
+	for _ in $(seq 1 100); do
+		redis-cli -p "$p" ping 2>/dev/null | grep -q PONG && break
+		sleep 0.05
+	done
+	run "$KEYLOCK" run --redis "redis://127.0.0.1:$dead,127.0.0.1:$p" \
+	    job -- redis-cli -p "$p" EXISTS 'keylock:{job}:lock'
+	assert_success
+	assert_output 1
+	hold job "$dead,127.0.0.1:$p"
+	run "$KEYLOCK" list --redis "redis://127.0.0.1:$dead,127.0.0.1:$p"
+	unhold job
+	assert_output --regexp '^job	'
+}
