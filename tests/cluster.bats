@@ -23,39 +23,63 @@ cluster_port() {
 	return 1
 }
 
-# Starts one cluster node on a free port, printed; bounded, 3 tries.
+# Makes a CA and a server certificate for 127.0.0.1 in $CLUSTER_DIR.
+make_certs() {
+	local d=$CLUSTER_DIR
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+	    -nodes -keyout "$d/ca.key" -out "$d/ca.crt" -days 2 \
+	    -subj "/CN=keylock test ca" 2>/dev/null || return 1
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+	    -keyout "$d/server.key" -out "$d/server.csr" \
+	    -subj "/CN=keylock test node" 2>/dev/null || return 1
+	echo 'subjectAltName=IP:127.0.0.1' >"$d/server.ext"
+	openssl x509 -req -in "$d/server.csr" -CA "$d/ca.crt" \
+	    -CAkey "$d/ca.key" -CAcreateserial -out "$d/server.crt" -days 2 \
+	    -extfile "$d/server.ext" 2>/dev/null
+}
+
+# Starts one cluster node on a free plain port and a free TLS port (its
+# cluster bus, over TLS, on the TLS port + 10000) and prints them;
+# bounded, 3 tries.
 node_start() {
-	local p
+	local p t d=$CLUSTER_DIR
 	for _ in 1 2 3; do
-		p=$(cluster_port) || return 1
-		redis-server --port "$p" --bind 127.0.0.1 --save '' \
-		    --appendonly no --cluster-enabled yes \
-		    --cluster-config-file "$CLUSTER_DIR/nodes-$p.conf" \
-		    --dir "$CLUSTER_DIR" --daemonize yes \
-		    --pidfile "$CLUSTER_DIR/$p.pid" \
-		    --logfile "$CLUSTER_DIR/$p.log" >/dev/null
+		p=$(free_port) && t=$(cluster_port) || return 1
+		redis-server --port "$p" --tls-port "$t" --bind 127.0.0.1 \
+		    --save '' --appendonly no --cluster-enabled yes \
+		    --tls-cluster yes --tls-auth-clients no \
+		    --tls-cert-file "$d/server.crt" \
+		    --tls-key-file "$d/server.key" \
+		    --tls-ca-cert-file "$d/ca.crt" \
+		    --cluster-config-file "$d/nodes-$p.conf" \
+		    --dir "$d" --daemonize yes --pidfile "$d/$p.pid" \
+		    --logfile "$d/$p.log" >/dev/null
 		for _ in $(seq 1 100); do
 			if redis-cli -p "$p" ping 2>/dev/null | grep -q PONG; then
-				echo "$p"
+				echo "$p $t"
 				return 0
 			fi
 			sleep 0.05
 		done
-		[ -s "$CLUSTER_DIR/$p.pid" ] &&
-		    kill "$(cat "$CLUSTER_DIR/$p.pid")" 2>/dev/null
+		[ -s "$d/$p.pid" ] && kill "$(cat "$d/$p.pid")" 2>/dev/null
 	done
 	echo "a cluster node did not start" >&2
 	return 1
 }
 
 setup_file() {
-	local p ok
+	local p ok n1 n2 n3
 	CLUSTER_DIR=$(mktemp -d "${BATS_TMPDIR:-/tmp}/keylock-cluster.XXXXXX")
-	P1=$(node_start) && P2=$(node_start) && P3=$(node_start) || return 1
-	export CLUSTER_DIR P1 P2 P3
-	redis-cli --cluster create "127.0.0.1:$P1" "127.0.0.1:$P2" \
-	    "127.0.0.1:$P3" --cluster-replicas 0 --cluster-yes >/dev/null ||
-	    return 1
+	make_certs || return 1
+	n1=$(node_start) && n2=$(node_start) && n3=$(node_start) || return 1
+	read -r P1 T1 <<<"$n1"
+	read -r P2 T2 <<<"$n2"
+	read -r P3 T3 <<<"$n3"
+	CA=$CLUSTER_DIR/ca.crt
+	export CLUSTER_DIR P1 P2 P3 T1 T2 T3 CA
+	redis-cli --tls --cacert "$CA" --cluster create "127.0.0.1:$T1" \
+	    "127.0.0.1:$T2" "127.0.0.1:$T3" --cluster-replicas 0 \
+	    --cluster-yes >/dev/null || return 1
 	for _ in $(seq 1 200); do
 		ok=0
 		for p in "$P1" "$P2" "$P3"; do
@@ -86,6 +110,9 @@ teardown_file() {
 setup() {
 	local p
 	common_setup
+	# Saved TLS sessions go under the runtime directory: this test's.
+	mkdir -m 700 "$TMP/run"
+	export XDG_RUNTIME_DIR="$TMP/run"
 	for p in "$P1" "$P2" "$P3"; do
 		redis-cli -p "$p" FLUSHALL >/dev/null
 	done
@@ -124,6 +151,15 @@ key_of() {
 	"$P1") echo "$K1" ;;
 	"$P2") echo "$K2" ;;
 	*) echo "$K3" ;;
+	esac
+}
+
+# Prints the TLS port of the node with plain port $1.
+tls_of() {
+	case $1 in
+	"$P1") echo "$T1" ;;
+	"$P2") echo "$T2" ;;
+	*) echo "$T3" ;;
 	esac
 }
 
@@ -328,4 +364,29 @@ unhold() {
 	run "$KEYLOCK" list --redis "redis://127.0.0.1:$dead,127.0.0.1:$p"
 	unhold job
 	assert_output --regexp '^job	'
+}
+
+@test "rediss:// through a node that is not the master: verified, renewed there, listed" {
+	local m n
+	m=$(owner job)
+	n=$(tls_of "$(other "$m")")
+	run "$KEYLOCK" run --redis "rediss://127.0.0.1:$n?cacert=$CA" \
+	    -t 300ms job -- sh -c 'sleep 1
+	    redis-cli -p "$0" EXISTS "keylock:{job}:lock"' "$m"
+	assert_success
+	assert_output 1
+	hold "$K1" "$P2"
+	hold "$K3" "$P2"
+	run "$KEYLOCK" list --redis \
+	    "rediss://127.0.0.1:$(free_port),127.0.0.1:$T2?cacert=$CA"
+	unhold "$K1"
+	unhold "$K3"
+	assert_success
+	assert_line --regexp "^$K1	"
+	assert_line --regexp "^$K3	"
+	# The nodes' certificates are checked: a CA that did not sign them
+	# is refused.
+	run "$KEYLOCK" run --redis \
+	    "rediss://127.0.0.1:$n?cacert=$CLUSTER_DIR/server.crt" job -- true
+	assert_failure 69
 }
