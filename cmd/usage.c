@@ -61,6 +61,8 @@ usage(FILE *fp)
 "                              redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]\n"
 "                              rediss://...[?cacert=FILE&...] (TLS)\n"
 "                              unix:///PATH/TO/SOCKET[?db=N]\n"
+"                              HOST[:PORT] may be a list H1:P1,H2:P2 of seeds,\n"
+"                              any nodes of a Redis Cluster\n"
 "  -N, --namespace NAME        Redis key prefix (default keylock)\n"
 "      --connect-timeout DURATION  Redis connect and command timeout (default 2s)\n"
 "  -t, --ttl DURATION          Redis lease, renewed while running (default 30s)\n"

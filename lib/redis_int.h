@@ -25,6 +25,7 @@
  *	NS:{E}:quiet			set for an hour by a release that could
  *					not PUBLISH (an ACL without it)
  *	channel NS:{E}:ch		"released" / "memo D" on every release
+ *					(a shard channel on a cluster)
  *	channel NS:{E}:probe		a waiter's test: may it PUBLISH?
  *
  * A waiter that learns that releases cannot be announced (the quiet key,
