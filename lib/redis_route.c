@@ -6,10 +6,12 @@
  * valid (also in a forked heartbeat, which copies what it uses); every
  * step keeps the caller's deadline; a redirect is followed at most
  * ROUTE_HOPS times per command, and the last one is returned as the
- * error it is.
+ * error it is; a TRYAGAIN (a slot half migrated) is tried again on the
+ * same node every ROUTE_TRYAGAIN_MS until the deadline.
  */
 #include "config.h"
 
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +21,7 @@
 #include "redis_slot.h"
 
 #define ROUTE_HOPS	5
+#define ROUTE_TRYAGAIN_MS 50	/* between tries while a slot migrates */
 #define ROUTE_NODES	1024	/* a cluster has at most ~1000 nodes */
 
 void
@@ -247,20 +250,42 @@ route_send(struct redis_conn *c, const struct redis_call *q, int asking,
 	return redis_conn_command(c, q->argc, q->argv, q->argvlen, deadline);
 }
 
+/* Nonzero if r is TRYAGAIN (a slot half migrated: some of the keys are
+   on each side) and, after a pause, there is time left to try again. */
+static int
+route_tryagain(const redisReply *r, int64_t deadline)
+{
+	int64_t until = clock_mono_ms() + ROUTE_TRYAGAIN_MS;
+
+	if (strncmp(r->str, "TRYAGAIN", 8) != 0 || until >= deadline)
+		return 0;
+	/* Nothing announces the end of a migration: the pause is all. */
+	while (poll(NULL, 0, clock_poll_timeout(until)) == -1 ||
+	    clock_mono_ms() < until)
+		continue;
+	return 1;
+}
+
 redisReply *
 redis_route_call(struct redis_route *rt, struct redis_conn *c,
     const struct redis_call *q, int64_t deadline)
 {
 	struct redis_redirect rd;
 	redisReply *r;
-	int hop, i, asking = 0;
+	int hops = 0, i, asking = 0;
 	char host[sizeof(rd.host)];
 
-	for (hop = 0;; hop++) {
+	for (;;) {
 		r = route_send(c, q, asking, deadline);
 		route_note(rt, c);
-		if (r == NULL || r->type != REDIS_REPLY_ERROR ||
-		    hop == ROUTE_HOPS ||
+		if (r == NULL || r->type != REDIS_REPLY_ERROR)
+			return r;
+		if (route_tryagain(r, deadline)) {
+			/* The same node, ASKING again if it was asked. */
+			freeReplyObject(r);
+			continue;
+		}
+		if (hops++ == ROUTE_HOPS ||
 		    redis_redirect_parse(r->str, &rd) == REDIS_REDIRECT_NONE)
 			return r;
 		freeReplyObject(r);

@@ -390,3 +390,32 @@ unhold() {
 	    "rediss://127.0.0.1:$n?cacert=$CLUSTER_DIR/server.crt" job -- true
 	assert_failure 69
 }
+
+@test "a slot in migration: ASK and TRYAGAIN are waited out, then it runs on the new master" {
+	local m t slot mid tid p
+	m=$(owner job)
+	t=$(other "$m")
+	slot=$(redis-cli -p "$m" CLUSTER KEYSLOT 'keylock:{job}:lock')
+	mid=$(redis-cli -p "$m" CLUSTER MYID)
+	tid=$(redis-cli -p "$t" CLUSTER MYID)
+	redis-cli -p "$t" CONFIG RESETSTAT >/dev/null
+	redis-cli -p "$t" CLUSTER SETSLOT "$slot" IMPORTING "$mid" >/dev/null
+	redis-cli -p "$m" CLUSTER SETSLOT "$slot" MIGRATING "$tid" >/dev/null
+	# The old master sends the new key's commands on (ASK), where they
+	# touch keys not all there yet (TRYAGAIN) until the slot is moved.
+	(
+		sleep 0.5
+		for p in "$t" "$m" "$P1" "$P2" "$P3"; do
+			redis-cli -p "$p" CLUSTER SETSLOT "$slot" NODE "$tid"
+		done >/dev/null
+	) &
+	run "$KEYLOCK" run --redis "redis://127.0.0.1:$m" job -- \
+	    redis-cli -p "$t" EXISTS 'keylock:{job}:lock'
+	assert_success
+	assert_output 1
+	# It came by ASK (ASKING sent there), and the slot moved.
+	redis-cli -p "$t" INFO commandstats | grep -q '^cmdstat_asking:'
+	[ "$(owner job)" = "$t" ]
+	run "$KEYLOCK" status --redis "redis://127.0.0.1:$m" job
+	assert_output --partial 'job: free'
+}
