@@ -86,8 +86,7 @@ route_node_new(const struct redis_route *rt, const char *host, int port)
 	n->url.user = u->user;
 	n->url.password = u->password;
 	n->url.db = u->db;
-	snprintf(n->url.display, sizeof(n->url.display), strchr(host, ':') !=
-	    NULL ? "[%.256s]:%d" : "%.256s:%d", host, port);
+	redis_url_display(n->url.display, sizeof(n->url.display), host, port);
 	return n;
 }
 

@@ -146,8 +146,8 @@ url_db(const char *p, struct redis_url *u, char *err, size_t errlen)
 }
 
 /* Writes "host:port" ("[host]:port" for IPv6) into buf. */
-static void
-url_display(char *buf, size_t len, const char *host, int port)
+void
+redis_url_display(char *buf, size_t len, const char *host, int port)
 {
 	snprintf(buf, len, strchr(host, ':') != NULL ? "[%.256s]:%d" :
 	    "%.256s:%d", host, port);
@@ -178,7 +178,7 @@ url_tcp(const char *s, struct redis_url *u, char *err, size_t errlen)
 	if (url_host(s, (size_t)(auth_end - s), &u->host, &u->port, err,
 	    errlen) == -1 || url_db(auth_end, u, err, errlen) == -1)
 		return -1;
-	url_display(u->display, sizeof(u->display), u->host, u->port);
+	redis_url_display(u->display, sizeof(u->display), u->host, u->port);
 	return 0;
 }
 
@@ -422,7 +422,7 @@ url_seeds(const char *s, size_t len, struct redis_url *u, char *err,
 		n = strlen(u->display);
 		if (i > 0 && n + 1 < sizeof(u->display))
 			u->display[n++] = ',';
-		url_display(u->display + n, sizeof(u->display) - n,
+		redis_url_display(u->display + n, sizeof(u->display) - n,
 		    u->seeds[i].host, u->seeds[i].port);
 	}
 	return 0;

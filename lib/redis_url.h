@@ -87,5 +87,8 @@ int	redis_url_parse(const char *s, struct redis_url *u, char *err,
 	    size_t errlen);
 /* Frees what redis_url_parse() allocated in u. */
 void	redis_url_free(struct redis_url *u);
+/* Writes "host:port" ("[host]:port" for IPv6), as display names a
+   server, into buf of len bytes. */
+void	redis_url_display(char *buf, size_t len, const char *host, int port);
 
 #endif
