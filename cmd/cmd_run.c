@@ -217,7 +217,7 @@ stop:
 
 /* supervise: asks the backend whether the lease is still ours. */
 static int
-check_lease(void *arg, int *fd, int64_t *at)
+check_lease(void *arg, int *fd, int64_t *at, pid_t *keeper)
 {
 	struct run *r = arg;
 	int rc;
@@ -225,6 +225,7 @@ check_lease(void *arg, int *fd, int64_t *at)
 	rc = r->l->be->lease_check(r->l, &r->lease);
 	*fd = r->lease.fd;
 	*at = r->lease.check_at;
+	*keeper = r->lease.keeper;
 	return rc;
 }
 

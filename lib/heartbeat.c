@@ -169,8 +169,8 @@ static int
 hb_renew(struct redis_route *rt, struct redis_conn *rc,
     const struct heartbeat_conf *c, int64_t deadline)
 {
-	const char *argv[4];
-	struct redis_call q = { &hb_renew_script, 0, 0, argv, NULL };
+	const char *argv[5];
+	struct redis_call q = { NULL, 0, 0, argv, NULL };
 	char ttl[24];
 	redisReply *r;
 	int n = 0, rv = -1;
@@ -180,10 +180,13 @@ hb_renew(struct redis_route *rt, struct redis_conn *rc,
 		return -1;
 	snprintf(ttl, sizeof(ttl), "%lld", (long long)c->ttl_ms);
 	argv[n++] = c->lock_key;
+	if (c->aux_key != NULL)
+		argv[n++] = c->aux_key;
 	if (c->extra_key != NULL)
 		argv[n++] = c->extra_key;
 	argv[n++] = c->token;
 	argv[n++] = ttl;
+	q.script = c->script != NULL ? c->script : &hb_renew_script;
 	q.nkeys = n - 2;
 	q.argc = n;
 	r = redis_route_call(rt, rc, &q, deadline);

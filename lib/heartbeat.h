@@ -24,6 +24,7 @@
 struct redis_url;
 struct redis_addr;
 struct redis_route;
+struct redis_script;
 
 struct heartbeat_conf {
 	const struct redis_url	*url;
@@ -37,7 +38,15 @@ struct heartbeat_conf {
 	int64_t			 connect_timeout_ms;
 	int64_t			 ttl_ms;
 	const char		*lock_key;
+	const char		*aux_key;	/* passed after lock_key, or
+						   NULL */
 	const char		*extra_key;	/* renewed too, or NULL */
+	struct redis_script	*script;	/* the renewal (KEYS lock_key
+						   [aux_key] [extra_key], ARGV
+						   token, ttl_ms: 1 renewed,
+						   0 not ours), or NULL: a
+						   compare-and-PEXPIRE of
+						   lock_key's string */
 	const char		*token;		/* HOLDER_TOKEN_LEN digits */
 	int64_t			 valid_from;	/* heartbeat_clock_ms() send
 						   time of the acquire, or a

@@ -128,6 +128,8 @@ struct lock_lease {
 					   -1: there is no lease */
 	int64_t		 check_at;	/* monotonic ms by which check()
 					   must run again, or CLOCK_FOREVER */
+	pid_t		 keeper;	/* our child that keeps the lease
+					   (not part of the job), or -1 */
 };
 
 /* Who holds a key and who waits for it, as status() and list() see it.

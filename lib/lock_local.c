@@ -325,6 +325,7 @@ local_keepalive(struct lock *l, struct lock_lease *lease)
 	(void)l;
 	lease->fd = -1;
 	lease->check_at = CLOCK_FOREVER;
+	lease->keeper = -1;
 	return 0;
 }
 

@@ -36,7 +36,7 @@
 #include "redis_url.h"
 
 #define CONN_READ_CHUNK		(64 * 1024)
-#define CONN_MAX_ARGS		16
+#define CONN_MAX_ARGS		32
 
 /* Sets up an unconnected c for url, sharing the resolved addr. */
 void

@@ -1,6 +1,9 @@
 /*
  * redis_keep: what the Redis backend does for locks that outlive one
- * command: release and renewal by token, from any machine.
+ * command: release and renewal by token, from any machine, for every
+ * holder kind, and the heartbeat's renewal of a shared or slot lease.
+ * A lease that ran out is never renewed back to life: its slot may be
+ * another's already.
  */
 #include "config.h"
 
@@ -12,11 +15,45 @@
 
 #include "redis_int.h"
 
-/* KEYS: lock.  ARGV: token, ttl.  1 extended (never shortened), 0 not
-   ours. */
+/* Lua: renew(hd, h, token, ms, at_least) sets the deadline of token's
+   lease in hd to ms from now (with at_least, never earlier than it
+   was), and keeps h and hd as long; false if token holds no live
+   lease. */
+#define RD_LUA_GROUP_RENEW \
+	RD_LUA_NOW \
+	"local function renew(hd, h, token, ms, at_least)\n" \
+	"  local d = redis.call('ZSCORE', hd, token)\n" \
+	"  if not d or tonumber(d) <= now then return false end\n" \
+	"  if not at_least or tonumber(d) < now + ms then\n" \
+	"    redis.call('ZADD', hd, now + ms, token)\n" \
+	"  end\n" \
+	"  for _, key in ipairs({hd, h}) do\n" \
+	"    if redis.call('PTTL', key) < ms then\n" \
+	"      redis.call('PEXPIRE', key, ms)\n" \
+	"    end\n" \
+	"  end\n" \
+	"  return true\n" \
+	"end\n"
+
+/* KEYS: hd, h [extra].  ARGV: token, ttl.  1 renewed, 0 not ours. */
+struct redis_script rd_group_renew_script = {
+	RD_LUA_GROUP_RENEW
+	"if not renew(KEYS[1], KEYS[2], ARGV[1], tonumber(ARGV[2])) then\n"
+	"  return 0\n"
+	"end\n"
+	"if KEYS[3] then redis.call('PEXPIRE', KEYS[3], ARGV[2]) end\n"
+	"return 1\n", ""
+};
+
+/* KEYS: lock, hd, h.  ARGV: token, ttl.  1 extended (never shortened),
+   0 not ours. */
 static struct redis_script rd_renew_script = {
 	RD_LUA_OURS
-	"if not ours then return 0 end\n"
+	"if not ours then\n"
+	RD_LUA_GROUP_RENEW
+	"  return renew(KEYS[2], KEYS[3], ARGV[1], tonumber(ARGV[2]), true)"
+	" and 1 or 0\n"
+	"end\n"
 	"if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then\n"
 	"  redis.call('PEXPIRE', KEYS[1], ARGV[2])\n"
 	"end\n"
@@ -53,39 +90,32 @@ redis_release_token(struct lock *l, const char *key, const char *token)
 	struct lock_redis *lr = (struct lock_redis *)l;
 	struct rd_keys k;
 	struct holder h, now;
-	const char *argv[8];
+	const char *argv[RD_NKEYS + 6];
 	char cool[24];
 	long long v = 0;
-	int rc;
+	int rc, n;
 
 	if (rd_keys_init(lr, key, &k) == -1)
 		return -1;
-	if ((rc = rd_status_of(lr, k.lock, &h, NULL)) == -1)
+	if ((rc = rd_holder_of(lr, &k, token, &h)) == -1)
 		goto out;
-	if (rc == 0 || strcmp(h.token, token) != 0) {
+	if (rc == 0) {
 		rc = rd_not_held(lr, key);
 		goto out;
 	}
 	/* Once the keeper let go, a waiter may hold the key already: what
 	   matters is only whether our token still does. */
-	if (rd_stop_holder(&h) && ((rc = rd_status_of(lr, k.lock, &now,
-	    NULL)) != 1 || strcmp(now.token, token) != 0)) {
+	if (rd_stop_holder(&h) && (rc = rd_holder_of(lr, &k, token,
+	    &now)) != 1) {
 		rc = rc == -1 ? -1 : 0;
 		goto out;
 	}
 	/* Still held: ours to release, from here.  The cooldown counts from
 	   now, the start of the run being unknown to the server. */
 	snprintf(cool, sizeof(cool), "%" PRId64, h.cooldown_ms);
-	argv[0] = k.lock;
-	argv[1] = k.quiet;
-	argv[2] = k.cool;
-	argv[3] = token;
-	argv[4] = k.chan;
-	argv[5] = cool;
-	argv[6] = "0";
-	argv[7] = h.host;
-	rc = rd_int(lr, rd_eval(lr, &rd_release_script, 3, 8, argv, NULL),
-	    &v);
+	n = rd_release_argv(&k, NULL, token, cool, "0", h.host, argv);
+	rc = rd_int(lr, rd_eval(lr, &rd_release_script, RD_NKEYS, n, argv,
+	    NULL), &v);
 	if (rc == 0 && v == 0)
 		rc = rd_not_held(lr, key);
 	else if (rc == 0 && v == 2)
@@ -102,7 +132,7 @@ redis_renew(struct lock *l, const char *key, const char *token,
 {
 	struct lock_redis *lr = (struct lock_redis *)l;
 	struct rd_keys k;
-	const char *argv[3];
+	const char *argv[5];
 	char ttl[24];
 	long long v = 0;
 	int rc;
@@ -111,9 +141,11 @@ redis_renew(struct lock *l, const char *key, const char *token,
 		return -1;
 	snprintf(ttl, sizeof(ttl), "%" PRId64, ttl_ms);
 	argv[0] = k.lock;
-	argv[1] = token;
-	argv[2] = ttl;
-	rc = rd_int(lr, rd_eval(lr, &rd_renew_script, 1, 3, argv, NULL), &v);
+	argv[1] = k.hd;
+	argv[2] = k.h;
+	argv[3] = token;
+	argv[4] = ttl;
+	rc = rd_int(lr, rd_eval(lr, &rd_renew_script, 3, 5, argv, NULL), &v);
 	if (rc == 0 && v != 1)
 		rc = rd_not_held(lr, key);
 	rd_keys_free(&k);

@@ -42,7 +42,13 @@ rd_keys_free(struct rd_keys *k)
 	free(k->chan);
 	free(k->quiet);
 	free(k->cool);
-	free(k->probe);
+	free(k->v);
+	free(k->h);
+	free(k->hd);
+	free(k->q);
+	free(k->qd);
+	free(k->qr);
+	free(k->wchan);
 	free(k->memo);
 	memset(k, 0, sizeof(*k));
 }
@@ -60,13 +66,35 @@ rd_keys_init(struct lock_redis *lr, const char *key, struct rd_keys *k)
 	    rd_fmt(&k->chan, "%s:{%s}:ch", lr->ns, k->e) == -1 ||
 	    rd_fmt(&k->quiet, "%s:{%s}:quiet", lr->ns, k->e) == -1 ||
 	    rd_fmt(&k->cool, "%s:{%s}:cool", lr->ns, k->e) == -1 ||
-	    rd_fmt(&k->probe, "%s:{%s}:probe", lr->ns, k->e) == -1 ||
+	    rd_fmt(&k->v, "%s:{%s}:v", lr->ns, k->e) == -1 ||
+	    rd_fmt(&k->h, "%s:{%s}:h", lr->ns, k->e) == -1 ||
+	    rd_fmt(&k->hd, "%s:{%s}:hd", lr->ns, k->e) == -1 ||
+	    rd_fmt(&k->q, "%s:{%s}:q", lr->ns, k->e) == -1 ||
+	    rd_fmt(&k->qd, "%s:{%s}:qd", lr->ns, k->e) == -1 ||
+	    rd_fmt(&k->qr, "%s:{%s}:qr", lr->ns, k->e) == -1 ||
+	    rd_fmt(&k->wchan, "%s:{%s}:w:", lr->ns, k->e) == -1 ||
 	    rd_fmt(&k->memo, "%s:{%s}:memo:", lr->ns, k->e) == -1) {
 		rd_keys_free(k);
 		return lock_seterr(&lr->base, LOCK_EINTERNAL,
 		    "out of memory");
 	}
 	return 0;
+}
+
+int
+rd_keys_argv(const struct rd_keys *k, const char **argv)
+{
+	argv[0] = k->lock;
+	argv[1] = k->fence;
+	argv[2] = k->quiet;
+	argv[3] = k->cool;
+	argv[4] = k->v;
+	argv[5] = k->h;
+	argv[6] = k->hd;
+	argv[7] = k->q;
+	argv[8] = k->qd;
+	argv[9] = k->qr;
+	return RD_NKEYS;
 }
 
 char *
@@ -139,26 +167,40 @@ rd_pattern(struct lock_redis *lr, const struct rd_keys *k)
 	char *esc, *p = NULL;
 
 	if ((esc = rd_glob_escape(k != NULL ? k->memo : lr->ns)) != NULL)
-		(void)rd_fmt(&p, k != NULL ? "%s*" : "%s:{*}:lock", esc);
+		(void)rd_fmt(&p, k != NULL ? "%s*" : "%s:{*}:*", esc);
 	free(esc);
 	if (p == NULL)
 		lock_seterr(&lr->base, LOCK_EINTERNAL, "out of memory");
 	return p;
 }
 
-char *
-rd_key_of_lock(const struct lock_redis *lr, const char *name, size_t len)
-{
-	size_t nslen = strlen(lr->ns), elen;
-	const char *e = name + nslen + 2;
+/* The suffixes after "}:" that show a KEY in use, in the order list()
+   looks for them. */
+static const char *const rd_used_suffix[] = { "lock", "hd", "q" };
 
-	/* "NS:{" E "}:lock", and E never holds a brace. */
-	if (len < nslen + 8 || memcmp(name, lr->ns, nslen) != 0 ||
+char *
+rd_key_of_used(const struct lock_redis *lr, const char *name, size_t len,
+    int *which)
+{
+	size_t nslen = strlen(lr->ns), elen, slen, i;
+	const char *e = name + nslen + 2, *end;
+
+	/* "NS:{" E "}:" SUFFIX, and E never holds a brace. */
+	if (len < nslen + 5 || memcmp(name, lr->ns, nslen) != 0 ||
 	    memcmp(name + nslen, ":{", 2) != 0 ||
-	    memcmp(name + len - 6, "}:lock", 6) != 0)
+	    (end = memchr(e, '}', len - nslen - 2)) == NULL ||
+	    (size_t)(name + len - end) < 3 || end[1] != ':')
 		return NULL;
-	elen = len - nslen - 8;
-	if (memchr(e, '{', elen) != NULL || memchr(e, '}', elen) != NULL)
+	elen = (size_t)(end - e);
+	slen = len - nslen - 2 - elen - 2;
+	if (memchr(e, '{', elen) != NULL)
 		return NULL;	/* a longer namespace that starts like ours */
+	for (i = 0; i < 3; i++)
+		if (strlen(rd_used_suffix[i]) == slen &&
+		    memcmp(end + 2, rd_used_suffix[i], slen) == 0)
+			break;
+	if (i == 3)
+		return NULL;
+	*which = (int)i;
 	return keyname_unredis(e, elen);
 }

@@ -32,61 +32,55 @@
 
 #define RD_CLEANUP(cto)	((cto) / 4)	/* what giving up may add */
 
-/* KEYS: lock, fence, quiet, cool.  ARGV: value up to the fence, ttl,
-   probe channel, value after the fence.  {1, fence, server ms} taken;
-   {0, PTTL, value, quiet} held by someone, quiet 1 when its release may
-   not be announced; {2, PTTL, cooldown} closed by a cooldown. */
-static struct redis_script rd_acquire_script = {
-	RD_LUA_PUB
-	"local c = redis.call('GET', KEYS[4])\n"
-	"if c then return {2, redis.call('PTTL', KEYS[4]), c} end\n"
-	"if redis.call('EXISTS', KEYS[1]) == 1 then\n"
-	"  local quiet = redis.call('EXISTS', KEYS[3]) == 1 or"
-	" type(pub(ARGV[3], '')) == 'table'\n"
-	"  return {0, redis.call('PTTL', KEYS[1]), redis.call('GET', KEYS[1]),"
-	" quiet and 1 or 0}\n"
-	"end\n"
-	"local f = redis.call('INCR', KEYS[2])\n"
-	"redis.call('SET', KEYS[1], ARGV[1] .. string.format('%d', f) .."
-	" ARGV[4], 'PX', ARGV[2])\n"
-	RD_LUA_NOW
-	"return {1, f, string.format('%.0f', now)}\n", ""
-};
-
-/* KEYS: lock, quiet, cool [tmp].  ARGV: token, channel, cooldown ms,
-   start (server ms, 0: unknown), host.  1 released, 2 released but not
-   announced, 0 not ours.  A cooldown closes the key until start + ms. */
+/* KEYS: rd_keys_argv() [tmp].  ARGV: token, channel, cooldown ms,
+   start (server ms, 0: unknown), host, waiter channel prefix.  1
+   released, 2 released but not announced, 0 not ours (a group lease
+   that ran out is dropped all the same).  A cooldown closes the key
+   until start + ms; the waiters whose turn it is are told. */
 struct redis_script rd_release_script = {
-	"if KEYS[4] then redis.call('DEL', KEYS[4]) end\n"
+	RD_LUA_KEYS
+	RD_LUA_PUB
+	"if KEYS[11] then redis.call('DEL', KEYS[11]) end\n"
 	RD_LUA_OURS
 	RD_LUA_TELL
-	"if not ours then return 0 end\n"
-	"redis.call('DEL', KEYS[1])\n"
-	"if tonumber(ARGV[3]) > 0 then\n"
 	RD_LUA_NOW
+	RD_LUA_QUEUE
+	"if ours then\n"
+	"  redis.call('DEL', KL)\n"
+	"else\n"
+	"  local d = redis.call('ZSCORE', KHD, ARGV[1])\n"
+	"  if not d then return 0 end\n"
+	"  redis.call('ZREM', KHD, ARGV[1])\n"
+	"  redis.call('HDEL', KH, ARGV[1])\n"
+	"  if tonumber(d) <= now then wake(ARGV[6]) return 0 end\n"
+	"end\n"
+	"if tonumber(ARGV[3]) > 0 then\n"
 	"  local since = tonumber(ARGV[4])\n"
 	"  if since <= 0 then since = now end\n"
 	"  local till = since + tonumber(ARGV[3])\n"
 	"  if till > now then\n"
-	"    redis.call('SET', KEYS[3], string.format('%.0f %.0f %s', since,"
+	"    redis.call('SET', KC, string.format('%.0f %.0f %s', since,"
 	" till, ARGV[5]), 'PX', string.format('%.0f', till - now))\n"
 	"  end\n"
 	"end\n"
-	"return tell(ARGV[2], 'released', KEYS[2]) and 1 or 2\n", ""
+	"purge()\n"
+	"wake(ARGV[6])\n"
+	"return tell(ARGV[2], 'released', KQT) and 1 or 2\n", ""
 };
 
-/* KEYS: lock [cool].  {value or nil, PTTL, cooldown or nil}. */
-static struct redis_script rd_status_script = {
-	"return {redis.call('GET', KEYS[1]), redis.call('PTTL', KEYS[1]),"
-	" KEYS[2] and redis.call('GET', KEYS[2]) or false}\n", ""
-};
-
-/* KEYS: lock, quiet.  ARGV: channel.  0 none, 1 deleted, 2 deleted but
-   not announced. */
+/* KEYS: rd_keys_argv().  ARGV: waiter channel prefix.  0 none, 1
+   deleted, 2 deleted but not announced; {-1, protocol}: refused. */
 static struct redis_script rd_force_script = {
+	RD_LUA_KEYS
+	RD_LUA_PUB
+	"local bad = redis.call('GET', KV)\n"
+	"if bad and bad ~= '" RD_STR(RD_PROTO) "' then return {-1, bad} end\n"
 	RD_LUA_TELL
-	"if redis.call('DEL', KEYS[1]) == 0 then return 0 end\n"
-	"return tell(ARGV[1], 'released', KEYS[2]) and 1 or 2\n", ""
+	RD_LUA_NOW
+	RD_LUA_QUEUE
+	"if redis.call('DEL', KL, KH, KHD) == 0 then return 0 end\n"
+	"wake(ARGV[1])\n"
+	"return tell(ARGV[2], 'released', KQT) and 1 or 2\n", ""
 };
 
 static void	redis_close(struct lock *);
@@ -206,170 +200,106 @@ redis_connect(struct lock *l)
 	return rd_ensure(lr);
 }
 
-/* Splits self's record around its fence: prefix "TOKEN HOST PID SINCE "
-   and tail " u=... n=..." (both HOLDER_RECORD_MAX + 1 bytes). */
-static void
-rd_record_parts(const struct holder *self, char *prefix, char *tail)
+int
+rd_release_argv(const struct rd_keys *k, const char *tmp, const char *token,
+    const char *cool, const char *since, const char *host, const char **argv)
 {
-	struct holder h = *self;
-	char *sp;
+	int n = rd_keys_argv(k, argv);
 
-	h.fence = 0;
-	h.until_ms = h.cooldown_ms = 0;
-	h.note[0] = '\0';
-	holder_format(&h, prefix, HOLDER_RECORD_MAX + 1);
-	if ((sp = strrchr(prefix, ' ')) != NULL)
-		sp[1] = '\0';
-	holder_format_tail(self, tail, HOLDER_RECORD_MAX + 1);
+	if (tmp != NULL)
+		argv[n++] = tmp;
+	argv[n++] = token;
+	argv[n++] = k->chan;
+	argv[n++] = cool;
+	argv[n++] = since;
+	argv[n++] = host;
+	argv[n++] = k->wchan;
+	return n;
 }
 
 /*
- * Takes as ours a lease that holds our token: an earlier try ran on the
- * server but its reply was lost.  Fence and since are the stored ones;
- * the server had pttl left after this try was sent at t_send, so the
- * lease is valid until at least t_send + pttl.  LOCK_ACQUIRED.
- */
-static enum lock_result
-rd_adopt(struct lock_redis *lr, struct holder *self, const struct holder *h,
-    int64_t pttl, int64_t t_send)
-{
-	if (pttl < 0 || pttl > lr->ttl_ms)
-		pttl = pttl < 0 ? 0 : lr->ttl_ms;
-	self->fence = h->fence;
-	self->since_ms = h->since_ms;
-	lr->valid_from = t_send + pttl - lr->ttl_ms;
-	return LOCK_ACQUIRED;
-}
-
-/*
- * One try: LOCK_ACQUIRED (self's fence set), LOCK_BUSY (h and *pttl
- * set), or LOCK_ERROR.  The value carries the time of this try as since.
- */
-enum lock_result
-rd_try(struct lock_redis *lr, const struct rd_keys *k, struct holder *self,
-    struct holder *h, int64_t *pttl, int *quiet)
-{
-	const char *argv[8];
-	char prefix[HOLDER_RECORD_MAX + 1], tail[HOLDER_RECORD_MAX + 1];
-	char ttl[24];
-	redisReply *r;
-	int64_t t_send;
-	enum lock_result rc = LOCK_ERROR;
-
-	self->since_ms = clock_wall_ms();
-	rd_record_parts(self, prefix, tail);
-	snprintf(ttl, sizeof(ttl), "%" PRId64, lr->ttl_ms);
-	argv[0] = k->lock;
-	argv[1] = k->fence;
-	argv[2] = k->quiet;
-	argv[3] = k->cool;
-	argv[4] = prefix;
-	argv[5] = ttl;
-	argv[6] = k->probe;
-	argv[7] = tail;
-	if (rd_ensure(lr) == -1)
-		return LOCK_ERROR;		/* nothing was sent */
-	t_send = heartbeat_clock_ms();
-	if ((r = rd_eval(lr, &rd_acquire_script, 4, 8, argv, NULL)) == NULL) {
-		lr->tried_blind = 1;	/* it may have taken the lease */
-		return LOCK_ERROR;
-	}
-	if (r->type != REDIS_REPLY_ARRAY || r->elements < 2 ||
-	    r->element[0]->type != REDIS_REPLY_INTEGER ||
-	    r->element[1]->type != REDIS_REPLY_INTEGER) {
-		lock_seterr(&lr->base, LOCK_EINTERNAL, "redis %s: unexpected "
-		    "reply to the acquire script", lr->url.display);
-	} else if (r->element[0]->integer == 1) {
-		self->fence = (uint64_t)r->element[1]->integer;
-		lr->valid_from = t_send;
-		lr->started_ms = r->elements > 2 &&
-		    r->element[2]->type == REDIS_REPLY_STRING ?
-		    strtoll(r->element[2]->str, NULL, 10) : 0;
-		rc = LOCK_ACQUIRED;
-	} else if (r->element[0]->integer == 2) {
-		if (r->elements < 3 || r->element[2]->type !=
-		    REDIS_REPLY_STRING || lock_cooldown_parse(
-		    r->element[2]->str, r->element[2]->len,
-		    &lr->base.cooldown) == -1) {
-			memset(&lr->base.cooldown, 0, sizeof(lr->base.cooldown));
-			lr->base.cooldown.until_ms = clock_wall_ms() +
-			    r->element[1]->integer;
-		}
-		rc = LOCK_COOLING;
-	} else {
-		*pttl = r->element[1]->integer;
-		rd_holder(r->elements > 2 ? r->element[2] : NULL, *pttl, h);
-		*quiet = r->elements > 3 &&
-		    r->element[3]->type == REDIS_REPLY_INTEGER &&
-		    r->element[3]->integer == 1;
-		rc = strcmp(h->token, self->token) == 0 ?
-		    rd_adopt(lr, self, h, *pttl, t_send) : LOCK_BUSY;
-	}
-	freeReplyObject(r);
-	return rc;
-}
-
-/*
- * Giving up after an acquire whose reply never came: it may have taken
- * the lease, which would then block everyone for a whole TTL.  Deletes
- * it if it holds our token, on a fresh connection; best effort, the
- * recorded error stays.
+ * Giving up after a wait: leaves the queue, and, after an acquire whose
+ * reply never came, deletes the lease it may have taken (which would
+ * block everyone for a whole TTL) if it holds our token, on a fresh
+ * connection.  Best effort; the recorded error stays.
  */
 static void
-rd_unblind(struct lock_redis *lr, const struct rd_keys *k, const char *token)
+rd_give_up(struct lock_redis *lr, const struct rd_keys *k, const char *token,
+    int queued)
 {
 	enum lock_errclass c = lr->base.errclass;
 	char msg[sizeof(lr->base.errmsg)];
-	const char *argv[8] = { k->lock, k->quiet, k->cool, token, k->chan,
-	    "0", "0", "-" };
+	const char *argv[RD_NKEYS + 7];
 	redisReply *r;
+	int n;
 
 	memcpy(msg, lr->base.errmsg, sizeof(msg));
-	redis_conn_close(&lr->cmd);
+	if (lr->tried_blind)
+		redis_conn_close(&lr->cmd);
 	/* A healthy server takes milliseconds; a stalled one never ends. */
 	lr->hard_deadline = clock_mono_ms() +
 	    RD_CLEANUP(lr->connect_timeout_ms);
-	if ((r = rd_eval(lr, &rd_release_script, 3, 8, argv, NULL)) != NULL)
+	if (queued && (lr->tried_blind || redis_conn_alive(&lr->cmd)))
+		rd_leave(lr, k, token);
+	n = rd_release_argv(k, NULL, token, "0", "0", "-", argv);
+	if (lr->tried_blind && (r = rd_eval(lr, &rd_release_script, RD_NKEYS,
+	    n, argv, NULL)) != NULL)
 		freeReplyObject(r);
 	lr->base.errclass = c;
 	memcpy(lr->base.errmsg, msg, sizeof(msg));
 }
 
-/* Takes the key of req for self (filled with token and fence). */
+/* Fills self's fields of req and a fresh token; 0, or -1 (recorded). */
+static int
+rd_self(struct lock_redis *lr, const struct lock_request *req,
+    struct holder *self)
+{
+	if (req->cooldown_ms > 0 && req->mode != LOCK_EXCLUSIVE)
+		return lock_seterr(&lr->base, LOCK_EUSAGE, "--cooldown works "
+		    "only with exclusive locks: with --shared or --slots it "
+		    "has no one run to count from");
+	self->until_ms = req->until_ms;
+	self->cooldown_ms = req->cooldown_ms;
+	self->slots = req->mode == LOCK_SLOTS ? req->count : 0;
+	self->slot = 0;
+	self->shared = req->mode == LOCK_SHARED;
+	self->supersede = req->supersede != 0;
+	snprintf(self->note, sizeof(self->note), "%s",
+	    req->note != NULL ? req->note : "");
+	if (holder_new_token(self) == -1)
+		return lock_seterr(&lr->base, LOCK_EINTERNAL, "getrandom: %s",
+		    strerror(errno));
+	return 0;
+}
+
+/* Takes the key of req for self (filled with token and fence, and with
+   slots, its slot). */
 static enum lock_result
 redis_acquire(struct lock *l, const struct lock_request *req,
     struct lock_wait *w, struct holder *self)
 {
 	struct lock_redis *lr = (struct lock_redis *)l;
 	struct rd_keys k;
+	struct rd_try t;
 	enum lock_result rc;
 
 	if (lr->held)
 		return lock_seterr(l, LOCK_EINTERNAL, "a lock is already "
 		    "held"), LOCK_ERROR;
-	if (req->mode != LOCK_EXCLUSIVE)
-		return lock_seterr(l, LOCK_EUSAGE, "only exclusive locks are "
-		    "supported"), LOCK_ERROR;
-	if (rd_keys_init(lr, req->key, &k) == -1)
+	if (rd_self(lr, req, self) == -1 || rd_keys_init(lr, req->key,
+	    &k) == -1)
 		return LOCK_ERROR;
 	lr->tried_blind = 0;
-	self->until_ms = req->until_ms;
-	self->cooldown_ms = req->cooldown_ms;
-	snprintf(self->note, sizeof(self->note), "%s",
-	    req->note != NULL ? req->note : "");
-	if (holder_new_token(self) == -1) {
-		rd_keys_free(&k);
-		return lock_seterr(l, LOCK_EINTERNAL, "getrandom: %s",
-		    strerror(errno)), LOCK_ERROR;
-	}
+	memset(&t, 0, sizeof(t));
+	rd_kind(req, t.kind, sizeof(t.kind));
 	/* Every command of the wait ends by one timeout past its end. */
 	if (w->deadline != CLOCK_FOREVER)
 		lr->hard_deadline = (w->deadline > clock_mono_ms() ?
 		    w->deadline : clock_mono_ms()) + lr->connect_timeout_ms;
-	rc = rd_wait(lr, &k, w, self);
+	rc = rd_wait(lr, &k, w, self, &t);
 	redis_conn_close(&lr->sub);
-	if (rc != LOCK_ACQUIRED && lr->tried_blind)
-		rd_unblind(lr, &k, self->token);
+	if (rc != LOCK_ACQUIRED && (lr->tried_blind || t.queued))
+		rd_give_up(lr, &k, self->token, t.queued);
 	lr->hard_deadline = CLOCK_FOREVER;
 	if (rc != LOCK_ACQUIRED) {
 		rd_keys_free(&k);
@@ -377,6 +307,7 @@ redis_acquire(struct lock *l, const struct lock_request *req,
 	}
 	lr->k = k;
 	lr->held = 1;
+	lr->group = req->mode != LOCK_EXCLUSIVE;
 	lr->cooldown_ms = req->cooldown_ms;
 	snprintf(lr->host, sizeof(lr->host), "%s", self->host);
 	memcpy(lr->token, self->token, sizeof(lr->token));
@@ -384,14 +315,55 @@ redis_acquire(struct lock *l, const struct lock_request *req,
 	return LOCK_ACQUIRED;
 }
 
+/* Forks the heartbeat, which renews the lease and the capture begun
+   before it; 0, or -1 with the reason recorded. */
+static int
+rd_heartbeat_start(struct lock_redis *lr)
+{
+	struct heartbeat_conf c;
+
+	heartbeat_close(&lr->hb);
+	memset(&c, 0, sizeof(c));
+	c.url = &lr->url;
+	c.addr = &lr->addr;
+	c.route = &lr->route;	/* where the acquire ended */
+	c.connect_timeout_ms = lr->connect_timeout_ms;
+	c.ttl_ms = lr->ttl_ms;
+	c.lock_key = lr->group ? lr->k.hd : lr->k.lock;
+	c.aux_key = lr->group ? lr->k.h : NULL;
+	c.script = lr->group ? &rd_group_renew_script : NULL;
+	c.extra_key = lr->capturing ? lr->tmpkey : NULL;
+	c.token = lr->token;
+	c.valid_from = lr->valid_from;
+	if (heartbeat_start(&lr->hb, &c) == -1)
+		return lock_seterr(&lr->base, lock_errno_class(errno,
+		    LOCK_EINTERNAL), "heartbeat: %s", strerror(errno));
+	return 0;
+}
+
 /* Reads the heartbeat's reports: the lease is ours until the deadline
-   of the last renewal it confirmed, and not a moment longer. */
+   of the last renewal it confirmed, and not a moment longer.  Before the
+   first renewal is due there is no heartbeat yet: the acquire itself
+   vouches for the lease, and this starts the heartbeat when it is due. */
 static int
 redis_lease_check(struct lock *l, struct lock_lease *lease)
 {
 	struct lock_redis *lr = (struct lock_redis *)l;
-	int64_t left;
+	int64_t left, now;
 
+	if (lr->hb_due != 0) {
+		now = heartbeat_clock_ms();
+		lease->fd = -1;
+		lease->keeper = -1;
+		if (now < lr->hb_due) {
+			lease->check_at = clock_mono_ms() + (lr->hb_due - now);
+			return 0;
+		}
+		lr->hb_due = 0;
+		if (rd_heartbeat_start(lr) == -1)
+			return -1;
+	}
+	lease->keeper = lr->hb.pid;
 	switch (heartbeat_check(&lr->hb, &left)) {
 	case HEARTBEAT_OK:
 		lease->fd = lr->hb.lost_r;
@@ -410,37 +382,24 @@ redis_lease_check(struct lock *l, struct lock_lease *lease)
 	    "was confirmed before it could expire", lr->k.key);
 }
 
-/* Forks the heartbeat, which renews the lease and the capture begun
-   before it. */
+/* Arranges for the lease to be kept: the heartbeat is forked when the
+   first renewal is due (a third of the TTL after the acquire), so a
+   command that ends before then costs no fork. */
 static int
 redis_keepalive(struct lock *l, struct lock_lease *lease)
 {
 	struct lock_redis *lr = (struct lock_redis *)l;
-	struct heartbeat_conf c;
 
 	if (!lr->held)
 		return lock_seterr(l, LOCK_EINTERNAL, "no lock held");
-	if (lr->hb.pid > 0)
+	if (lr->hb.pid > 0 || lr->hb_due != 0)
 		return redis_lease_check(l, lease);
 	/* A pause since the acquire may have outlasted the lease. */
 	if (heartbeat_clock_ms() >= heartbeat_valid_until(lr->valid_from,
 	    lr->ttl_ms))
 		return lock_seterr(l, LOCK_ELOST, "the lease on %s ran out "
 		    "before the command started", lr->k.key);
-	heartbeat_close(&lr->hb);
-	memset(&c, 0, sizeof(c));
-	c.url = &lr->url;
-	c.addr = &lr->addr;
-	c.route = &lr->route;	/* where the acquire ended */
-	c.connect_timeout_ms = lr->connect_timeout_ms;
-	c.ttl_ms = lr->ttl_ms;
-	c.lock_key = lr->k.lock;
-	c.extra_key = lr->capturing ? lr->tmpkey : NULL;
-	c.token = lr->token;
-	c.valid_from = lr->valid_from;
-	if (heartbeat_start(&lr->hb, &c) == -1)
-		return lock_seterr(l, lock_errno_class(errno, LOCK_EINTERNAL),
-		    "heartbeat: %s", strerror(errno));
+	lr->hb_due = lr->valid_from + lr->ttl_ms / 3;
 	return redis_lease_check(l, lease);
 }
 
@@ -456,6 +415,7 @@ void
 rd_drop_held(struct lock_redis *lr)
 {
 	lr->held = 0;
+	lr->hb_due = 0;
 	lr->capturing = 0;
 	lr->mlen = 0;
 	free(lr->tmpkey);
@@ -469,10 +429,10 @@ static int
 redis_release(struct lock *l, int succeeded)
 {
 	struct lock_redis *lr = (struct lock_redis *)l;
-	const char *argv[9];
+	const char *argv[RD_NKEYS + 7];
 	char cool[24], since[24];
 	long long v = 0;
-	int n = 0, rc = 0;
+	int n, rc = 0;
 
 	if (!lr->held)
 		return 0;
@@ -480,17 +440,9 @@ redis_release(struct lock *l, int succeeded)
 	snprintf(cool, sizeof(cool), "%" PRId64, succeeded ?
 	    lr->cooldown_ms : 0);
 	snprintf(since, sizeof(since), "%" PRId64, lr->started_ms);
-	argv[n++] = lr->k.lock;
-	argv[n++] = lr->k.quiet;
-	argv[n++] = lr->k.cool;
-	if (lr->capturing)
-		argv[n++] = lr->tmpkey;
-	argv[n++] = lr->token;
-	argv[n++] = lr->k.chan;
-	argv[n++] = cool;
-	argv[n++] = since;
-	argv[n++] = lr->host;
-	if (rd_int(lr, rd_eval(lr, &rd_release_script, n - 5, n, argv,
+	n = rd_release_argv(&lr->k, lr->capturing ? lr->tmpkey : NULL,
+	    lr->token, cool, since, lr->host, argv);
+	if (rd_int(lr, rd_eval(lr, &rd_release_script, n - 6, n, argv,
 	    NULL), &v) == -1)
 		rc = -1;
 	else if (v == 0)
@@ -502,82 +454,37 @@ redis_release(struct lock *l, int succeeded)
 	return rc;
 }
 
-int
-rd_status_of(struct lock_redis *lr, const char *lockkey, struct holder *h,
-    const struct rd_keys *k)
-{
-	const char *argv[2] = { lockkey, k != NULL ? k->cool : NULL };
-	redisReply *r;
-	int rc;
-
-	if ((r = rd_eval(lr, &rd_status_script, k != NULL ? 2 : 1,
-	    k != NULL ? 2 : 1, argv, NULL)) == NULL)
-		return -1;
-	if (k != NULL && r->type == REDIS_REPLY_ARRAY && r->elements > 2 &&
-	    r->element[2]->type == REDIS_REPLY_STRING &&
-	    lock_cooldown_parse(r->element[2]->str, r->element[2]->len,
-	    &lr->base.cooldown) == -1)
-		memset(&lr->base.cooldown, 0, sizeof(lr->base.cooldown));
-	if (r->type != REDIS_REPLY_ARRAY || r->elements < 1)
-		rc = lock_seterr(&lr->base, LOCK_EINTERNAL, "redis %s: "
-		    "unexpected reply", lr->url.display);
-	else if (r->element[0]->type != REDIS_REPLY_STRING)
-		rc = 0;
-	else {
-		rd_holder(r->element[0], r->elements > 1 &&
-		    r->element[1]->type == REDIS_REPLY_INTEGER ?
-		    r->element[1]->integer : -1, h);
-		rc = 1;
-	}
-	freeReplyObject(r);
-	return rc;
-}
-
-/* Fills st with key's holder; never takes the lock. */
-static int
-redis_status(struct lock *l, const char *key, struct lock_state *st)
-{
-	struct lock_redis *lr = (struct lock_redis *)l;
-	struct rd_keys k;
-	struct holder h;
-	int rc;
-
-	memset(st, 0, sizeof(*st));
-	if (rd_keys_init(lr, key, &k) == -1)
-		return -1;
-	memset(&l->cooldown, 0, sizeof(l->cooldown));
-	rc = rd_status_of(lr, k.lock, &h, &k);
-	rd_keys_free(&k);
-	st->cooldown = l->cooldown;
-	if (rc == 1 && lock_state_one(st, &h) == -1)
-		return lock_seterr(l, LOCK_EINTERNAL, "out of memory");
-	if (rc == 1)
-		st->cooldown = l->cooldown;
-	return rc == -1 ? -1 : 0;
-}
-
-/* Deletes key's lock whoever holds it, and wakes its waiters. */
+/* Deletes key's lock and every holder's lease, and tells the waiters
+   whose turn it is. */
 static int
 redis_force_release(struct lock *l, const char *key, int *deleted)
 {
 	struct lock_redis *lr = (struct lock_redis *)l;
 	struct rd_keys k;
-	const char *argv[3];
-	long long v = 0;
-	int rc;
+	const char *argv[RD_NKEYS + 2];
+	redisReply *r;
+	int rc = -1;
 
 	*deleted = 0;
 	if (rd_keys_init(lr, key, &k) == -1)
 		return -1;
-	argv[0] = k.lock;
-	argv[1] = k.quiet;
-	argv[2] = k.chan;
-	rc = rd_int(lr, rd_eval(lr, &rd_force_script, 2, 3, argv, NULL),
-	    &v);
+	rd_keys_argv(&k, argv);
+	argv[RD_NKEYS] = k.wchan;
+	argv[RD_NKEYS + 1] = k.chan;
+	r = rd_eval(lr, &rd_force_script, RD_NKEYS, RD_NKEYS + 2, argv, NULL);
+	if (r != NULL && !rd_refused(lr, &k, r, NULL)) {
+		if (r->type == REDIS_REPLY_INTEGER) {
+			rc = 0;
+			*deleted = r->integer > 0;
+			if (r->integer == 2)
+				rd_untold(lr);
+		} else
+			lock_seterr(l, LOCK_EINTERNAL, "redis %s: unexpected "
+			    "reply", lr->url.display);
+	}
+	if (r != NULL)
+		freeReplyObject(r);
 	rd_keys_free(&k);
-	*deleted = v > 0;
-	if (v == 2)
-		rd_untold(lr);
 	return rc;
 }
 

@@ -63,42 +63,69 @@ struct rd_list_arg {
 	void		*arg;
 };
 
-/* rd_scan() callback of list(): reports one lock key. */
+/* Whether a KEY whose key name is of kind which (rd_key_of_used()) is
+   reported by that name: by the first of lock, hd, q that exists, so
+   each KEY is reported once. */
+static int
+rd_list_first(struct lock_redis *lr, const struct rd_keys *k, int which)
+{
+	const char *argv[3] = { "EXISTS", k->lock, k->hd };
+	redisReply *r;
+	int first;
+
+	if (which == 0)
+		return 1;
+	if ((r = rd_command(lr, which + 1, argv, NULL)) == NULL)
+		return -1;
+	first = r->type == REDIS_REPLY_INTEGER && r->integer == 0;
+	freeReplyObject(r);
+	return first;
+}
+
+/* rd_scan() callback of list(): reports one KEY in use. */
 static enum rd_scan_next
 rd_list_one(struct lock_redis *lr, const char *name, size_t len, void *arg)
 {
 	struct rd_list_arg *a = arg;
 	struct lock_state st;
-	struct holder h;
+	struct rd_keys k;
 	enum rd_scan_next next = RD_SCAN_NEXT;
 	char *key;
+	int which, rc;
 
-	if ((key = rd_key_of_lock(lr, name, len)) == NULL)
+	memset(&st, 0, sizeof(st));
+	if ((key = rd_key_of_used(lr, name, len, &which)) == NULL)
 		return RD_SCAN_NEXT;
-	switch (rd_status_of(lr, name, &h, NULL)) {
-	case -1:
+	if (rd_keys_init(lr, key, &k) == -1) {
+		free(key);
+		return RD_SCAN_ERROR;
+	}
+	if ((rc = rd_list_first(lr, &k, which)) == 1)
+		rc = rd_state(lr, &k, &st, 0);
+	if (rc == -1) {
 		/* A key the server refuses to read (a wrong type) is one
 		   key; a connection gone is the whole walk. */
-		if (!redis_conn_alive(&lr->cmd)) {
+		if (!redis_conn_alive(&lr->cmd))
 			next = RD_SCAN_ERROR;
-			break;
+		else {
+			memset(&st, 0, sizeof(st));
+			st.unreadable = lock_error(&lr->base);
+			if (a->cb(a->arg, key, &st) == LOCK_WALK_STOP)
+				next = RD_SCAN_STOP;
+			lr->base.errclass = LOCK_ENONE;
 		}
-		st = (struct lock_state){ .unreadable = lock_error(&lr->base) };
+	} else if (st.nholders > 0 || st.nwaiters > 0) {
 		if (a->cb(a->arg, key, &st) == LOCK_WALK_STOP)
 			next = RD_SCAN_STOP;
-		lr->base.errclass = LOCK_ENONE;
-		break;
-	case 1:
-		st = (struct lock_state){ .holders = &h, .nholders = 1 };
-		if (a->cb(a->arg, key, &st) == LOCK_WALK_STOP)
-			next = RD_SCAN_STOP;
-		break;
+		lock_state_free(&st);
 	}
+	rd_keys_free(&k);
 	free(key);
 	return next;
 }
 
-/* Calls cb for every held key of the namespace; 0 or -1. */
+/* Calls cb for every key of the namespace that has holders or
+   waiters; 0 or -1. */
 int
 redis_list(struct lock *l, lock_list_cb cb, void *arg)
 {

@@ -40,13 +40,17 @@ static struct redis_script rd_append_script = {
 	"return redis.call('APPEND', KEYS[1], ARGV[1])\n", ""
 };
 
-/* KEYS: lock, tmp, data, meta, quiet.  ARGV: token, ms to keep (ttl +
-   stale), channel, digest, checksum, stderr size, exit status, flags
-   (MEMO_*), ttl, stale.  1 stored and released, 0 not ours, -1 capture
-   gone (released); 2 and -2 for those when the release was not
-   announced. */
+/* KEYS: lock, tmp, data, meta, quiet, v, h, hd, q, qd, qr.  ARGV:
+   token, ms to keep (ttl + stale), channel, digest, checksum, stderr
+   size, exit status, flags (MEMO_*), ttl, stale, waiter channel prefix.
+   1 stored and released, 0 not ours, -1 capture gone (released); 2 and
+   -2 for those when the release was not announced.  The waiters whose
+   turn it is are told (redis_int.h). */
 static struct redis_script rd_commit_script = {
+	"local KL, KV, KH, KHD, KQ, KQD, KQR = KEYS[1], KEYS[6], KEYS[7],"
+	" KEYS[8], KEYS[9], KEYS[10], KEYS[11]\n"
 	RD_LUA_OURS
+	RD_LUA_PUB
 	RD_LUA_TELL
 	"if not ours then\n"
 	"  redis.call('DEL', KEYS[2])\n"
@@ -67,6 +71,11 @@ static struct redis_script rd_commit_script = {
 	"  rv = 1\n"
 	"end\n"
 	"redis.call('DEL', KEYS[1])\n"
+	"do\n"
+	RD_LUA_NOW
+	RD_LUA_QUEUE
+	"  wake(ARGV[11])\n"
+	"end\n"
 	"if not tell(ARGV[3], rv == 1 and 'memo ' .. ARGV[4] or 'released',"
 	" KEYS[5]) then rv = rv * 2 end\n"
 	"return rv\n", ""
@@ -403,7 +412,7 @@ static int
 redis_memo_commit(struct lock *l, const struct memo_put *p)
 {
 	struct lock_redis *lr = (struct lock_redis *)l;
-	const char *argv[15];
+	const char *argv[22];
 	char *data = NULL, *meta = NULL, ttl[24], sum[CHECKSUM_HEX_LEN + 1];
 	char esize[24], status[24], flags[24], fresh[24], stale[24];
 	long long v = 0;
@@ -428,19 +437,26 @@ redis_memo_commit(struct lock *l, const struct memo_put *p)
 	argv[2] = data;
 	argv[3] = meta;
 	argv[4] = lr->k.quiet;
-	argv[5] = lr->token;
-	argv[6] = ttl;
-	argv[7] = lr->k.chan;
-	argv[8] = lr->digest;
+	argv[5] = lr->k.v;
+	argv[6] = lr->k.h;
+	argv[7] = lr->k.hd;
+	argv[8] = lr->k.q;
+	argv[9] = lr->k.qd;
+	argv[10] = lr->k.qr;
+	argv[11] = lr->token;
+	argv[12] = ttl;
+	argv[13] = lr->k.chan;
+	argv[14] = lr->digest;
 	checksum_hex(checksum_value(&lr->msum), sum);
-	argv[9] = sum;
-	argv[10] = esize;
-	argv[11] = status;
+	argv[15] = sum;
+	argv[16] = esize;
+	argv[17] = status;
 	snprintf(flags, sizeof(flags), "%d", p->flags);
-	argv[12] = flags;
-	argv[13] = fresh;
-	argv[14] = stale;
-	if (rd_int(lr, rd_eval(lr, &rd_commit_script, 5, 15, argv, NULL),
+	argv[18] = flags;
+	argv[19] = fresh;
+	argv[20] = stale;
+	argv[21] = lr->k.wchan;
+	if (rd_int(lr, rd_eval(lr, &rd_commit_script, 11, 22, argv, NULL),
 	    &v) == -1)
 		goto out;
 	if (v == 2 || v == -2) {

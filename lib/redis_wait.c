@@ -1,13 +1,17 @@
 /*
  * redis_wait: waiting for a Redis lease through the wait loop (wait.c):
- * a waiter subscribes to the key's channel before it tries again, so no
- * release between its try and its sleep goes unnoticed, and it never
- * sleeps longer than the holder's PTTL, so a crashed holder is noticed
- * when its lease expires.  A server that cannot be reached is looked for
- * again with back-off for up to the connect timeout.
+ * a waiter that joined the queue subscribes to its own channel
+ * (NS:{E}:w:TOKEN) before it tries again, so no turn given between its
+ * try and its sleep goes unnoticed; it tries again, which renews its
+ * liveness lease, every RD_LIVE_REFRESH ms and at the holder's PTTL,
+ * so a crashed holder or a dead waiter ahead is noticed without a
+ * message.  A server that cannot be reached is looked for again with
+ * back-off for up to the connect timeout.
  */
 #include "config.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "clock.h"
@@ -23,7 +27,7 @@ struct rd_waiter {
 	struct lock_redis	*lr;
 	const struct rd_keys	*k;
 	struct holder		*self;
-	struct holder		 h;
+	struct rd_try		*t;
 	int64_t			 retry_sub;	/* when to subscribe again */
 	int64_t			 backoff;
 	int64_t			 down_since;	/* outage start, or -1 */
@@ -55,20 +59,27 @@ rd_wait_try(void *arg, int64_t *retry_at)
 {
 	struct rd_waiter *rw = arg;
 	struct lock_redis *lr = rw->lr;
-	int64_t pttl = -1, now;
-	int quiet = 0;
+	struct rd_try *t = rw->t;
+	int64_t pttl, now;
 
-	switch (rd_try(lr, rw->k, rw->self, &rw->h, &pttl, &quiet)) {
+	switch (rd_try(lr, rw->k, rw->self, t)) {
 	case LOCK_ACQUIRED:
 		return WAIT_TAKEN;
+	case LOCK_SUPERSEDED:
+		return WAIT_SUPERSEDED;
 	case LOCK_COOLING:
 		rw->cooling = 1;
 		return WAIT_FAILED;
 	case LOCK_BUSY:
 		rw->down_since = -1;
-		if (pttl < 0 || (quiet && pttl > RD_QUIET_RETRY))
-			pttl = quiet ? RD_QUIET_RETRY : lr->ttl_ms;
-		*retry_at = clock_mono_ms() + pttl + rd_jitter(lr);
+		pttl = t->pttl;
+		if (pttl < 0 || (t->quiet && pttl > RD_QUIET_RETRY))
+			pttl = t->quiet ? RD_QUIET_RETRY : lr->ttl_ms;
+		pttl += rd_jitter(lr);
+		/* The liveness lease wants renewing before it runs out. */
+		if (t->queued && pttl > RD_LIVE_REFRESH)
+			pttl = RD_LIVE_REFRESH;
+		*retry_at = clock_mono_ms() + pttl;
 		return WAIT_BUSY;
 	default:
 		break;
@@ -81,23 +92,29 @@ rd_wait_try(void *arg, int64_t *retry_at)
 		rw->down_since = now;
 	if (now - rw->down_since >= lr->connect_timeout_ms)
 		return WAIT_FAILED;
-	rd_holder(NULL, -1, &rw->h);
+	rd_holder(NULL, -1, &t->h);
 	/* One last try when the outage reaches the connect timeout. */
 	*retry_at = rd_min(now + rw->backoff + rd_jitter(lr),
 	    rw->down_since + lr->connect_timeout_ms);
 	return WAIT_DOWN;
 }
 
-/* Connects the sub connection and subscribes to k's channel; 0, or -1
-   with the reason in lr->sub.err. */
+/* Connects the sub connection and subscribes to our own channel of k;
+   0, or -1 with the reason in lr->sub.err. */
 static int
-rd_subscribe(struct lock_redis *lr, const struct rd_keys *k)
+rd_subscribe(struct lock_redis *lr, const struct rd_keys *k,
+    const char *token)
 {
-	/* The confirmation orders our next try after the subscription. */
-	return rd_sub_open(lr, k->chan);
-}
+	char *chan;
+	int rc;
 
-static int	rd_wait_woken(void *);
+	if (asprintf(&chan, "%s%s", k->wchan, token) == -1)
+		return redis_conn_seterr(&lr->sub, "out of memory");
+	/* The confirmation orders our next try after the subscription. */
+	rc = rd_sub_open(lr, chan);
+	free(chan);
+	return rc;
+}
 
 static int	rd_wait_woken(void *);
 
@@ -111,7 +128,7 @@ rd_wait_watch(void *arg, int64_t *retry_at)
 	int64_t now = clock_mono_ms();
 
 	if (!redis_conn_alive(&lr->sub) && now >= rw->retry_sub) {
-		if (rd_subscribe(lr, rw->k) == 0) {
+		if (rd_subscribe(lr, rw->k, rw->self->token) == 0) {
 			rw->backoff = RD_BACKOFF_MIN;
 			*retry_at = now;
 		} else {
@@ -152,18 +169,27 @@ static const struct holder *
 rd_waited_for(void *arg)
 {
 	struct rd_waiter *rw = arg;
+	const struct holder *h = &rw->t->h;
 
-	return rw->h.token[0] != '?' && rw->h.token[0] != '\0' ? &rw->h :
-	    NULL;
+	return h->token[0] != '?' && h->token[0] != '\0' ? h : NULL;
+}
+
+/* wait_ops: our place in the queue at the last try. */
+static unsigned int
+rd_place(void *arg)
+{
+	struct rd_waiter *rw = arg;
+
+	return rw->t->place;
 }
 
 static const struct wait_ops rd_wait_ops = {
-	rd_wait_try, rd_wait_watch, rd_wait_woken, rd_waited_for, NULL
+	rd_wait_try, rd_wait_watch, rd_wait_woken, rd_waited_for, rd_place
 };
 
 enum lock_result
 rd_wait(struct lock_redis *lr, const struct rd_keys *k, struct lock_wait *w,
-    struct holder *self)
+    struct holder *self, struct rd_try *t)
 {
 	struct rd_waiter rw;
 	enum lock_result rc;
@@ -172,9 +198,11 @@ rd_wait(struct lock_redis *lr, const struct rd_keys *k, struct lock_wait *w,
 	rw.lr = lr;
 	rw.k = k;
 	rw.self = self;
+	rw.t = t;
+	t->join = w->deadline > clock_mono_ms();
 	rw.backoff = RD_BACKOFF_MIN;
 	rw.down_since = -1;
-	rd_holder(NULL, -1, &rw.h);
+	rd_holder(NULL, -1, &t->h);
 	rc = wait_for(&lr->base, w, &rd_wait_ops, &rw);
 	return rc == LOCK_ERROR && rw.cooling ? LOCK_COOLING : rc;
 }

@@ -437,8 +437,18 @@ stop_job(struct supervise *s, struct job_end *je, int signo)
 static void
 check_lease(struct supervise *s, struct job_end *je)
 {
-	if (s->lease_check(s->arg, &s->lease_fd, &s->lease_at) == 0)
+	pid_t keeper = -1;
+	int i;
+
+	if (s->lease_check(s->arg, &s->lease_fd, &s->lease_at, &keeper) == 0) {
+		/* A keeper forked just now is spared from here on. */
+		for (i = 0; keeper > 0 && i < je->nspare; i++)
+			if (je->spare[i] == keeper)
+				keeper = -1;
+		if (keeper > 0 && je->nspare < 64)
+			je->spare[je->nspare++] = keeper;
 		return;
+	}
 	s->lease_fd = -1;
 	s->lease_at = CLOCK_FOREVER;
 	s->lost = 1;

@@ -33,8 +33,11 @@ struct supervise {
 	int		 lease_fd;	/* readable on news of the lease; -1 */
 	int64_t		 lease_at;	/* monotonic ms to check it by */
 	/* Checks the lease (NULL: there is none); 0 while it is held,
-	   with fd and at updated, or -1 once it is lost. */
-	int		(*lease_check)(void *arg, int *fd, int64_t *at);
+	   with fd and at updated, or -1 once it is lost.  *keeper is set
+	   to a child of ours that keeps the lease (a heartbeat forked
+	   while the command runs), which is not part of the job, or -1. */
+	int		(*lease_check)(void *arg, int *fd, int64_t *at,
+			    pid_t *keeper);
 	int		 lost_warn;	/* keep the command running then */
 	int64_t		 kill_after_ms;	/* TERM to KILL grace for the job */
 	int		 capture;	/* pipe stdout through sink */

@@ -71,8 +71,7 @@ wait_status() {
 @test "a stalled heartbeat: keylock itself ends the job at the lease deadline" {
 	start_stubborn -t 1s -k 500ms
 	local hb
-	hb=$(ps -o pid=,comm= --ppid "$KL" | awk '$2 == "keylock" { print $1 }')
-	[ -n "$hb" ] || fail "no heartbeat found"
+	hb=$(heartbeat_of "$KL") || fail "no heartbeat found"
 	kill -STOP "$hb"
 	local t0
 	t0=$(now_ms)

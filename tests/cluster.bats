@@ -241,14 +241,13 @@ unhold() {
 	"$KEYLOCK" run --redis "redis://127.0.0.1:$w" job -- \
 	    sh -c 'date +%s%N > "$0"' "$TMP/started" &
 	local waiter=$!
-	# It subscribed to the shard channel on the key's master.
+	# It subscribed to its shard channel on the key's master.
 	for _ in $(seq 1 200); do
-		[ "$(redis-cli -p "$m" PUBSUB SHARDNUMSUB 'keylock:{job}:ch' |
-		    tail -1)" -ge 1 ] && break
+		[ -n "$(redis-cli -p "$m" PUBSUB SHARDCHANNELS \
+		    'keylock:{job}:w:*')" ] && break
 		sleep 0.05
 	done
-	[ "$(redis-cli -p "$m" PUBSUB SHARDNUMSUB 'keylock:{job}:ch' |
-	    tail -1)" -ge 1 ]
+	[ -n "$(redis-cli -p "$m" PUBSUB SHARDCHANNELS 'keylock:{job}:w:*')" ]
 	t0=$(date +%s%N)
 	unhold job
 	wait "$waiter"

@@ -118,6 +118,20 @@ wait_for_file() {
 	return 1
 }
 
+# Prints the pid of keylock $1's heartbeat, waiting (bounded, 10 s) for
+# it: keylock forks it when the first renewal is due, a third of the TTL
+# after the acquire.
+heartbeat_of() {
+	local hb
+	for _ in $(seq 1 200); do
+		hb=$(ps -o pid=,comm= --ppid "$1" | awk '$2 == "keylock" { print $1 }')
+		[ -n "$hb" ] && { echo "$hb"; return 0; }
+		sleep 0.05
+	done
+	echo "no heartbeat of $1" >&2
+	return 1
+}
+
 # Waits (bounded, 10 s) until process $1 is gone.
 wait_gone() {
 	for _ in $(seq 1 200); do

@@ -32,7 +32,7 @@ teardown() {
 # function is not (in the background, so that $! is keylock's pid, and in
 # the commands keylock runs): $KL SUBCOMMAND [ARG]... runs keylock against
 # the backend, and $TMP/waiting KEY prints how many callers of KEY are
-# blocked waiting (Pub/Sub subscribers with Redis; locally, the waiting
+# blocked waiting (with Redis, waiters listening on their own channels; locally, the waiting
 # helpers, keylock children of a keylock, that use this test's lock
 # directory).
 backend_scripts() {
@@ -40,7 +40,7 @@ backend_scripts() {
 	if [ "$BACKEND" = redis ]; then
 		printf '#!/bin/sh\nsub=$1\nshift\nexec %q "$sub" --redis %q "$@"\n' \
 		    "$KEYLOCK" "$REDIS_URL" >"$KL"
-		printf '#!/bin/sh\nredis-cli -s %q PUBSUB NUMSUB "keylock:{$1}:ch" | tail -1\n' \
+		printf '#!/bin/sh\nredis-cli -s %q PUBSUB CHANNELS "keylock:{$1}:w:*" | grep -c .\n' \
 		    "$REDIS_SOCK" >"$TMP/waiting"
 	else
 		printf '#!/bin/sh\nexec %q "$@"\n' "$KEYLOCK" >"$KL"

@@ -554,3 +554,270 @@ kmemo() {
 	[[ $stderr == *"127.0.0.1:$port"* ]]
 	[ "$(printf '%s\n' "$stderr" | wc -l)" -eq 1 ]
 }
+
+# ---- the queue (issue 9): Redis-only checks; tests/queue.bats has the
+# scenarios both backends share.
+
+# Starts holder NAME of key $2 (keylock options in $3...): its command
+# records KEYLOCK_SLOT in $TMP/NAME.slot, touches $TMP/NAME.up and
+# blocks until $TMP/NAME.go is written.
+holdn() {
+	local name=$1 key=$2
+	shift 2
+	mkfifo "$TMP/$name.go"
+	"$KEYLOCK" run --redis "$REDIS_URL" "$@" "$key" -- \
+	    sh -c 'echo $$ > "$0.cmd.pid"; echo "$KEYLOCK_SLOT" > "$0.slot"
+	    touch "$0.up"; read x < "$0.go"' "$TMP/$name" \
+	    2>"$TMP/$name.err" &
+	echo $! > "$TMP/$name.pid"
+	wait_for_file "$TMP/$name.up"
+}
+
+# Starts waiter NAME of key $2 (options in $3...), whose command
+# appends NAME to $TMP/order; returns once it is in the queue ($N
+# waiters in all, N given in WAITERS, default 1).
+qwait() {
+	local name=$1 key=$2
+	shift 2
+	"$KEYLOCK" run --redis "$REDIS_URL" "$@" "$key" -- \
+	    sh -c 'echo "$0" >> "$1"' "$name" "$TMP/order" \
+	    2>"$TMP/$name.err" &
+	echo $! > "$TMP/$name.pid"
+	wait_waiters "${WAITERS:-1}" "$key"
+}
+
+# Waits (bounded, 10 s) until key $2 has exactly $1 live waiters.
+wait_waiters() {
+	for _ in $(seq 1 200); do
+		[ "$(waiters "$2")" = "$1" ] && return 0
+		sleep 0.05
+	done
+	echo "key $2 never had $1 waiters (has $(waiters "$2"))" >&2
+	return 1
+}
+
+# Prints the number of live waiters of key $1.
+waiters() {
+	"$KEYLOCK" status --redis "$REDIS_URL" --json "$1" |
+	    jq '.waiters | length'
+}
+
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
+@test "queue: 10 waiters are served in arrival order" {
+	holdn h job
+	local i
+	for i in $(seq 1 10); do
+		WAITERS=$i qwait "w$i" job
+	done
+	echo > "$TMP/h.go"
+	for i in $(seq 1 10); do
+		wait "$(cat "$TMP/w$i.pid")"
+	done
+	run cat "$TMP/order"
+	assert_output "$(printf 'w%s\n' $(seq 1 10))"
+	# Nothing of the queue is left behind but its bounded keys.
+	run rcli EXISTS 'keylock:{job}:q' 'keylock:{job}:qd'
+	assert_output 0
+}
+
+@test "queue: a SIGKILLed waiter in the middle is dropped within about a second" {
+	holdn h job
+	WAITERS=1 qwait a job
+	WAITERS=2 qwait b job
+	WAITERS=3 qwait c job
+	kill -9 "$(cat "$TMP/b.pid")"
+	local t0
+	t0=$(now_ms)
+	wait_waiters 2 job
+	local dt=$(( $(now_ms) - t0 ))
+	[ "$dt" -lt 1800 ] || fail "the dead waiter stayed $dt ms"
+	echo > "$TMP/h.go"
+	wait "$(cat "$TMP/a.pid")"
+	wait "$(cat "$TMP/c.pid")"
+	run cat "$TMP/order"
+	assert_output "$(printf 'a\nc')"
+}
+
+@test "queue: a dead head waiter does not stall the next one" {
+	holdn h job
+	WAITERS=1 qwait a job
+	WAITERS=2 qwait b job
+	kill -9 "$(cat "$TMP/a.pid")"
+	local t0
+	t0=$(now_ms)
+	# Released at once: the turn goes to the dead head, whose lease
+	# runs out; b takes it at its next refresh.
+	echo > "$TMP/h.go"
+	wait "$(cat "$TMP/b.pid")"
+	local dt=$(( $(now_ms) - t0 ))
+	[ "$dt" -lt 2000 ] || fail "b waited $dt ms"
+	run cat "$TMP/order"
+	assert_output b
+}
+
+@test "queue: -n and -w give up when someone is queued, and leave no entry" {
+	local tok=0123456789abcdef0123456789abcdef
+	rcli ZADD 'keylock:{job}:q' 1 "$tok" >/dev/null
+	rcli ZADD 'keylock:{job}:qd' 99999999999999 "$tok" >/dev/null
+	rcli HSET 'keylock:{job}:qr' "$tok" "x $tok h 1 1700000000000 0" \
+	    >/dev/null
+	run "$KEYLOCK" run --redis "$REDIS_URL" -n job -- touch "$TMP/ran"
+	assert_failure 75
+	run "$KEYLOCK" run --redis "$REDIS_URL" -w 300ms job -- touch "$TMP/ran"
+	assert_failure 75
+	run rcli ZCARD 'keylock:{job}:q'
+	assert_output 1
+	run test -e "$TMP/ran"
+	assert_failure
+	rcli DEL 'keylock:{job}:q' >/dev/null
+	run "$KEYLOCK" run --redis "$REDIS_URL" -n job -- touch "$TMP/ran"
+	assert_success
+}
+
+@test "slots: 20 concurrent callers never over-book 3 slots" {
+	mkdir "$TMP/s"
+	local i pids=()
+	for i in $(seq 1 20); do
+		"$KEYLOCK" run --redis "$REDIS_URL" --slots 3 job -- sh -c '
+		    d=$0
+		    mkdir "$d/slot.$KEYLOCK_SLOT" 2>/dev/null ||
+			echo "slot $KEYLOCK_SLOT twice" >> "$d/../bad"
+		    case $KEYLOCK_SLOT in 0|1|2) ;; *) echo "slot $KEYLOCK_SLOT" >> "$d/../bad" ;; esac
+		    touch "$d/act.$$"
+		    ls "$d" | grep -c "^act\." >> "$d/../overlap"
+		    sleep 0.2
+		    rm "$d/act.$$"
+		    rmdir "$d/slot.$KEYLOCK_SLOT"' "$TMP/s" &
+		pids+=($!)
+	done
+	for i in "${pids[@]}"; do
+		wait "$i"
+	done
+	run test -e "$TMP/bad"
+	assert_failure
+	run sort -n "$TMP/overlap"
+	assert_line --index 19 3
+	run wc -l < "$TMP/overlap"
+	assert_output 20
+}
+
+@test "slots: a crashed holder frees only its own slot, at its lease expiry" {
+	holdn a job --slots 2 -t 1s
+	holdn b job --slots 2 -t 1s
+	run cat "$TMP/a.slot" "$TMP/b.slot"
+	assert_output "$(printf '0\n1')"
+	kill -9 "$(cat "$TMP/a.pid")"
+	local t0
+	t0=$(now_ms)
+	run "$KEYLOCK" run --redis "$REDIS_URL" --slots 2 -t 1s -w 5s job -- \
+	    sh -c 'echo "$KEYLOCK_SLOT"'
+	assert_success
+	assert_output 0
+	local dt=$(( $(now_ms) - t0 ))
+	[ "$dt" -lt 3000 ] || fail "the slot came back after $dt ms"
+	# b was never touched.
+	run "$KEYLOCK" status --redis "$REDIS_URL" --json job
+	assert_output --regexp "\"pid\":$(cat "$TMP/b.pid")"
+	assert_output --regexp '"slot":1'
+	echo > "$TMP/b.go"
+	wait "$(cat "$TMP/b.pid")"
+}
+
+@test "shared: readers share; a waiting writer is not starved by later readers" {
+	holdn r1 job --shared
+	run "$KEYLOCK" run --redis "$REDIS_URL" --shared -n job -- true
+	assert_success
+	WAITERS=1 qwait w job
+	WAITERS=2 qwait r2 job --shared
+	# r2 waits behind w although r1 only shares the key.
+	run test -e "$TMP/order"
+	assert_failure
+	run "$KEYLOCK" run --redis "$REDIS_URL" --shared -n job -- true
+	assert_failure 75
+	echo > "$TMP/r1.go"
+	wait "$(cat "$TMP/w.pid")"
+	wait "$(cat "$TMP/r2.pid")"
+	run cat "$TMP/order"
+	assert_output "$(printf 'w\nr2')"
+}
+
+@test "supersede: each new --supersede waiter ends the previous one's wait, no one else's" {
+	holdn h job
+	WAITERS=1 qwait n job
+	WAITERS=2 qwait s1 job --supersede
+	WAITERS=2 qwait s2 job --supersede
+	local rc=0
+	wait "$(cat "$TMP/s1.pid")" || rc=$?
+	[ "$rc" -eq 75 ] || fail "s1 exited $rc"
+	run cat "$TMP/s1.err"
+	assert_output --partial "superseded by pid $(cat "$TMP/s2.pid")"
+	WAITERS=2 qwait s3 job --supersede
+	rc=0
+	wait "$(cat "$TMP/s2.pid")" || rc=$?
+	[ "$rc" -eq 75 ] || fail "s2 exited $rc"
+	echo > "$TMP/h.go"
+	wait "$(cat "$TMP/n.pid")"
+	wait "$(cat "$TMP/s3.pid")"
+	run cat "$TMP/order"
+	assert_output "$(printf 'n\ns3')"
+}
+
+@test "mixed kinds on one key: 64 naming both" {
+	holdn a job --slots 3
+	run "$KEYLOCK" run --redis "$REDIS_URL" --slots 2 -n job -- true
+	assert_failure 64
+	assert_output --partial 'job is used with --slots 3; this caller asked for --slots 2'
+	run "$KEYLOCK" run --redis "$REDIS_URL" -n job -- true
+	assert_failure 64
+	assert_output --partial 'job is used with --slots 3; this caller asked for an exclusive lock'
+	echo > "$TMP/a.go"
+	wait "$(cat "$TMP/a.pid")"
+	holdn b job
+	run "$KEYLOCK" run --redis "$REDIS_URL" --slots 2 -n job -- true
+	assert_failure 64
+	assert_output --partial 'job is used with an exclusive lock; this caller asked for --slots 2'
+}
+
+@test "a key written by another protocol: 69 naming both versions" {
+	rcli SET 'keylock:{job}:v' 3 >/dev/null
+	run "$KEYLOCK" run --redis "$REDIS_URL" job -- touch "$TMP/ran"
+	assert_failure 69
+	assert_output --partial 'job was written by keylock protocol 3; this keylock speaks 2'
+	run test -e "$TMP/ran"
+	assert_failure
+	run "$KEYLOCK" status --redis "$REDIS_URL" job
+	assert_failure 69
+	assert_output --partial 'protocol 3'
+	# What keylock 0.1 wrote (no version key) is ours to share.
+	rcli DEL 'keylock:{job}:v' >/dev/null
+	rcli SET 'keylock:{job}:lock' \
+	    "0123456789abcdef0123456789abcdef old 1 1700000000000 4" \
+	    PX 60000 >/dev/null
+	run "$KEYLOCK" run --redis "$REDIS_URL" -n job -- true
+	assert_failure 75
+}
+
+@test "status and list of a queue, text and JSON" {
+	holdn h job
+	WAITERS=1 qwait w1 job
+	WAITERS=2 qwait w2 job --shared
+	run "$KEYLOCK" status --redis "$REDIS_URL" job
+	assert_success
+	assert_line --index 0 --regexp "^job: held by pid $(cat "$TMP/h.pid") .*lease"
+	assert_line --index 1 --regexp "^job: 1st in queue: pid $(cat "$TMP/w1.pid") "
+	assert_line --index 2 --regexp "^job: 2nd in queue: pid $(cat "$TMP/w2.pid") .*shared"
+	run "$KEYLOCK" status --redis "$REDIS_URL" --json job
+	assert_success
+	run jq -c '[.holders[].pid, .holders[0].ttl_ms > 0, (.waiters[] |
+	    [.position, .pid, .mode])]' <<<"$output"
+	assert_output "[$(cat "$TMP/h.pid"),true,[1,$(cat "$TMP/w1.pid"),\"exclusive\"],[2,$(cat "$TMP/w2.pid"),\"shared\"]]"
+	run "$KEYLOCK" list --redis "$REDIS_URL"
+	assert_success
+	assert_output --partial "job$(printf '\t')1 holder, 2 waiting"
+	echo > "$TMP/h.go"
+	wait "$(cat "$TMP/w1.pid")"
+	wait "$(cat "$TMP/w2.pid")"
+	run "$KEYLOCK" list --redis "$REDIS_URL"
+	refute_output --partial 'job'
+}

@@ -63,8 +63,9 @@ start_holder() {
 @test "the heartbeat never outlives keylock" {
 	start_holder job -t 600ms
 	local kids
+	heartbeat_of "$KL" >/dev/null
 	kids=$(pgrep -P "$KL" | tr '\n' ' ')
-	[ -n "$kids" ]
+	[ -n "$kids" ] || return 1
 	kill -9 "$KL"
 	for p in $kids; do
 		wait_gone "$p"
@@ -233,8 +234,8 @@ own_server() {
 # Waits (bounded) until $2 clients of port $1 subscribe to job's channel.
 wait_subscribed() {
 	for _ in $(seq 1 200); do
-		[ "$(redis-cli -p "$1" PUBSUB NUMSUB 'keylock:{job}:ch' |
-		    tail -1)" = "$2" ] && return 0
+		[ "$(redis-cli -p "$1" PUBSUB CHANNELS 'keylock:{job}:w:*' |
+		    grep -c .)" = "$2" ] && return 0
 		sleep 0.05
 	done
 	return 1

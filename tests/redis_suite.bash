@@ -32,11 +32,16 @@ teardown() {
 	redis_test_teardown
 }
 
-# Waits (bounded, 10 s) until $1 clients wait on key $2's channel.
+# Prints how many waiters of key $2 listen for their turn: each on its
+# own channel keylock:{KEY}:w:TOKEN.
+subscribers() {
+	rcli PUBSUB CHANNELS "keylock:{$1}:w:*" | grep -c .
+}
+
+# Waits (bounded, 10 s) until $1 waiters of key $2 listen for their turn.
 wait_subscribers() {
 	for _ in $(seq 1 200); do
-		[ "$(rcli PUBSUB NUMSUB "keylock:{$2}:ch" | tail -1)" -ge "$1" ] &&
-		    return 0
+		[ "$(subscribers "$2")" -ge "$1" ] && return 0
 		sleep 0.05
 	done
 	echo "fewer than $1 waiters on $2" >&2
