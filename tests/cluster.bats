@@ -418,3 +418,22 @@ unhold() {
 	run "$KEYLOCK" status --redis "redis://127.0.0.1:$m" job
 	assert_output --partial 'job: free'
 }
+
+@test "--slots 2 through all three nodes: never more than two at once" {
+	local i st ports=("$P1" "$P2" "$P3")
+	for i in 1 2 3 4 5 6; do
+		"$KEYLOCK" run --redis "redis://127.0.0.1:${ports[$((i % 3))]}" \
+		    --slots 2 gpu -- sh -c 'echo in >>"$0/log"
+		    n=$(grep -c in "$0/log"); o=$(grep -c out "$0/log" || true)
+		    echo $((n - o)) >>"$0/max"; sleep 0.3; echo out >>"$0/log"' \
+		    "$TMP" 2>"$TMP/err.$i" &
+		echo $! > "$TMP/c$i.pid"
+	done
+	for i in 1 2 3 4 5 6; do
+		st=0
+		wait "$(cat "$TMP/c$i.pid")" || st=$?
+		assert_equal "$st" 0
+	done
+	assert_equal "$(grep -c in "$TMP/log")" 6
+	assert_equal "$(sort -n "$TMP/max" | tail -1)" 2
+}
