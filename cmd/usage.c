@@ -67,6 +67,8 @@ usage(FILE *fp)
 "                              redis-sentinel://[[USER]:PASSWORD@]HOST[:PORT]\n"
 "                              [,HOST[:PORT]]...[/DB]?master=NAME (Sentinel;\n"
 "                              rediss-sentinel:// for TLS)\n"
+"                              HOST[:PORT] may be a list H1:P1,H2:P2 of seeds,\n"
+"                              any nodes of a Redis Cluster\n"
 "  -N, --namespace NAME        Redis key prefix (default keylock)\n"
 "      --connect-timeout DURATION  Redis connect and command timeout (default 2s)\n"
 "  -t, --ttl DURATION          Redis lease, renewed while running (default 30s)\n"

@@ -10,7 +10,10 @@
  *   TTL does too); a failed renewal is retried until then, and only
  *   then, or on a token mismatch, is the lease reported lost;
  * - it never calls getaddrinfo(3), which has no deadline: it connects to
- *   the addresses keylock resolved before the fork;
+ *   the addresses keylock resolved before the fork (of the cluster node
+ *   the acquire ended on; a node that a redirect names later is an
+ *   address, which getaddrinfo(3) parses without asking DNS, unless the
+ *   cluster announces host names);
  * - it never outlives keylock: EOF on the stop channel (also when keylock
  *   is SIGKILLed) ends it, and PR_SET_PDEATHSIG backs that up;
  * - keylock kills it and waits for it before releasing, so it sends no
@@ -182,10 +185,11 @@ hb_replicated(struct redis_conn *rc, int n, int64_t deadline)
 
 /* One renewal: 1 renewed, 0 not ours, -1 failed (retry). */
 static int
-hb_renew(struct redis_conn *rc, const struct heartbeat_conf *c,
-    int64_t deadline)
+hb_renew(struct redis_route *rt, struct redis_conn *rc,
+    const struct heartbeat_conf *c, int64_t deadline)
 {
 	const char *argv[5];
+	struct redis_call q = { NULL, 0, 0, argv, NULL };
 	char ttl[24];
 	redisReply *r;
 	int n = 0, rv = -1;
@@ -198,7 +202,7 @@ hb_renew(struct redis_conn *rc, const struct heartbeat_conf *c,
 	    clock_mono_ms()) / 2))
 		redis_conn_close(rc);
 	/* The server may have closed an idle connection (its "timeout"). */
-	if (!redis_conn_idle_ok(rc) && redis_conn_connect(rc, deadline) == -1)
+	if (redis_route_connect(rt, rc, deadline) == -1)
 		return -1;
 	snprintf(ttl, sizeof(ttl), "%lld", (long long)c->ttl_ms);
 	argv[n++] = c->lock_key;
@@ -208,9 +212,10 @@ hb_renew(struct redis_conn *rc, const struct heartbeat_conf *c,
 		argv[n++] = c->extra_key;
 	argv[n++] = c->token;
 	argv[n++] = ttl;
-	r = redis_conn_eval(rc, c->script != NULL ? c->script :
-	    &hb_renew_script, n - 2, n, argv, NULL,
-	    deadline);
+	q.script = c->script != NULL ? c->script : &hb_renew_script;
+	q.nkeys = n - 2;
+	q.argc = n;
+	r = redis_route_call(rt, rc, &q, deadline);
 	if (r == NULL)
 		return -1;
 	if (r->type == REDIS_REPLY_INTEGER)
@@ -239,7 +244,9 @@ static void __attribute__((noreturn))
 hb_loop(const struct heartbeat_conf *c)
 {
 	struct redis_conn rc;
-	struct redis_addr addr;
+	struct redis_addr addr, *a;
+	struct redis_route rt;
+	const struct redis_url *url;
 	int64_t ttl = c->ttl_ms, valid, next, now, retry, cmdto;
 	int r;
 
@@ -248,7 +255,12 @@ hb_loop(const struct heartbeat_conf *c)
 		addr = *c->addr;
 	else
 		memset(&addr, 0, sizeof(addr));
-	redis_conn_init(&rc, c->url, &addr);
+	redis_route_init(&rt, c->url, &addr);
+	if (c->route != NULL)
+		rt = *c->route;		/* this process's copy */
+	rt.cluster = rt.cluster == 1;	/* renewing needs no more to know */
+	redis_route_here(&rt, &url, &a);
+	redis_conn_init(&rc, url, a);
 	/* Retries come every ttl/10 (at most 1s); each try may take the
 	   connect timeout, but never past the validity deadline. */
 	retry = ttl / 10 < 1000 ? ttl / 10 : 1000;
@@ -266,7 +278,7 @@ hb_loop(const struct heartbeat_conf *c)
 		if (now < next)
 			continue;
 		/* Connection deadlines are monotonic: convert the budget. */
-		r = hb_renew(&rc, c, clock_mono_ms() +
+		r = hb_renew(&rt, &rc, c, clock_mono_ms() +
 		    (cmdto < valid - now ? cmdto : valid - now));
 		if (r == 0)
 			break;

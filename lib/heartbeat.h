@@ -23,12 +23,18 @@
 
 struct redis_url;
 struct redis_addr;
+struct redis_route;
 struct redis_script;
 
 struct heartbeat_conf {
 	const struct redis_url	*url;
 	const struct redis_addr	*addr;		/* resolved by keylock: the
 						   heartbeat never resolves */
+	struct redis_route	*route;		/* or NULL: the acquire's, so
+						   it renews on the node the
+						   acquire ended on and
+						   follows redirects (a
+						   copy: the heartbeat's own) */
 	int64_t			 connect_timeout_ms;
 	int64_t			 ttl_ms;
 	const char		*lock_key;

@@ -1,11 +1,13 @@
 /*
  * redis_call: commands and scripts on the backend's command connection,
- * each bounded by the connect timeout, with failures recorded in the
- * context: a dead connection and an error reply are both EUNAVAIL, the
- * server's refusal being as fatal as its absence.  Through sentinels, a
- * READONLY reply means the server was a master and is a replica now: the
- * write never happened, so the command is sent once more, over a new
- * connection to whatever master the sentinels name now.
+ * routed to the key's server (redis_route.h follows a cluster's
+ * redirects), each bounded by the connect timeout, with failures
+ * recorded in the context: a dead connection and an error reply are
+ * both EUNAVAIL, the server's refusal being as fatal as its absence.
+ * Through sentinels, a READONLY reply means the server was a master and
+ * is a replica now: the write never happened, so the command is sent
+ * once more, over a new connection to whatever master the sentinels
+ * name now.
  */
 #include "config.h"
 
@@ -47,10 +49,11 @@ rd_left_behind(struct lock_redis *lr)
 int
 rd_ensure(struct lock_redis *lr)
 {
-	/* A server that closed an idle connection is reconnected once. */
-	if (redis_conn_idle_ok(&lr->cmd) && !rd_left_behind(lr))
-		return 0;
-	if (redis_conn_connect(&lr->cmd, rd_deadline(lr)) == -1)
+	/* Through sentinels, an idle connection may be on a master that
+	   a failover left behind. */
+	if (redis_conn_alive(&lr->cmd))
+		(void)rd_left_behind(lr);
+	if (redis_route_connect(&lr->route, &lr->cmd, rd_deadline(lr)) == -1)
 		return lock_seterr(&lr->base, LOCK_EUNAVAIL, "%s",
 		    lr->cmd.err);
 	return 0;
@@ -86,9 +89,9 @@ rd_demoted(struct lock_redis *lr, redisReply *r)
 	return 1;
 }
 
-redisReply *
-rd_command(struct lock_redis *lr, int argc, const char **argv,
-    const size_t *argvlen)
+/* Runs q where it belongs; once more after a demoted master's READONLY. */
+static redisReply *
+rd_call(struct lock_redis *lr, const struct redis_call *q)
 {
 	redisReply *r;
 	int tries = 0;
@@ -96,26 +99,27 @@ rd_command(struct lock_redis *lr, int argc, const char **argv,
 	do {
 		if (rd_ensure(lr) == -1)
 			return NULL;
-		r = redis_conn_command(&lr->cmd, argc, argv, argvlen,
-		    rd_deadline(lr));
+		r = redis_route_call(&lr->route, &lr->cmd, q, rd_deadline(lr));
 	} while (tries++ == 0 && rd_demoted(lr, r));
 	return rd_checked(lr, r);
+}
+
+redisReply *
+rd_command(struct lock_redis *lr, int argc, const char **argv,
+    const size_t *argvlen)
+{
+	struct redis_call q = { NULL, 0, argc, argv, argvlen };
+
+	return rd_call(lr, &q);
 }
 
 redisReply *
 rd_eval(struct lock_redis *lr, struct redis_script *s, int nkeys, int argc,
     const char **argv, const size_t *argvlen)
 {
-	redisReply *r;
-	int tries = 0;
+	struct redis_call q = { s, nkeys, argc, argv, argvlen };
 
-	do {
-		if (rd_ensure(lr) == -1)
-			return NULL;
-		r = redis_conn_eval(&lr->cmd, s, nkeys, argc, argv, argvlen,
-		    rd_deadline(lr));
-	} while (tries++ == 0 && rd_demoted(lr, r));
-	return rd_checked(lr, r);
+	return rd_call(lr, &q);
 }
 
 int

@@ -48,6 +48,7 @@ redis_conn_init(struct redis_conn *c, const struct redis_url *url,
 	c->addr = addr;
 	c->tp = &redis_transport_plain;
 	c->fd = -1;
+	c->cluster = -1;
 }
 
 /* Records "redis ADDR: reason" in c->err; returns -1. */
@@ -154,6 +155,9 @@ conn_check(struct redis_conn *c, redisReply *r, const char *what,
 	return rc;
 }
 
+/* The handshake entry of CLUSTER MYID: its answer, not a check. */
+static const char conn_cluster_probe[] = "CLUSTER MYID";
+
 /* Queues a command to go out in front of the next one sent; 0 or -1. */
 static int
 conn_queue(struct redis_conn *c, int argc, const char **argv)
@@ -174,10 +178,10 @@ conn_queue(struct redis_conn *c, int argc, const char **argv)
 	return 0;
 }
 
-/* Queues AUTH, SELECT and CLIENT SETNAME: they go out in one write with
-   the first command, and their replies are checked before the first
-   reply a caller takes (conn_take()), so the handshake costs no round
-   trip of its own; 0 or -1. */
+/* Queues AUTH, SELECT, CLIENT SETNAME (and CLUSTER MYID if asked): they
+   go out in one write with the first command, and their replies are
+   checked before the first reply a caller takes (conn_take()), so the
+   handshake costs no round trip of its own; 0 or -1. */
 static int
 conn_handshake(struct redis_conn *c, int64_t deadline)
 {
@@ -209,6 +213,13 @@ conn_handshake(struct redis_conn *c, int64_t deadline)
 	if (conn_queue(c, 3, argv) == -1)
 		return -1;
 	c->hs[c->hs_n++] = "";		/* optional: an old server may refuse */
+	if (c->ask_cluster) {
+		argv[0] = "CLUSTER";
+		argv[1] = "MYID";
+		if (conn_queue(c, 2, argv) == -1)
+			return -1;
+		c->hs[c->hs_n++] = conn_cluster_probe;
+	}
 	return 0;
 }
 
@@ -381,6 +392,13 @@ conn_take(struct redis_conn *c, redisReply **rp)
 
 	while ((rc = conn_take_raw(c, rp)) == 1 && c->hs_next < c->hs_n) {
 		what = c->hs[c->hs_next++];
+		if (what == conn_cluster_probe) {
+			/* A node ID, or an error of a server without cluster
+			   support (or an ACL that hides it). */
+			c->cluster = (*rp)->type == REDIS_REPLY_STRING;
+			freeReplyObject(*rp);
+			continue;
+		}
 		if (conn_check(c, *rp, what, *what == '\0') == -1) {
 			redis_conn_close(c);
 			*rp = NULL;

@@ -104,10 +104,15 @@ struct redis_conn {
 	/* Handshake replies not read yet (AUTH, SELECT, SETNAME): the
 	   first command goes out behind the handshake, in its round trip,
 	   and its reply is taken only after these were checked. */
-	const char		*hs[3];
+	const char		*hs[4];
 	int			 hs_next, hs_n;
 	char			*hsbuf;		/* the handshake, not sent yet */
 	size_t			 hslen;
+	/* Set by the caller: the handshake asks CLUSTER MYID, in the same
+	   round trip, and cluster says what it learnt: 1 a cluster node,
+	   0 not one (or not allowed to say), -1 not known yet. */
+	int			 ask_cluster;
+	int			 cluster;
 };
 
 /* A Lua script, run by EVALSHA with an EVAL fallback. */

@@ -11,6 +11,8 @@
  *			heartbeat's renewal of shared and slot leases
  *	redis_list.c	SCAN over the namespace
  *	redis_replicas.c	--min-replicas: WAIT after acquire and renewal
+ *	redis_cluster.c	SCAN over a cluster's masters, the waiters'
+ *			subscription (shard channels on a cluster)
  *	redis_memo.c	the output cache
  *
  * The key layout, for KEY with E = keyname_redis(KEY), so that all keys
@@ -46,6 +48,9 @@
  *					(for keylock 0.1's waiters)
  *	channel NS:{E}:w:TOKEN		"turn" / "superseded": waiter TOKEN's
  *
+ * On a Redis Cluster the channels are shard channels (SPUBLISH and
+ * SSUBSCRIBE, on the key's master; RD_LUA_PUB).
+ *
  * KIND is "x" (exclusive), "s" (shared) or "kN" (--slots N).  Protocol
  * 1 is keylock 0.1's layout: lock, fence, cool, quiet and the channel
  * ch, no v key.  Protocol 2 adds h, hd, q, qd, qr and v; its exclusive
@@ -75,6 +80,7 @@
 #include "lock.h"
 #include "memo.h"
 #include "redis_conn.h"
+#include "redis_route.h"
 #include "redis_url.h"
 
 #define RD_STR_(x)	#x
@@ -86,12 +92,29 @@
 	"local v = redis.call('GET', KEYS[1])\n" \
 	"local ours = v and string.sub(v, 1, " RD_STR(HOLDER_TOKEN_LEN) \
 	") == ARGV[1]\n"
-/* Lua: tell(channel, message, quiet key) publishes, or, when the server
-   refuses (an ACL without PUBLISH), marks the key quiet for an hour;
-   true if the message went out. */
+/* Lua: pub(channel, message) publishes, as redis.pcall() returns: on a
+   cluster node of Redis >= 7 (CLUSTER MYID answers; REDIS_VERSION_NUM
+   is 7.0's) to the shard channel, heard on this master by the waiters'
+   SSUBSCRIBE, which they choose by the same test (rd_sub_open()); with
+   PUBLISH anywhere else.  The test runs once per script, at its first
+   message.  Every script that announces starts with it (RD_LUA_TELL and
+   RD_LUA_QUEUE call it) and never calls PUBLISH itself. */
+#define RD_LUA_PUB \
+	"local pubcmd\n" \
+	"local function pub(ch, msg)\n" \
+	"  if not pubcmd then\n" \
+	"    pubcmd = redis.REDIS_VERSION_NUM and" \
+	" type(redis.pcall('CLUSTER', 'MYID')) == 'string' and 'SPUBLISH'" \
+	" or 'PUBLISH'\n" \
+	"  end\n" \
+	"  return redis.pcall(pubcmd, ch, msg)\n" \
+	"end\n"
+/* Lua, after RD_LUA_PUB: tell(channel, message, quiet key) publishes,
+   or, when the server refuses (an ACL without PUBLISH), marks the key
+   quiet for an hour; true if the message went out. */
 #define RD_LUA_TELL \
 	"local function tell(ch, msg, quiet)\n" \
-	"  if type(redis.pcall('PUBLISH', ch, msg)) ~= 'table' then\n" \
+	"  if type(pub(ch, msg)) ~= 'table' then\n" \
 	"    return true\n" \
 	"  end\n" \
 	"  redis.pcall('SET', quiet, '1', 'PX', 3600000)\n" \
@@ -115,7 +138,7 @@
 	" KEYS[5]\n" \
 	"local KH, KHD, KQ, KQD, KQR = KEYS[6], KEYS[7], KEYS[8], KEYS[9]," \
 	" KEYS[10]\n"
-/* Lua, after RD_LUA_NOW and the key names: the queue.  vbad() is the
+/* Lua, after RD_LUA_PUB, RD_LUA_NOW and the key names: the queue.  vbad() is the
    stored protocol when it is not ours; purge() drops expired holders
    and waiters (how many); used() the KIND of KEY's holders and waiters
    (nil: none); room(kind) how many of kind may enter now (shared: 0 or
@@ -172,7 +195,7 @@
 	"    r = r or room(k)\n" \
 	"    if r == 0 or (k == 'x' and i > 1) or (k ~= 's' and i > r)" \
 	" then break end\n" \
-	"    redis.pcall('PUBLISH', prefix .. t, 'turn')\n" \
+	"    pub(prefix .. t, 'turn')\n" \
 	"    if k == 'x' then break end\n" \
 	"  end\n" \
 	"end\n" \
@@ -222,6 +245,7 @@ struct lock_redis {
 	int			 min_replicas;	/* --min-replicas; 0 */
 	int64_t			 hard_deadline;	/* no command runs past it
 						   (monotonic ms) */
+	struct redis_route	 route;		/* where cmd and sub go */
 	struct redis_conn	 cmd;
 	struct redis_conn	 sub;
 	uint32_t		 seed;		/* jitter */
@@ -387,9 +411,21 @@ int		 redis_renew(struct lock *l, const char *key, const char *token,
 /* redis_list.c */
 /* The backend's list(): every held key of the namespace. */
 int		 redis_list(struct lock *l, lock_list_cb cb, void *arg);
-/* Walks the keys matching pattern with SCAN (never KEYS), calling fn for
-   each; 0, or -1 with the reason recorded. */
+/* Walks the keys matching pattern on the server commands go to now with
+   SCAN (never KEYS), calling fn for each; 0, 1 if fn stopped it, or -1
+   with the reason recorded. */
+int		 rd_scan_node(struct lock_redis *lr, const char *pattern,
+		    rd_scan_fn fn, void *arg);
+
+/* redis_cluster.c */
+/* Walks the keys matching pattern with SCAN (never KEYS), on every
+   master of a cluster that may hold them, calling fn for each; 0, or -1
+   with the reason recorded. */
 int		 rd_scan(struct lock_redis *lr, const char *pattern,
 		    rd_scan_fn fn, void *arg);
+/* Connects lr->sub to the server of the held or wanted key and
+   subscribes to chan (its shard channel on a cluster); 0, or -1 with
+   the reason in lr->sub.err. */
+int		 rd_sub_open(struct lock_redis *lr, const char *chan);
 
 #endif

@@ -39,6 +39,7 @@
    until start + ms; the waiters whose turn it is are told. */
 struct redis_script rd_release_script = {
 	RD_LUA_KEYS
+	RD_LUA_PUB
 	"if KEYS[11] then redis.call('DEL', KEYS[11]) end\n"
 	RD_LUA_OURS
 	RD_LUA_TELL
@@ -71,6 +72,7 @@ struct redis_script rd_release_script = {
    deleted, 2 deleted but not announced; {-1, protocol}: refused. */
 static struct redis_script rd_force_script = {
 	RD_LUA_KEYS
+	RD_LUA_PUB
 	"local bad = redis.call('GET', KV)\n"
 	"if bad and bad ~= '" RD_STR(RD_PROTO) "' then return {-1, bad} end\n"
 	RD_LUA_TELL
@@ -181,6 +183,7 @@ redis_open(const struct lock_opts *o)
 		lock_seterr(&lr->base, LOCK_EUSAGE, "%s", err);
 	else if (rd_tls_opts(lr, &o->tls) == 0)
 		rd_open_warnings(lr, o);
+	redis_route_init(&lr->route, &lr->url, &lr->addr);
 	return &lr->base;
 }
 
@@ -195,9 +198,7 @@ redis_connect(struct lock *l)
 	if (lr->ns[0] == '\0' || strpbrk(lr->ns, "{}") != NULL)
 		return lock_seterr(l, LOCK_EUSAGE, "bad namespace '%s': must "
 		    "be non-empty without '{' or '}'", lr->ns);
-	if (redis_conn_connect(&lr->cmd, rd_deadline(lr)) == -1)
-		return lock_seterr(l, LOCK_EUNAVAIL, "%s", lr->cmd.err);
-	return 0;
+	return rd_ensure(lr);
 }
 
 int
@@ -331,6 +332,7 @@ rd_heartbeat_start(struct lock_redis *lr)
 	memset(&c, 0, sizeof(c));
 	c.url = &lr->url;
 	c.addr = &lr->addr;
+	c.route = &lr->route;	/* where the acquire ended */
 	c.connect_timeout_ms = lr->connect_timeout_ms;
 	c.ttl_ms = lr->ttl_ms;
 	c.lock_key = lr->group ? lr->k.hd : lr->k.lock;
@@ -507,6 +509,7 @@ redis_close(struct lock *l)
 	redis_conn_close(&lr->cmd);
 	redis_conn_close(&lr->sub);
 	rd_drop_held(lr);
+	redis_route_free(&lr->route);
 	redis_addr_free(&lr->addr);
 	redis_url_free(&lr->url);
 	checksum_free(&lr->msum);

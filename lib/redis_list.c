@@ -1,8 +1,8 @@
 /*
  * redis_list: SCAN over the namespace (never KEYS, which blocks the
  * server), for "list" and for the memo store's forget and status.  One
- * server today; every primary of a cluster is one more loop around
- * rd_scan().
+ * server here; rd_scan() (redis_cluster.c) loops over a cluster's
+ * masters around rd_scan_node().
  */
 #include "config.h"
 
@@ -25,7 +25,7 @@ rd_scan_reply(struct lock_redis *lr, const redisReply *r)
 }
 
 int
-rd_scan(struct lock_redis *lr, const char *pattern, rd_scan_fn fn,
+rd_scan_node(struct lock_redis *lr, const char *pattern, rd_scan_fn fn,
     void *arg)
 {
 	const char *argv[6] = { "SCAN", NULL, "MATCH", pattern, "COUNT",
@@ -34,8 +34,12 @@ rd_scan(struct lock_redis *lr, const char *pattern, rd_scan_fn fn,
 	enum rd_scan_next next = RD_SCAN_NEXT;
 	redisReply *r, *keys;
 	size_t i;
+	int node = lr->route.cur;
 
 	do {
+		/* fn's commands may follow a key elsewhere; the cursor is
+		   this server's. */
+		redis_route_pin(&lr->route, node);
 		argv[1] = cursor;
 		if ((r = rd_command(lr, 6, argv, NULL)) == NULL)
 			return -1;
@@ -51,7 +55,7 @@ rd_scan(struct lock_redis *lr, const char *pattern, rd_scan_fn fn,
 				    keys->element[i]->len, arg);
 		freeReplyObject(r);
 	} while (strcmp(cursor, "0") != 0 && next == RD_SCAN_NEXT);
-	return next == RD_SCAN_ERROR ? -1 : 0;
+	return next == RD_SCAN_ERROR ? -1 : next == RD_SCAN_STOP;
 }
 
 struct rd_list_arg {

@@ -50,6 +50,7 @@ static struct redis_script rd_commit_script = {
 	"local KL, KV, KH, KHD, KQ, KQD, KQR = KEYS[1], KEYS[6], KEYS[7],"
 	" KEYS[8], KEYS[9], KEYS[10], KEYS[11]\n"
 	RD_LUA_OURS
+	RD_LUA_PUB
 	RD_LUA_TELL
 	"if not ours then\n"
 	"  redis.call('DEL', KEYS[2])\n"

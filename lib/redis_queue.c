@@ -31,6 +31,7 @@
    superseded by record; {-1, protocol} or {-2, kind}: refused. */
 static struct redis_script rd_try_script = {
 	RD_LUA_KEYS
+	RD_LUA_PUB
 	"local bad = redis.call('GET', KV)\n"
 	"if bad and bad ~= '" RD_STR(RD_PROTO) "' then return {-1, bad} end\n"
 	"local c = redis.call('GET', KC)\n"
@@ -117,7 +118,7 @@ static struct redis_script rd_try_script = {
 	"      redis.call('HDEL', KQR, old)\n"
 	"      redis.call('ZADD', KQD, now + " RD_STR(RD_LIVE_KEYS) ", '~' .. old)\n"
 	"      redis.call('HSET', KQR, '~' .. old, ARGV[10])\n"
-	"      redis.pcall('PUBLISH', ARGV[6] .. old, 'superseded')\n"
+	"      pub(ARGV[6] .. old, 'superseded')\n"
 	"      rank = rank - 1\n"
 	"    end\n"
 	"    redis.call('HSET', KQR, '#s', me)\n"
@@ -133,6 +134,7 @@ static struct redis_script rd_try_script = {
 /* KEYS: rd_keys_argv().  ARGV: token, waiter channel prefix.  1. */
 static struct redis_script rd_leave_script = {
 	RD_LUA_KEYS
+	RD_LUA_PUB
 	RD_LUA_NOW
 	RD_LUA_QUEUE
 	"if redis.call('HGET', KQR, '#s') == ARGV[1] then\n"

@@ -16,6 +16,7 @@
    {-1, protocol}: refused. */
 static struct redis_script rd_state_script = {
 	RD_LUA_KEYS
+	RD_LUA_PUB
 	"local bad = redis.call('GET', KV)\n"
 	"if bad and bad ~= '" RD_STR(RD_PROTO) "' then return {-1, bad} end\n"
 	RD_LUA_NOW

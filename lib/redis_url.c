@@ -146,12 +146,15 @@ url_db(const char *p, struct redis_url *u, char *err, size_t errlen)
 }
 
 /* Writes "host:port" ("[host]:port" for IPv6) into buf. */
-static void
-url_display(char *buf, size_t len, const char *host, int port)
+void
+redis_url_display(char *buf, size_t len, const char *host, int port)
 {
 	snprintf(buf, len, strchr(host, ':') != NULL ? "[%.256s]:%d" :
 	    "%.256s:%d", host, port);
 }
+
+static int	url_seeds(const char *, size_t, struct redis_url *, char *,
+		    size_t);
 
 /* Parses the host[:port][/db] part of a redis:// URL; 0 or -1. */
 static int
@@ -169,10 +172,13 @@ url_tcp(const char *s, struct redis_url *u, char *err, size_t errlen)
 	auth_end = strchr(s, '/');
 	if (auth_end == NULL)
 		auth_end = s + strlen(s);
+	if (memchr(s, ',', (size_t)(auth_end - s)) != NULL)
+		return url_seeds(s, (size_t)(auth_end - s), u, err, errlen) ==
+		    -1 ? -1 : url_db(auth_end, u, err, errlen);
 	if (url_host(s, (size_t)(auth_end - s), &u->host, &u->port, err,
 	    errlen) == -1 || url_db(auth_end, u, err, errlen) == -1)
 		return -1;
-	url_display(u->display, sizeof(u->display), u->host, u->port);
+	redis_url_display(u->display, sizeof(u->display), u->host, u->port);
 	return 0;
 }
 
@@ -361,30 +367,30 @@ url_tls(const char *s, struct redis_url *u, char *err, size_t errlen)
 	return rc;
 }
 
-/* Parses the comma-separated sentinel list of len bytes at s into u;
-   0 or -1. */
+/* Parses the comma-separated list of len bytes at s, each host[:port]
+   (port defaulting to port), into *list and *n (REDIS_URL_SENTINELS at
+   most; what names them in the message); 0 or -1. */
 static int
-url_sentinel_list(const char *s, size_t len, struct redis_url *u, char *err,
-    size_t errlen)
+url_host_list(const char *s, size_t len, struct redis_hostport **list,
+    int *n, int port, const char *what, char *err, size_t errlen)
 {
 	const char *end = s + len, *comma;
 	struct redis_hostport *h;
 
-	if ((u->sentinels = calloc(REDIS_URL_SENTINELS,
-	    sizeof(*u->sentinels))) == NULL) {
+	if ((*list = calloc(REDIS_URL_SENTINELS, sizeof(**list))) == NULL) {
 		snprintf(err, errlen, "bad Redis URL: out of memory");
 		return -1;
 	}
 	for (;;) {
-		if (u->nsentinels == REDIS_URL_SENTINELS) {
+		if (*n == REDIS_URL_SENTINELS) {
 			snprintf(err, errlen, "bad Redis URL: more than %d "
-			    "sentinels", REDIS_URL_SENTINELS);
+			    "%s", REDIS_URL_SENTINELS, what);
 			return -1;
 		}
 		if ((comma = memchr(s, ',', (size_t)(end - s))) == NULL)
 			comma = end;
-		h = &u->sentinels[u->nsentinels++];
-		h->port = REDIS_URL_SENTINEL_PORT;
+		h = &(*list)[(*n)++];
+		h->port = port;
 		if (url_host(s, (size_t)(comma - s), &h->host, &h->port, err,
 		    errlen) == -1)
 			return -1;
@@ -392,6 +398,34 @@ url_sentinel_list(const char *s, size_t len, struct redis_url *u, char *err,
 			return 0;
 		s = comma + 1;
 	}
+}
+
+/* Parses the seed list "host[:port],host[:port]..." of len bytes at s
+   into u: the first seed is u->host and u->port, and display names them
+   all (cut to its size); 0 or -1. */
+static int
+url_seeds(const char *s, size_t len, struct redis_url *u, char *err,
+    size_t errlen)
+{
+	size_t n;
+	int i;
+
+	if (url_host_list(s, len, &u->seeds, &u->nseeds,
+	    REDIS_URL_DEFAULT_PORT, "seeds", err, errlen) == -1)
+		return -1;
+	if ((u->host = strdup(u->seeds[0].host)) == NULL) {
+		snprintf(err, errlen, "bad Redis URL: out of memory");
+		return -1;
+	}
+	u->port = u->seeds[0].port;
+	for (i = 0; i < u->nseeds; i++) {
+		n = strlen(u->display);
+		if (i > 0 && n + 1 < sizeof(u->display))
+			u->display[n++] = ',';
+		redis_url_display(u->display + n, sizeof(u->display) - n,
+		    u->seeds[i].host, u->seeds[i].port);
+	}
+	return 0;
 }
 
 /* Parses the part of a redis-sentinel:// URL after the scheme; 0 or -1. */
@@ -419,7 +453,9 @@ url_sentinel(const char *s, struct redis_url *u, char *err, size_t errlen)
 	if ((rc = url_userinfo(&p, strrchr(p, '@'), u, err, errlen)) == 0) {
 		if ((slash = strchr(p, '/')) == NULL)
 			slash = p + strlen(p);
-		rc = url_sentinel_list(p, (size_t)(slash - p), u, err, errlen);
+		rc = url_host_list(p, (size_t)(slash - p), &u->sentinels,
+		    &u->nsentinels, REDIS_URL_SENTINEL_PORT, "sentinels", err,
+		    errlen);
 		if (rc == 0)
 			rc = url_db(slash, u, err, errlen);
 	}
@@ -501,6 +537,10 @@ redis_url_free(struct redis_url *u)
 	free(u->tls.key);
 	free(u->tls.sni);
 	memset(&u->tls, 0, sizeof(u->tls));
+	while (u->seeds != NULL && u->nseeds > 0)
+		free(u->seeds[--u->nseeds].host);
+	free(u->seeds);
+	u->seeds = NULL;
 	while (u->sentinels != NULL && u->nsentinels > 0)
 		free(u->sentinels[--u->nsentinels].host);
 	free(u->sentinels);

@@ -1,8 +1,8 @@
 /*
  * redis_url: parsing of --redis / KEYLOCK_REDIS_URL.
  *
- *	redis://[[user]:password@]host[:port][/db]
- *	rediss://[[user]:password@]host[:port][/db][?param=value[&...]]
+ *	redis://[[user]:password@]host[:port][,host[:port]]...[/db]
+ *	rediss://[[user]:password@]host[:port][,...][/db][?param=value[&...]]
  *	unix://[[user]:password@]/path/to/redis.sock[?db=N]
  *	redis+unix://...	(the same as unix://)
  *
@@ -14,6 +14,11 @@
  * "@/" (unix://), so a password may hold '@' or '/'.  "display" names the
  * server for messages, and neither it nor an error message ever holds
  * the password.
+ *
+ * A list of hosts names seeds (at most REDIS_URL_SENTINELS), servers
+ * of one Redis Cluster or one server's addresses: seeds lists them, host
+ * and port are the first's, display names them all; the first that
+ * answers is used (redis_route.h).
  *
  * rediss:// is redis:// over TLS; its query holds the TLS settings
  * (cacert, cert, key, sni: %-decoded, non-empty; insecure: 0 or 1), each
@@ -45,7 +50,7 @@ struct redis_tls {
 	int	 insecure;	/* 1: no verification at all */
 };
 
-/* A server of a list: a sentinel. */
+/* A server of a list: a sentinel, a seed. */
 struct redis_hostport {
 	char	*host;
 	int	 port;
@@ -63,14 +68,18 @@ struct redis_url {
 	char	*user;		/* NULL: none (AUTH password only) */
 	char	*password;	/* NULL: no AUTH */
 	int	 db;		/* 0: no SELECT */
+	/* A list of seeds (nseeds > 1); NULL: host alone. */
+	struct redis_hostport *seeds;
+	int	 nseeds;
 	/* Sentinel URLs only (nsentinels > 0). */
 	struct redis_hostport *sentinels;
 	int	 nsentinels;
 	char	*master;	/* the master's name */
 	char	*sentinel_user;	/* NULL: none */
 	char	*sentinel_password; /* NULL: no AUTH to the sentinels */
-	char	 display[300];	/* "host:port", the socket path, or
-				   "master NAME" */
+	char	 display[300];	/* "host:port", "host:port,host:port..."
+				   (seeds), the socket path, or "master
+				   NAME" */
 };
 
 /* Parses s into u; 0, or -1 with a one-line reason in err. */
@@ -78,5 +87,8 @@ int	redis_url_parse(const char *s, struct redis_url *u, char *err,
 	    size_t errlen);
 /* Frees what redis_url_parse() allocated in u. */
 void	redis_url_free(struct redis_url *u);
+/* Writes "host:port" ("[host]:port" for IPv6), as display names a
+   server, into buf of len bytes. */
+void	redis_url_display(char *buf, size_t len, const char *host, int port);
 
 #endif

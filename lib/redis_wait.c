@@ -105,32 +105,15 @@ static int
 rd_subscribe(struct lock_redis *lr, const struct rd_keys *k,
     const char *token)
 {
-	const char *argv[2] = { "SUBSCRIBE", NULL };
 	char *chan;
-	redisReply *r;
-	int ok;
+	int rc;
 
 	if (asprintf(&chan, "%s%s", k->wchan, token) == -1)
 		return redis_conn_seterr(&lr->sub, "out of memory");
-	argv[1] = chan;
-	if (redis_conn_connect(&lr->sub, rd_deadline(lr)) == -1) {
-		free(chan);
-		return -1;
-	}
 	/* The confirmation orders our next try after the subscription. */
-	r = redis_conn_command(&lr->sub, 2, argv, NULL, rd_deadline(lr));
+	rc = rd_sub_open(lr, chan);
 	free(chan);
-	if (r == NULL)
-		return -1;
-	ok = r->type == REDIS_REPLY_ARRAY && r->elements == 3 &&
-	    r->element[0]->type == REDIS_REPLY_STRING &&
-	    strcmp(r->element[0]->str, "subscribe") == 0;
-	freeReplyObject(r);
-	if (!ok) {
-		redis_conn_close(&lr->sub);
-		return redis_conn_seterr(&lr->sub, "SUBSCRIBE failed");
-	}
-	return 0;
+	return rc;
 }
 
 static int	rd_wait_woken(void *);

@@ -59,6 +59,7 @@ check_parsed(const char *s, struct redis_url *u, const char *err, int rc)
 		FUZZ_ASSERT(u->host == NULL && u->path == NULL &&
 		    u->user == NULL && u->password == NULL &&
 		    u->sentinels == NULL && u->master == NULL &&
+		    u->seeds == NULL &&
 		    u->sentinel_password == NULL,
 		    "redis_url_parse: failed but kept memory");
 		return;
@@ -80,6 +81,11 @@ check_parsed(const char *s, struct redis_url *u, const char *err, int rc)
 	else
 		FUZZ_ASSERT(u->host != NULL && u->host[0] != '\0' &&
 		    u->port >= 1 && u->port <= 65535, s);
+	if (u->nseeds > 0)
+		FUZZ_ASSERT(u->nseeds > 1 && u->nsentinels == 0 &&
+		    strcmp(u->host, u->seeds[0].host) == 0 &&
+		    u->port == u->seeds[0].port &&
+		    u->seeds[u->nseeds - 1].host[0] != '\0', s);
 	redis_url_free(u);
 }
 

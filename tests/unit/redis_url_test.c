@@ -149,6 +149,17 @@ static const struct bad_case bad_cases[] = {
 	{ "redis://[::1/0]", "unclosed '['", NULL },
 	/* Port. */
 	{ "redis://h:0", "bad port '0' (1-65535)", NULL },
+	/* Seed lists. */
+	{ "redis://a,", "missing host", NULL },
+	{ "redis://,a", "missing host", NULL },
+	{ "redis://a,,b", "missing host", NULL },
+	{ "redis://a,b:0", "bad port '0'", NULL },
+	{ "redis://a,b:x/1", "the port is not a number", NULL },
+	{ "redis://a,[::1/1", "unclosed '['", NULL },
+	{ "redis://a,b/x", "bad database number 'x'", NULL },
+	{ "redis://a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q", "more than 16 seeds",
+	    NULL },
+	{ "rediss://a,b:0?insecure=1", "bad port '0'", NULL },
 	{ "redis://h:65536", "bad port '65536'", NULL },
 	{ "redis://h:99999999999", "bad port", NULL },
 	{ "redis://h:", "the port is not a number", NULL },
@@ -401,6 +412,69 @@ test_sentinel(void **state)
 	redis_url_free(&u);
 }
 
+struct seed_case {
+	const char	*in;
+	int		 is_tls;
+	const char	*seeds;		/* host:port,... */
+	const char	*host;		/* the first */
+	int		 port;
+	const char	*password;
+	int		 db;
+	const char	*display;
+};
+
+static const struct seed_case seed_cases[] = {
+	{ "redis://10.0.0.1:7000,10.0.0.2:7000", 0,
+	    "10.0.0.1:7000,10.0.0.2:7000", "10.0.0.1", 7000, NULL, 0,
+	    "10.0.0.1:7000,10.0.0.2:7000" },
+	{ "redis://a,b:7001,c", 0, "a:6379,b:7001,c:6379", "a", 6379, NULL, 0,
+	    "a:6379,b:7001,c:6379" },
+	{ "redis://:" PW "@a:1,b:2/3", 0, "a:1,b:2", "a", 1, PW, 3,
+	    "a:1,b:2" },
+	{ "redis://[::1]:7000,[::2]", 0, "::1:7000,::2:6379", "::1", 7000,
+	    NULL, 0, "[::1]:7000,[::2]:6379" },
+	{ "rediss://h1:6380,h2:6380?cacert=/ca.pem", 1, "h1:6380,h2:6380",
+	    "h1", 6380, NULL, 0, "h1:6380,h2:6380" },
+	{ "redis://a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p:1", 0,
+	    "a:6379,b:6379,c:6379,d:6379,e:6379,f:6379,g:6379,h:6379,"
+	    "i:6379,j:6379,k:6379,l:6379,m:6379,n:6379,o:6379,p:1", "a", 6379,
+	    NULL, 0, "a:6379,b:6379,c:6379,d:6379,e:6379,f:6379,g:6379,"
+	    "h:6379,i:6379,j:6379,k:6379,l:6379,m:6379,n:6379,o:6379,p:1" },
+};
+
+/* One URL with a list of seeds that parses: the list, the first, the
+   rest. */
+static void
+test_seeds(void **state)
+{
+	const struct seed_case *c = *state;
+	char *in = unit_dup(c->in, strlen(c->in));
+	char list[512] = "", err[256] = "";
+	struct redis_url u;
+	int rc, i;
+
+	rc = redis_url_parse(in, &u, err, sizeof(err));
+	if (rc != 0)
+		print_error("err: %s\n", unit_q(err));
+	assert_int_equal(rc, 0);
+	assert_int_equal(u.is_tls, c->is_tls);
+	for (i = 0; i < u.nseeds; i++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list),
+		    "%s%s:%d", i > 0 ? "," : "", u.seeds[i].host,
+		    u.seeds[i].port);
+	unit_assert_str(list, c->seeds);
+	unit_assert_str(u.host, c->host);
+	assert_int_equal(u.port, c->port);
+	assert_opt_str(u.password, c->password);
+	assert_int_equal(u.db, c->db);
+	unit_assert_str(u.display, c->display);
+	assert_int_equal(u.nsentinels, 0);
+	redis_url_free(&u);
+	assert_null(u.seeds);
+	assert_int_equal(u.nseeds, 0);
+	redis_url_free(&u);
+}
+
 /* One rediss:// URL that parses: the TLS settings and the rest. */
 static void
 test_tls(void **state)
@@ -540,6 +614,10 @@ main(void)
 		unit_add(&s, test_sentinel, &sentinel_cases[i], NULL,
 		    "redis_url_parse(%s) parses a Sentinel URL",
 		    unit_q(sentinel_cases[i].in));
+	for (i = 0; i < UNIT_NROWS(seed_cases); i++)
+		unit_add(&s, test_seeds, &seed_cases[i], NULL,
+		    "redis_url_parse(%s) parses a seed list",
+		    unit_q(seed_cases[i].in));
 	unit_add(&s, test_small_err, NULL, NULL,
 	    "redis_url_parse cuts its reason to errlen");
 	unit_add(&s, test_long_host, NULL, NULL,
