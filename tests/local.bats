@@ -486,10 +486,10 @@ qwaited() {
 	# A waiter between its wakeup and its flock: a live entry, key free.
 	mkdir -p -m 700 "$q"
 	printf '%020d\n' 2 >"$q/next"
+	mkfifo "$TMP/go"
 	flock "$q/00000000000000000001" sh -c 'touch "$1/up"; read -r x <"$1/go"' \
 	    x "$TMP" 3>&- &
 	echo $! >"$TMP/entry.pid"
-	mkfifo "$TMP/go"
 	wait_for_file "$TMP/up"
 	run "$KEYLOCK" run -n k -- echo ran
 	assert_failure 75
