@@ -10,14 +10,7 @@ load backend
 
 setup() {
 	backend_setup
-	KL=$TMP/kl
-	if [ "$BACKEND" = redis ]; then
-		printf '#!/bin/sh\nsub=$1\nshift\nexec %q "$sub" --redis %q "$@"\n' \
-		    "$KEYLOCK" "$REDIS_URL" >"$KL"
-	else
-		printf '#!/bin/sh\nexec %q "$@"\n' "$KEYLOCK" >"$KL"
-	fi
-	chmod +x "$KL"
+	backend_kl
 }
 
 teardown() {

@@ -19,3 +19,16 @@ backend_setup() {
 backend_teardown() {
 	if [ "$BACKEND" = redis ]; then redis_test_teardown; else common_teardown; fi
 }
+
+# Writes $TMP/kl, a keylock that talks to this file's backend (for Redis,
+# --redis URL after the subcommand), and sets KL to it.
+backend_kl() {
+	KL=$TMP/kl
+	if [ "$BACKEND" = redis ]; then
+		printf '#!/bin/sh\nsub=$1\nshift\nexec %q "$sub" --redis %q "$@"\n' \
+		    "$KEYLOCK" "$REDIS_URL" >"$KL"
+	else
+		printf '#!/bin/sh\nexec %q "$@"\n' "$KEYLOCK" >"$KL"
+	fi
+	chmod +x "$KL"
+}
