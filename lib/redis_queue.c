@@ -27,7 +27,8 @@
    fence, record after it, waiter channel prefix, join (1: queue when
    busy, and refresh), queued (1: we joined before), supersede, waiter
    record.  {1, fence, server ms, slot} taken; {0, PTTL, holder or
-   false, quiet, place} busy; {2, PTTL, cooldown} closed; {3, record}
+   false, quiet, place} busy (a holder with our token: a lost try took
+   the lease, and this one neither joins nor refreshes); {2, PTTL, cooldown} closed; {3, record}
    superseded by record; {-1, protocol} or {-2, kind}: refused. */
 static struct redis_script rd_try_script = {
 	RD_LUA_KEYS
@@ -46,6 +47,10 @@ static struct redis_script rd_try_script = {
 	"end\n"
 	"if kind == 'x' and redis.call('EXISTS', KL, KHD, KQ) == 0 then\n"
 	"  return take_x()\n"
+	"end\n"
+	"local lv = redis.call('GET', KL)\n"
+	"if lv and string.sub(lv, 1, " RD_STR(HOLDER_TOKEN_LEN) ") == me then\n"
+	"  return {0, redis.call('PTTL', KL), lv, 0, 0}\n"
 	"end\n"
 	RD_LUA_QUEUE
 	"local gone = purge()\n"
@@ -370,8 +375,15 @@ rd_try(struct lock_redis *lr, const struct rd_keys *k, struct holder *self,
 	}
 	rc = rd_try_reply(lr, k, r, self, t, t_send);
 	freeReplyObject(r);
-	if (rc == LOCK_BUSY && strcmp(t->h.token, self->token) == 0)
+	if (rc == LOCK_BUSY && strcmp(t->h.token, self->token) == 0) {
+		/* The lost try that took the lease left the queue, and the
+		   script answers our own lease before joining: never stay
+		   queued behind ourselves (place > 0 would be a bug). */
+		if (t->place > 0)
+			rd_leave(lr, k, self->token);
+		t->queued = 0;
 		rc = rd_adopt(lr, self, &t->h, t->pttl, t_send);
+	}
 	return rc;
 }
 
