@@ -162,15 +162,20 @@ rd_kind(const struct lock_request *req, char *buf, size_t len)
 		snprintf(buf, len, "%s", req->mode == LOCK_SHARED ? "s" : "x");
 }
 
-/* Describes KIND for a message: "--slots 3", "an exclusive lock". */
+/* Describes KIND for a message, as the local backend does: "--slots
+   3", "an exclusive lock"; shared: "shared locks" for theirs (the
+   key's), "a shared lock" for ours (this caller's). */
 static void
-rd_kind_words(const char *kind, size_t len, char *buf, size_t size)
+rd_kind_words(const char *kind, size_t len, int ours, char *buf,
+    size_t size)
 {
 	if (len > 1 && kind[0] == 'k')
 		snprintf(buf, size, "--slots %.*s", (int)len - 1, kind + 1);
+	else if (len == 1 && kind[0] == 's')
+		snprintf(buf, size, "%s", ours ? "a shared lock" :
+		    "shared locks");
 	else
-		snprintf(buf, size, "%s", len == 1 && kind[0] == 's' ?
-		    "shared locks" : "an exclusive lock");
+		snprintf(buf, size, "an exclusive lock");
 }
 
 /* Records that KEY is used another way (EUSAGE), naming both. */
@@ -180,10 +185,8 @@ rd_mismatch(struct lock_redis *lr, const struct rd_keys *k,
 {
 	char a[32], b[32];
 
-	rd_kind_words(theirs->str, theirs->len, a, sizeof(a));
-	rd_kind_words(mine, strlen(mine), b, sizeof(b));
-	if (strcmp(b, "shared locks") == 0)
-		snprintf(b, sizeof(b), "a shared lock");
+	rd_kind_words(theirs->str, theirs->len, 0, a, sizeof(a));
+	rd_kind_words(mine, strlen(mine), 1, b, sizeof(b));
 	lock_seterr(&lr->base, LOCK_EUSAGE, "%s is used with %s; this caller "
 	    "asked for %s", k->key, a, b);
 }

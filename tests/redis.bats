@@ -779,6 +779,21 @@ now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 	assert_output --partial 'job is used with an exclusive lock; this caller asked for --slots 2'
 }
 
+@test "shared and slot callers of one key: 64 in the local backend's words" {
+	holdn a job --shared
+	run --separate-stderr "$KEYLOCK" run --redis "$REDIS_URL" --slots 2 -n job -- true
+	assert_failure 64
+	[ "$stderr" = "keylock: job: job is used with shared locks; this caller asked for --slots 2" ] ||
+	    fail "stderr: $stderr"
+	echo > "$TMP/a.go"
+	wait "$(cat "$TMP/a.pid")"
+	holdn b job --slots 3
+	run --separate-stderr "$KEYLOCK" run --redis "$REDIS_URL" --shared -n job -- true
+	assert_failure 64
+	[ "$stderr" = "keylock: job: job is used with --slots 3; this caller asked for a shared lock" ] ||
+	    fail "stderr: $stderr"
+}
+
 @test "a key written by another protocol: 69 naming both versions" {
 	rcli SET 'keylock:{job}:v' 3 >/dev/null
 	run "$KEYLOCK" run --redis "$REDIS_URL" job -- touch "$TMP/ran"
