@@ -55,7 +55,8 @@
  * 1 is keylock 0.1's layout: lock, fence, cool, quiet and the channel
  * ch, no v key.  Protocol 2 adds h, hd, q, qd, qr and v; its exclusive
  * holders are still the lock key, so 0.1 sees them (it does not queue,
- * and does not see shared or slot holders).  A v key other than "2"
+ * and does not see shared or slot holders: such a KEY must not be used
+ * by 0.1 at all, as the manual says).  A v key other than "2"
  * makes every script refuse.  h, hd live ttl past the last renewal, q,
  * qd, qr RD_LIVE_KEYS past the last waiter's refresh.
  *
