@@ -55,7 +55,8 @@
  * 1 is keylock 0.1's layout: lock, fence, cool, quiet and the channel
  * ch, no v key.  Protocol 2 adds h, hd, q, qd, qr and v; its exclusive
  * holders are still the lock key, so 0.1 sees them (it does not queue,
- * and does not see shared or slot holders).  A v key other than "2"
+ * and does not see shared or slot holders: such a KEY must not be used
+ * by 0.1 at all, as the manual says).  A v key other than "2"
  * makes every script refuse.  h, hd live ttl past the last renewal, q,
  * qd, qr RD_LIVE_KEYS past the last waiter's refresh.
  *
@@ -143,7 +144,9 @@
    and waiters (how many); used() the KIND of KEY's holders and waiters
    (nil: none); room(kind) how many of kind may enter now (shared: 0 or
    many); may(kind, rank) whether a caller with rank waiters ahead may
-   enter; wake(prefix) tells those who may enter now. */
+   enter (a shared one reads those ahead 16 at a time up to the first
+   that is not shared: a waiting reader's refresh costs one page, not
+   its rank); wake(prefix) tells those who may enter now. */
 #define RD_LUA_QUEUE \
 	"local function kind_of(v) return string.match(v, '^(%S+)') end\n" \
 	"local function rec_of(v) return string.match(v, '^%S+ (.*)$') end\n" \
@@ -181,9 +184,12 @@
 	"local function may(kind, rank)\n" \
 	"  local r = room(kind)\n" \
 	"  if kind ~= 's' or r == 0 or rank == 0 then return rank < r end\n" \
-	"  for _, t in ipairs(redis.call('ZRANGE', KQ, 0, rank - 1)) do\n" \
-	"    local v = redis.call('HGET', KQR, t)\n" \
-	"    if v and kind_of(v) ~= 's' then return false end\n" \
+	"  for i = 0, rank - 1, 16 do\n" \
+	"    local n = math.min(rank, i + 16) - 1\n" \
+	"    for _, t in ipairs(redis.call('ZRANGE', KQ, i, n)) do\n" \
+	"      local v = redis.call('HGET', KQR, t)\n" \
+	"      if v and kind_of(v) ~= 's' then return false end\n" \
+	"    end\n" \
 	"  end\n" \
 	"  return true\n" \
 	"end\n" \

@@ -27,7 +27,8 @@
    fence, record after it, waiter channel prefix, join (1: queue when
    busy, and refresh), queued (1: we joined before), supersede, waiter
    record.  {1, fence, server ms, slot} taken; {0, PTTL, holder or
-   false, quiet, place} busy; {2, PTTL, cooldown} closed; {3, record}
+   false, quiet, place} busy (a holder with our token: a lost try took
+   the lease, and this one neither joins nor refreshes); {2, PTTL, cooldown} closed; {3, record}
    superseded by record; {-1, protocol} or {-2, kind}: refused. */
 static struct redis_script rd_try_script = {
 	RD_LUA_KEYS
@@ -46,6 +47,10 @@ static struct redis_script rd_try_script = {
 	"end\n"
 	"if kind == 'x' and redis.call('EXISTS', KL, KHD, KQ) == 0 then\n"
 	"  return take_x()\n"
+	"end\n"
+	"local lv = redis.call('GET', KL)\n"
+	"if lv and string.sub(lv, 1, " RD_STR(HOLDER_TOKEN_LEN) ") == me then\n"
+	"  return {0, redis.call('PTTL', KL), lv, 0, 0}\n"
 	"end\n"
 	RD_LUA_QUEUE
 	"local gone = purge()\n"
@@ -157,15 +162,20 @@ rd_kind(const struct lock_request *req, char *buf, size_t len)
 		snprintf(buf, len, "%s", req->mode == LOCK_SHARED ? "s" : "x");
 }
 
-/* Describes KIND for a message: "--slots 3", "an exclusive lock". */
+/* Describes KIND for a message, as the local backend does: "--slots
+   3", "an exclusive lock"; shared: "shared locks" for theirs (the
+   key's), "a shared lock" for ours (this caller's). */
 static void
-rd_kind_words(const char *kind, size_t len, char *buf, size_t size)
+rd_kind_words(const char *kind, size_t len, int ours, char *buf,
+    size_t size)
 {
 	if (len > 1 && kind[0] == 'k')
 		snprintf(buf, size, "--slots %.*s", (int)len - 1, kind + 1);
+	else if (len == 1 && kind[0] == 's')
+		snprintf(buf, size, "%s", ours ? "a shared lock" :
+		    "shared locks");
 	else
-		snprintf(buf, size, "%s", len == 1 && kind[0] == 's' ?
-		    "shared locks" : "an exclusive lock");
+		snprintf(buf, size, "an exclusive lock");
 }
 
 /* Records that KEY is used another way (EUSAGE), naming both. */
@@ -175,10 +185,8 @@ rd_mismatch(struct lock_redis *lr, const struct rd_keys *k,
 {
 	char a[32], b[32];
 
-	rd_kind_words(theirs->str, theirs->len, a, sizeof(a));
-	rd_kind_words(mine, strlen(mine), b, sizeof(b));
-	if (strcmp(b, "shared locks") == 0)
-		snprintf(b, sizeof(b), "a shared lock");
+	rd_kind_words(theirs->str, theirs->len, 0, a, sizeof(a));
+	rd_kind_words(mine, strlen(mine), 1, b, sizeof(b));
 	lock_seterr(&lr->base, LOCK_EUSAGE, "%s is used with %s; this caller "
 	    "asked for %s", k->key, a, b);
 }
@@ -370,8 +378,15 @@ rd_try(struct lock_redis *lr, const struct rd_keys *k, struct holder *self,
 	}
 	rc = rd_try_reply(lr, k, r, self, t, t_send);
 	freeReplyObject(r);
-	if (rc == LOCK_BUSY && strcmp(t->h.token, self->token) == 0)
+	if (rc == LOCK_BUSY && strcmp(t->h.token, self->token) == 0) {
+		/* The lost try that took the lease left the queue, and the
+		   script answers our own lease before joining: never stay
+		   queued behind ourselves (place > 0 would be a bug). */
+		if (t->place > 0)
+			rd_leave(lr, k, self->token);
+		t->queued = 0;
 		rc = rd_adopt(lr, self, &t->h, t->pttl, t_send);
+	}
 	return rc;
 }
 

@@ -779,6 +779,21 @@ now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 	assert_output --partial 'job is used with an exclusive lock; this caller asked for --slots 2'
 }
 
+@test "shared and slot callers of one key: 64 in the local backend's words" {
+	holdn a job --shared
+	run --separate-stderr "$KEYLOCK" run --redis "$REDIS_URL" --slots 2 -n job -- true
+	assert_failure 64
+	[ "$stderr" = "keylock: job: job is used with shared locks; this caller asked for --slots 2" ] ||
+	    fail "stderr: $stderr"
+	echo > "$TMP/a.go"
+	wait "$(cat "$TMP/a.pid")"
+	holdn b job --slots 3
+	run --separate-stderr "$KEYLOCK" run --redis "$REDIS_URL" --shared -n job -- true
+	assert_failure 64
+	[ "$stderr" = "keylock: job: job is used with --slots 3; this caller asked for a shared lock" ] ||
+	    fail "stderr: $stderr"
+}
+
 @test "a key written by another protocol: 69 naming both versions" {
 	rcli SET 'keylock:{job}:v' 3 >/dev/null
 	run "$KEYLOCK" run --redis "$REDIS_URL" job -- touch "$TMP/ran"
@@ -820,4 +835,37 @@ now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 	wait "$(cat "$TMP/w2.pid")"
 	run "$KEYLOCK" list --redis "$REDIS_URL"
 	refute_output --partial 'job'
+}
+
+@test "a lost acquire reply leaves no phantom waiter: the next gets the key at once" {
+	"$KEYLOCK" run --redis "$REDIS_URL" job -- true	# loads the scripts
+	proxy lossy
+	# Its first try takes the lease and loses the reply; the retry must
+	# find its own lease without joining the queue behind it.
+	mkfifo "$TMP/h.go"
+	"$KEYLOCK" run --connect-timeout 500ms -w 10s \
+	    --redis "redis://127.0.0.1:$(cat "$TMP/port")" job -- \
+	    sh -c 'touch "$0.up"; read x < "$0.go"' "$TMP/h" \
+	    2>"$TMP/h.err" &
+	echo $! > "$TMP/h.pid"
+	wait_for_file "$TMP/h.up"
+	# A phantom would stay a live waiter for RD_LIVE_MS after the retry.
+	[ "$(rcli ZCARD 'keylock:{job}:q')" = 0 ]
+	run "$KEYLOCK" status --redis "$REDIS_URL" job
+	assert_success
+	refute_output --partial 'in queue'
+	qwait w job -w 10s
+	run "$KEYLOCK" status --redis "$REDIS_URL" --json job
+	run jq -c '[.waiters[].pid]' <<<"$output"
+	assert_output "[$(cat "$TMP/w.pid")]"
+	local t0
+	t0=$(now_ms)
+	echo > "$TMP/h.go"
+	wait "$(cat "$TMP/w.pid")"
+	# Told at the release, not after a dead head's lease (1.3 s).
+	[ $(( $(now_ms) - t0 )) -lt 800 ] ||
+	    fail "the next waiter took $(( $(now_ms) - t0 )) ms"
+	wait "$(cat "$TMP/h.pid")"
+	run cat "$TMP/order"
+	assert_output w
 }
