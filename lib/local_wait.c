@@ -30,12 +30,15 @@
  * rings it once it has what it blocked on, and a newer --supersede caller
  * after writing its record into the entry.  (No inotify instance per
  * waiter: there are only 128 per user by default.)  The slots head's
- * helper waits instead in poll(2) on an inotify watch of the queue
- * directory for a slot file closed for writing.  fsnotify reports a
- * close before the kernel drops the closing process's flocks, so a slot
- * freed by a killed holder may still look taken just after the event:
- * the head looks again 5, 50 and 500 ms later (a live holder unlocks
- * before it closes, and needs none of that).
+ * helper waits instead on an inotify watch of the queue directory for a
+ * slot file (sI) closed for writing; other files' events (joins, the
+ * guard, doorbells) do not wake the head.  fsnotify reports a close
+ * before the kernel drops the closing process's flocks, so a slot freed
+ * by a killed holder may still look taken just after the event: the
+ * head looks again 5, 50 and 500 ms later (a live holder unlocks before
+ * it closes, and needs none of that), and every second for as long as
+ * it is head, for the frees no event tells of (the lock file held
+ * exclusively for a moment, a record that could not be opened).
  */
 #include "config.h"
 
@@ -58,6 +61,7 @@
 #include "wait.h"
 
 #define WAIT_RECHECKS	3	/* slot rechecks after a close: 5, 50, 500 ms */
+#define WAIT_SLOW_MS	1000	/* and then, while head, every second */
 
 struct local_waiter {
 	struct lock_local	*ll;
@@ -351,9 +355,9 @@ wait_try(void *arg, int64_t *retry_at)
 	if (lw->req->mode == LOCK_EXCLUSIVE)
 		return wait_take(lw);
 	t = wait_claim(lw, 0);
-	if (t == WAIT_BUSY && lw->req->mode == LOCK_SLOTS &&
-	    lw->rechecks > 0)
-		*retry_at = clock_mono_ms() + after[--lw->rechecks];
+	if (t == WAIT_BUSY && lw->req->mode == LOCK_SLOTS)
+		*retry_at = clock_mono_ms() + (lw->rechecks > 0 ?
+		    after[--lw->rechecks] : WAIT_SLOW_MS);
 	return t;
 }
 
@@ -371,13 +375,40 @@ wait_stop(struct local_waiter *lw)
 	lw->pfd = -1;
 }
 
+/* In the slots head's helper: returns once inotify ifd tells of a slot
+   file closed for writing (or of lost events); 0 or -1. */
+static int
+wait_slot_closed(int ifd)
+{
+	char buf[4096]
+	    __attribute__((aligned(__alignof__(struct inotify_event))));
+	const struct inotify_event *ev;
+	struct pollfd pfd = { ifd, POLLIN, 0 };
+	ssize_t n, off;
+
+	for (;;) {
+		if (poll(&pfd, 1, -1) == -1 && errno != EINTR)
+			return -1;
+		if ((n = read(ifd, buf, sizeof(buf))) == -1 &&
+		    errno != EAGAIN && errno != EINTR)
+			return -1;
+		for (off = 0; off < n; off += sizeof(*ev) + ev->len) {
+			ev = (const struct inotify_event *)(buf + off);
+			if ((ev->mask & IN_Q_OVERFLOW) ||
+			    (ev->len > 0 && ev->name[0] == 's'))
+				return 0;
+		}
+	}
+}
+
 /* Starts a helper that rings our doorbell once it has flock(how) on
-   fd, or (how 0) once fd is readable; 0, or -1 (reason recorded). */
+   fd, or (how 0) once inotify fd tells of a slot file closed; 0, or -1
+   (reason recorded). */
 static int
 wait_helper(struct local_waiter *lw, int fd, int how)
 {
-	struct pollfd pfd = { fd, POLLIN, 0 };
 	pid_t parent = getpid();
+	int rc;
 
 	if ((lw->pid = fork()) == -1)
 		return wait_fail(lw, "fork"), -1;
@@ -386,9 +417,13 @@ wait_helper(struct local_waiter *lw, int fd, int how)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != parent)
 			_exit(1);
-		while ((how != 0 ? flock(fd, how) : poll(&pfd, 1, -1)) == -1)
-			if (errno != EINTR)
-				_exit(1);
+		if (how == 0)
+			rc = wait_slot_closed(fd);
+		else
+			while ((rc = flock(fd, how)) == -1 && errno == EINTR)
+				;
+		if (rc == -1)
+			_exit(1);
 		local_queue_ring(lw->q.ffd, LOCAL_RING_HELPER);
 		_exit(0);
 	}
@@ -423,20 +458,19 @@ wait_watch(void *arg, int64_t *retry_at)
 	return wait_helper(lw, lw->pfd, LOCK_SH) == -1 ? -2 : lw->q.ffd;
 }
 
-/* wait_ops: drains the doorbell and the slot events; reaps a helper
-   that is done. */
+/* wait_ops: drains the doorbell; reaps a helper that is done. */
 static int
 wait_woken(void *arg)
 {
 	struct local_waiter *lw = arg;
-	char buf[4096]
-	    __attribute__((aligned(__alignof__(struct inotify_event))));
+	char buf[64];
 	ssize_t n;
 	int st, done = 0;
 
 	while ((n = read(lw->q.ffd, buf, sizeof(buf))) > 0)
 		done |= memchr(buf, LOCAL_RING_HELPER, (size_t)n) != NULL;
-	while (lw->ifd != -1 && read(lw->ifd, buf, sizeof(buf)) > 0)
+	/* The slots head's only helper watches for closed slot files. */
+	if (done && lw->ifd != -1)
 		lw->rechecks = WAIT_RECHECKS;
 	/* A helper that rang is about to exit: reap it, so that the next
 	   wait has a helper of its own. */

@@ -664,6 +664,43 @@ EOS
 	assert_output next
 }
 
+@test "a --slots head gets in when the key frees with no slot event" {
+	local t0
+	run "$KEYLOCK" run k -- true
+	assert_success
+	# Held exclusively from outside: its end closes no slot file.
+	flock "$KEYLOCK_DIR/k" sh -c 'touch "$1/up"
+	    while [ ! -e "$1/go" ]; do sleep 0.02; done' x "$TMP" 3>&- &
+	echo $! >"$TMP/ex.pid"
+	wait_for_file "$TMP/up"
+	qwaiter w -w 5 --slots 2 k
+	t0=$(date +%s%N)
+	touch "$TMP/go"
+	qwaited w 0
+	run test $(( ($(date +%s%N) - t0) / 1000000 )) -lt 3000
+	assert_success
+}
+
+@test "newcomers joining the queue do not wake the --slots head" {
+	local helper i
+	hold_local k a --slots 2
+	hold_local k b --slots 2
+	qwaiter w --slots 2 k
+	# The head's helper, which rings it when a slot file is closed.
+	helper=$(heartbeat_of "$(cat "$TMP/w.pid")")
+	for i in 1 2 3; do
+		qwaiter "j$i" --slots 2 k
+	done
+	run heartbeat_of "$(cat "$TMP/w.pid")"
+	assert_output "$helper"
+	release_local a
+	release_local b
+	qwaited w 0
+	for i in 1 2 3; do
+		qwaited "j$i" 0
+	done
+}
+
 @test "a --supersede waiter gives up promptly, leaving the queue" {
 	hold_local k h
 	qwaiter s1 --supersede k
