@@ -59,12 +59,6 @@ struct local_qent {
 	struct holder	 h;
 };
 
-/* What a queue directory holds, for the fast path. */
-struct local_qpeek {
-	int		 entries;	/* a live entry is there */
-	int		 slotfiles;	/* slot files are there */
-};
-
 /* lock_local.c */
 /* Starts the cooldown (succeeded), clears the holder record and unlocks
    the held key; 0. */
@@ -102,11 +96,12 @@ enum lock_result local_wait(struct lock_local *ll,
 int	local_queue_open(struct lock_local *ll, const char *name, int create);
 /* Locks the queue's guard (its ticket counter); the fd to close, or -1. */
 int	local_queue_guard(int qfd);
-/* Whether a live entry older than ticket (0: any) or a slot file is in
-   queue directory qfd; unlinks dead entries on the way; 0 or -1. */
-int	local_queue_peek(int qfd, uint64_t ticket, struct local_qpeek *p);
+/* 1 if a live entry is in queue directory qfd, 0 if none, -1 (errno);
+   unlinks dead entries and shared holders' records on the way, and
+   (guarded: the caller holds the guard) dead temporary files. */
+int	local_queue_peek(int qfd, int guarded);
 /* Creates file name in qfd, locked LOCK_EX, with the len bytes at buf;
-   the fd, or -1 (errno). */
+   the fd, or -1 (errno).  The caller holds the guard. */
 int	local_queue_create(int qfd, const char *name, const void *buf,
 	    size_t len);
 /* Joins the queue of q->qfd with record rec; 0, or -1 (errno). */

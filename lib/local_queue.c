@@ -12,13 +12,17 @@
  *	hFENCE		a shared holder's record, locked while it holds
  *	sI		slot I: flock(LOCK_EX) on it is the slot; its
  *			holder's record
+ *	~NAME		NAME being made where O_TMPFILE is missing
  *
  * Invariants: an entry or holder file appears under its name already
  * locked and with its record (made unnamed, with O_TMPFILE, and linked
  * in), so a file that can be flock(LOCK_SH|LOCK_NB)ed is dead and anyone
  * may unlink it; names are never reused (tickets and fences only grow),
- * so an unlink never hits a newer file.  Probes take LOCK_SH only, which
- * never fails another probe.  Tickets are taken under the guard, so
+ * so an unlink never hits a newer file.  Every file is created under the
+ * guard, so a ~NAME found unlocked by a caller that holds the guard is
+ * dead too.  Dead entries, shared holders' records and ~NAMEs are
+ * unlinked by the next peek.  Probes take LOCK_SH only, which never
+ * fails another probe.  Tickets are taken under the guard, so
  * entries are ordered by arrival.  A doorbell goes with its entry: made
  * before it, unlinked after it.  Slot files are never unlinked (a slot
  * is its file's flock).
@@ -135,32 +139,40 @@ queue_dir(int qfd)
 	return d;
 }
 
+/* Whether name of a queue directory is swept when dead: entries,
+   shared holders' records and (only under the guard, which every
+   creator holds) temporary names. */
+static int
+queue_swept(const char *name, int guarded)
+{
+	return queue_ticket(name) != 0 || name[0] == 'h' ||
+	    (guarded && name[0] == '~');
+}
+
 int
-local_queue_peek(int qfd, uint64_t ticket, struct local_qpeek *p)
+local_queue_peek(int qfd, int guarded)
 {
 	struct dirent *de;
-	uint64_t t;
 	DIR *d;
+	int live = 0;
 
-	memset(p, 0, sizeof(*p));
 	if ((d = queue_dir(qfd)) == NULL)
 		return -1;
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == 's')
-			p->slotfiles = 1;
-		if (!p->entries && (t = queue_ticket(de->d_name)) != 0 &&
-		    (ticket == 0 || t < ticket))
-			p->entries = queue_probe(qfd, de->d_name, NULL);
-	}
+	while ((de = readdir(d)) != NULL)
+		if (queue_swept(de->d_name, guarded) &&
+		    queue_probe(qfd, de->d_name, NULL) &&
+		    queue_ticket(de->d_name) != 0)
+			live = 1;
 	closedir(d);
-	return 0;
+	return live;
 }
 
 /*
  * Creates file name in qfd locked with LOCK_EX and holding the len bytes
  * at buf, so that it is never seen unlocked or empty; the fd, or -1.
  * Without O_TMPFILE (some file systems) a temporary name stands in, which
- * a crash at the wrong moment leaves behind.
+ * a crash at the wrong moment leaves to the next guarded peek.  Under the
+ * guard.
  */
 int
 local_queue_create(int qfd, const char *name, const void *buf, size_t len)

@@ -5,9 +5,17 @@
  * A caller first tries the key without waiting: the lock file with
  * LOCK_NB (shared: LOCK_SH; slots: LOCK_SH on it and LOCK_EX on a free
  * slot file), and then whether anyone is queued; a free key with no
- * queue directory costs one failed open more than a bare flock.  If
- * anyone is queued it lets go again, so it never overtakes a waiter
- * that is between its wakeup and its flock.  A caller that must wait
+ * queue directory costs an exclusive caller one failed open more than a
+ * bare flock.  If anyone is queued it lets go again, so it never
+ * overtakes a waiter that is between its wakeup and its flock.
+ *
+ * Shared and slot holders both hold the lock file with LOCK_SH, so the
+ * kernel does not keep them apart: their records do.  A non-exclusive
+ * caller takes, checks that no holder or waiter of another kind is
+ * there, and writes its own record all under the queue's guard, on the
+ * fast path and as the head alike; so of two such callers the later
+ * one always sees the earlier one's record (it is there for as long as
+ * its owner holds), and a shared and a slot holder never hold together.  A caller that must wait
  * joins the queue and waits only for its nearest live predecessor that
  * it must let go first (every earlier entry; for a shared caller, every
  * earlier exclusive one), with a forked helper blocked in flock(LOCK_SH)
@@ -22,12 +30,15 @@
  * rings it once it has what it blocked on, and a newer --supersede caller
  * after writing its record into the entry.  (No inotify instance per
  * waiter: there are only 128 per user by default.)  The slots head's
- * helper waits instead in poll(2) on an inotify watch of the queue
- * directory for a slot file closed for writing.  fsnotify reports a
- * close before the kernel drops the closing process's flocks, so a slot
- * freed by a killed holder may still look taken just after the event:
- * the head looks again 5, 50 and 500 ms later (a live holder unlocks
- * before it closes, and needs none of that).
+ * helper waits instead on an inotify watch of the queue directory for a
+ * slot file (sI) closed for writing; other files' events (joins, the
+ * guard, doorbells) do not wake the head.  fsnotify reports a close
+ * before the kernel drops the closing process's flocks, so a slot freed
+ * by a killed holder may still look taken just after the event: the
+ * head looks again 5, 50 and 500 ms later (a live holder unlocks before
+ * it closes, and needs none of that), and every second for as long as
+ * it is head, for the frees no event tells of (the lock file held
+ * exclusively for a moment, a record that could not be opened).
  */
 #include "config.h"
 
@@ -50,6 +61,7 @@
 #include "wait.h"
 
 #define WAIT_RECHECKS	3	/* slot rechecks after a close: 5, 50, 500 ms */
+#define WAIT_SLOW_MS	1000	/* and then, while head, every second */
 
 struct local_waiter {
 	struct lock_local	*ll;
@@ -70,6 +82,9 @@ struct local_waiter {
 	int			 pfd;		/* that entry, or -1 */
 	int			 slotfd;	/* slots: the slot we took */
 	unsigned int		 slot;
+	int			 recfd;		/* the record we wrote (as
+						   lock_local's), or -1 */
+	char			 recname[32];
 	struct lock_state	 st;		/* for the notice */
 };
 
@@ -82,15 +97,18 @@ wait_fail(struct local_waiter *lw, const char *what)
 	return WAIT_FAILED;
 }
 
-/* "--slots 3", "a shared lock" or "an exclusive lock". */
+/* "--slots 3", or (theirs) "shared locks" / (ours) "a shared lock",
+   or "an exclusive lock". */
 static void
-wait_kind(const struct holder *h, char *buf, size_t len)
+wait_kind(const struct holder *h, int theirs, char *buf, size_t len)
 {
 	if (h->slots > 0)
 		snprintf(buf, len, "--slots %u", h->slots);
+	else if (h->shared)
+		snprintf(buf, len, "%s", theirs ? "shared locks" :
+		    "a shared lock");
 	else
-		snprintf(buf, len, "%s", h->shared ? "a shared lock" :
-		    "an exclusive lock");
+		snprintf(buf, len, "an exclusive lock");
 }
 
 /* -1 (LOCK_EUSAGE) if a holder or waiter of the key uses a kind of lock
@@ -113,8 +131,8 @@ wait_mismatch(struct local_waiter *lw)
 			h = NULL;
 	}
 	if (h != NULL) {
-		wait_kind(h, theirs, sizeof(theirs));
-		wait_kind(lw->self, ours, sizeof(ours));
+		wait_kind(h, 1, theirs, sizeof(theirs));
+		wait_kind(lw->self, 0, ours, sizeof(ours));
 		rc = lock_seterr(&lw->ll->base, LOCK_EUSAGE, "%s is used with "
 		    "%s; this caller asked for %s", lw->req->key, theirs, ours);
 	}
@@ -165,34 +183,91 @@ wait_take(struct local_waiter *lw)
 	return t;
 }
 
+/* Counts the fence and writes self's record: hFENCE for a shared
+   holder, its slot file for a slot holder; 0 or -1 (reason recorded).
+   Under the guard. */
+static int
+wait_record(struct local_waiter *lw)
+{
+	struct holder *self = lw->self;
+	char buf[HOLDER_SEALED_MAX];
+	size_t len;
+
+	self->slot = lw->slot;
+	self->since_ms = clock_wall_ms();
+	if ((self->fence = local_count(lw->fd, lw->req->key, NULL)) == 0)
+		return wait_fail(lw, "cannot update the fence"), -1;
+	len = holder_seal(self, buf);
+	if (lw->req->mode == LOCK_SHARED) {
+		snprintf(lw->recname, sizeof(lw->recname), "h%020llu",
+		    (unsigned long long)self->fence);
+		lw->recfd = local_queue_create(lw->q.qfd, lw->recname, buf,
+		    len);
+	} else {
+		snprintf(lw->recname, sizeof(lw->recname), "s%u", lw->slot);
+		lw->recfd = openat(lw->q.qfd, lw->recname, O_RDWR |
+		    O_NOFOLLOW | O_CLOEXEC);
+		if (lw->recfd != -1 &&
+		    pwrite(lw->recfd, buf, len, 0) != (ssize_t)len)
+			return wait_fail(lw, "cannot record the holder"), -1;
+	}
+	if (lw->recfd == -1)
+		return wait_fail(lw, "cannot record the holder"), -1;
+	return 0;
+}
+
+/* Takes what a shared or slots request wants without blocking (on the
+   fast path, only if nobody is queued), checks the kind of the other
+   holders and writes our record, all under the queue's guard; a
+   wait_try. */
+static enum wait_try
+wait_claim(struct local_waiter *lw, int fast)
+{
+	enum wait_try t = WAIT_BUSY;
+	int gfd, queued = 0;
+
+	if ((gfd = local_queue_guard(lw->q.qfd)) == -1)
+		return wait_fail(lw, "queue");
+	if (fast && (queued = local_queue_peek(lw->q.qfd, 1)) == -1)
+		t = wait_fail(lw, "queue");
+	else if (!queued)
+		t = wait_take(lw);
+	if (t == WAIT_TAKEN && (wait_mismatch(lw) == -1 ||
+	    wait_record(lw) == -1)) {
+		t = WAIT_FAILED;
+		flock(lw->fd, LOCK_UN);
+		if (lw->slotfd != -1)
+			close(lw->slotfd);
+		lw->slotfd = -1;
+	}
+	close(gfd);
+	return t;
+}
+
 /* The first try, before joining: the key if it is free and nobody is
    queued; a wait_try. */
 static enum wait_try
 wait_fast(struct local_waiter *lw)
 {
 	struct lock_local *ll = lw->ll;
-	struct local_qpeek p;
 	enum wait_try t;
-	int slots = lw->req->mode == LOCK_SLOTS;
+	int queued;
 
-	if (!slots && (t = wait_take(lw)) != WAIT_TAKEN)
-		return t;
-	lw->q.qfd = local_queue_open(ll, ll->name,
-	    lw->req->mode != LOCK_EXCLUSIVE);
-	if (lw->q.qfd == -1 && errno == ENOENT && !slots)
-		return WAIT_TAKEN;	/* no queue was ever needed */
-	if (lw->q.qfd == -1 || local_queue_peek(lw->q.qfd, 0, &p) == -1)
-		return wait_fail(lw, "queue");
-	/* Slot holders share N with shared ones: tell them apart. */
-	if ((slots || (lw->req->mode == LOCK_SHARED && p.slotfiles)) &&
-	    wait_mismatch(lw) == -1)
-		return WAIT_FAILED;
-	if (p.entries) {
-		if (!slots)
-			flock(lw->fd, LOCK_UN);
-		return WAIT_BUSY;
+	if (lw->req->mode != LOCK_EXCLUSIVE) {
+		if ((lw->q.qfd = local_queue_open(ll, ll->name, 1)) == -1)
+			return wait_fail(lw, "queue");
+		return wait_claim(lw, 1);
 	}
-	return slots ? wait_take(lw) : WAIT_TAKEN;
+	if ((t = wait_take(lw)) != WAIT_TAKEN)
+		return t;
+	lw->q.qfd = local_queue_open(ll, ll->name, 0);
+	if (lw->q.qfd == -1 && errno == ENOENT)
+		return WAIT_TAKEN;	/* no queue was ever needed */
+	if (lw->q.qfd == -1 || (queued = local_queue_peek(lw->q.qfd, 0)) == -1)
+		return wait_fail(lw, "queue");
+	if (queued)
+		flock(lw->fd, LOCK_UN);
+	return queued ? WAIT_BUSY : WAIT_TAKEN;
 }
 
 /* Joins the queue; 0, or -1 (reason recorded). */
@@ -260,9 +335,9 @@ wait_try(void *arg, int64_t *retry_at)
 	if (lw->q.ticket == 0) {
 		if ((t = wait_fast(lw)) != WAIT_BUSY)
 			return t;
-		/* Checked once, before joining: a caller that may never
-		   get in must not queue. */
-		if (lw->req->mode != LOCK_SLOTS && wait_mismatch(lw) == -1)
+		/* Checked before joining too: a caller that may never get
+		   in must not queue. */
+		if (wait_mismatch(lw) == -1)
 			return WAIT_FAILED;
 		if (lw->nowait)
 			return WAIT_BUSY;
@@ -277,10 +352,12 @@ wait_try(void *arg, int64_t *retry_at)
 		return WAIT_BUSY;
 	if (lw->req->mode == LOCK_SLOTS && wait_dirwatch(lw) == -1)
 		return WAIT_FAILED;
-	t = wait_take(lw);
-	if (t == WAIT_BUSY && lw->req->mode == LOCK_SLOTS &&
-	    lw->rechecks > 0)
-		*retry_at = clock_mono_ms() + after[--lw->rechecks];
+	if (lw->req->mode == LOCK_EXCLUSIVE)
+		return wait_take(lw);
+	t = wait_claim(lw, 0);
+	if (t == WAIT_BUSY && lw->req->mode == LOCK_SLOTS)
+		*retry_at = clock_mono_ms() + (lw->rechecks > 0 ?
+		    after[--lw->rechecks] : WAIT_SLOW_MS);
 	return t;
 }
 
@@ -298,13 +375,40 @@ wait_stop(struct local_waiter *lw)
 	lw->pfd = -1;
 }
 
+/* In the slots head's helper: returns once inotify ifd tells of a slot
+   file closed for writing (or of lost events); 0 or -1. */
+static int
+wait_slot_closed(int ifd)
+{
+	char buf[4096]
+	    __attribute__((aligned(__alignof__(struct inotify_event))));
+	const struct inotify_event *ev;
+	struct pollfd pfd = { ifd, POLLIN, 0 };
+	ssize_t n, off;
+
+	for (;;) {
+		if (poll(&pfd, 1, -1) == -1 && errno != EINTR)
+			return -1;
+		if ((n = read(ifd, buf, sizeof(buf))) == -1 &&
+		    errno != EAGAIN && errno != EINTR)
+			return -1;
+		for (off = 0; off < n; off += sizeof(*ev) + ev->len) {
+			ev = (const struct inotify_event *)(buf + off);
+			if ((ev->mask & IN_Q_OVERFLOW) ||
+			    (ev->len > 0 && ev->name[0] == 's'))
+				return 0;
+		}
+	}
+}
+
 /* Starts a helper that rings our doorbell once it has flock(how) on
-   fd, or (how 0) once fd is readable; 0, or -1 (reason recorded). */
+   fd, or (how 0) once inotify fd tells of a slot file closed; 0, or -1
+   (reason recorded). */
 static int
 wait_helper(struct local_waiter *lw, int fd, int how)
 {
-	struct pollfd pfd = { fd, POLLIN, 0 };
 	pid_t parent = getpid();
+	int rc;
 
 	if ((lw->pid = fork()) == -1)
 		return wait_fail(lw, "fork"), -1;
@@ -313,9 +417,13 @@ wait_helper(struct local_waiter *lw, int fd, int how)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != parent)
 			_exit(1);
-		while ((how != 0 ? flock(fd, how) : poll(&pfd, 1, -1)) == -1)
-			if (errno != EINTR)
-				_exit(1);
+		if (how == 0)
+			rc = wait_slot_closed(fd);
+		else
+			while ((rc = flock(fd, how)) == -1 && errno == EINTR)
+				;
+		if (rc == -1)
+			_exit(1);
 		local_queue_ring(lw->q.ffd, LOCAL_RING_HELPER);
 		_exit(0);
 	}
@@ -350,20 +458,19 @@ wait_watch(void *arg, int64_t *retry_at)
 	return wait_helper(lw, lw->pfd, LOCK_SH) == -1 ? -2 : lw->q.ffd;
 }
 
-/* wait_ops: drains the doorbell and the slot events; reaps a helper
-   that is done. */
+/* wait_ops: drains the doorbell; reaps a helper that is done. */
 static int
 wait_woken(void *arg)
 {
 	struct local_waiter *lw = arg;
-	char buf[4096]
-	    __attribute__((aligned(__alignof__(struct inotify_event))));
+	char buf[64];
 	ssize_t n;
 	int st, done = 0;
 
 	while ((n = read(lw->q.ffd, buf, sizeof(buf))) > 0)
 		done |= memchr(buf, LOCAL_RING_HELPER, (size_t)n) != NULL;
-	while (lw->ifd != -1 && read(lw->ifd, buf, sizeof(buf)) > 0)
+	/* The slots head's only helper watches for closed slot files. */
+	if (done && lw->ifd != -1)
 		lw->rechecks = WAIT_RECHECKS;
 	/* A helper that rang is about to exit: reap it, so that the next
 	   wait has a helper of its own. */
@@ -407,46 +514,18 @@ static const struct wait_ops local_wait_ops = {
 	wait_try, wait_watch, wait_woken, wait_holder, wait_place
 };
 
-/* Hands what lw took to ll; for shared and slots, counts the fence and
-   writes self's record under the queue's guard.  0, or -1 (errno). */
-static int
+/* Hands what lw took, and the record it wrote, to ll. */
+static void
 wait_keep(struct local_waiter *lw)
 {
 	struct lock_local *ll = lw->ll;
-	char buf[HOLDER_SEALED_MAX];
-	size_t len;
-	int gfd, rc = -1;
 
 	ll->lockfd = lw->fd;
 	ll->slotfd = lw->slotfd;
 	ll->qfd = lw->q.qfd;
-	lw->fd = lw->slotfd = lw->q.qfd = -1;
-	if (ll->mode == LOCK_EXCLUSIVE)
-		return 0;
-	if ((gfd = local_queue_guard(ll->qfd)) == -1)
-		return -1;
-	lw->self->slot = lw->slot;
-	lw->self->since_ms = clock_wall_ms();
-	if ((lw->self->fence = local_count(ll->lockfd, lw->req->key,
-	    NULL)) == 0)
-		goto out;
-	len = holder_seal(lw->self, buf);
-	if (ll->mode == LOCK_SHARED) {
-		snprintf(ll->recname, sizeof(ll->recname), "h%020llu",
-		    (unsigned long long)lw->self->fence);
-		ll->recfd = local_queue_create(ll->qfd, ll->recname, buf, len);
-	} else {
-		snprintf(ll->recname, sizeof(ll->recname), "s%u", lw->slot);
-		ll->recfd = openat(ll->qfd, ll->recname, O_RDWR | O_NOFOLLOW |
-		    O_CLOEXEC);
-		if (ll->recfd != -1 &&
-		    pwrite(ll->recfd, buf, len, 0) != (ssize_t)len)
-			goto out;
-	}
-	rc = ll->recfd == -1 ? -1 : 0;
-out:
-	close(gfd);
-	return rc;
+	ll->recfd = lw->recfd;
+	memcpy(ll->recname, lw->recname, sizeof(ll->recname));
+	lw->fd = lw->slotfd = lw->q.qfd = lw->recfd = -1;
 }
 
 enum lock_result
@@ -455,6 +534,7 @@ local_wait(struct lock_local *ll, const struct lock_request *req,
 {
 	struct local_waiter lw = { .ll = ll, .req = req, .self = self,
 	    .fd = -1, .ifd = -1, .pid = -1, .pfd = -1, .slotfd = -1,
+	    .recfd = -1,
 	    .q = { .qfd = -1, .efd = -1, .ffd = -1 } };
 	enum lock_result rc;
 
@@ -472,18 +552,14 @@ local_wait(struct lock_local *ll, const struct lock_request *req,
 	/* Leave the queue only once we hold the key, or gave up. */
 	local_queue_leave(&lw.q);
 	ll->mode = req->mode;
-	if (rc == LOCK_ACQUIRED && wait_keep(&lw) == -1) {
-		lock_seterr(&ll->base, lock_errno_class(errno,
-		    LOCK_EINTERNAL), "%s/%s: cannot record the holder: %s",
-		    ll->dir, ll->name, strerror(errno));
-		rc = LOCK_ERROR;
-	}
-	if (rc == LOCK_ERROR)
-		local_release(&ll->base, 0);
+	if (rc == LOCK_ACQUIRED)
+		wait_keep(&lw);
 	if (lw.ifd != -1)
 		close(lw.ifd);
 	if (lw.slotfd != -1)
 		close(lw.slotfd);
+	if (lw.recfd != -1)
+		close(lw.recfd);
 	if (lw.q.qfd != -1)
 		close(lw.q.qfd);
 	if (lw.fd != -1)

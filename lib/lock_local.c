@@ -15,7 +15,10 @@
  * An exclusive holder writes the fence and its record with one pwrite(2),
  * and nothing else, so an uncontended run creates, renames and unlinks
  * no file.  Shared and slot holders count the fence under the queue's
- * guard (they hold N together) and keep their records in .q.N.  A reader
+ * guard (they hold N together) and keep their records in .q.N; the
+ * kernel cannot keep the two kinds apart, so each takes N, checks the
+ * other holders' kind and writes its record under that guard at once
+ * (local_wait.c).  A reader
  * trusts a record only when its checksum holds and its fence is the
  * file's: a torn read is never shown as the holder, nor the record of a
  * holder that released.  (A holder that died leaves its record until the

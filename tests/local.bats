@@ -577,14 +577,128 @@ EOS
 	hold_local k r -s
 	run "$KEYLOCK" run -n --slots 2 k -- echo ran
 	assert_failure 64
-	assert_output --partial "k is used with a shared lock; this caller asked for --slots 2"
+	assert_output --partial "k is used with shared locks; this caller asked for --slots 2"
 	refute_output --partial ran
 	release_local r
 	hold_local k a --slots 3
 	run "$KEYLOCK" run -w 1 -s k -- echo ran
 	assert_failure 64
 	assert_output --partial "k is used with --slots 3; this caller asked for a shared lock"
+	run "$KEYLOCK" run -n k -- echo ran
+	assert_failure 64
+	assert_output --partial "k is used with --slots 3; this caller asked for an exclusive lock"
 	release_local a
+}
+
+# Waits (bounded, 10 s) until $1 processes are blocked in flock(2) on
+# $TMP/gate.
+gate_waiters() {
+	local ino
+	ino=$(stat -c %i "$TMP/gate")
+	for _ in $(seq 1 200); do
+		[ "$(grep -c -- "-> FLOCK .*:$ino " /proc/locks)" -ge "$1" ] &&
+		    return 0
+		sleep 0.05
+	done
+	echo "timed out waiting for $1 processes at the gate" >&2
+	return 1
+}
+
+@test "shared and --slots callers that come at once never hold together" {
+	local i a b ra rb
+	# Each is in for a moment and notes whether the other is in too.
+	cat >"$TMP/in.sh" <<'EOS'
+#!/bin/sh
+touch "$1/in.$2"
+i=0
+while [ $i -lt 10 ]; do
+	[ -e "$1/in.$3" ] && echo "overlap $2" >>"$1/log"
+	sleep 0.01
+	i=$((i + 1))
+done
+rm "$1/in.$2"
+EOS
+	chmod +x "$TMP/in.sh"
+	: >"$TMP/log"
+	: >"$TMP/gate"
+	for i in $(seq 1 12); do
+		export KEYLOCK_DIR=$TMP/locks$i
+		# Both start when the gate opens: the kernel wakes both
+		# flock(1)s, blocked on it, at once.
+		exec 8<"$TMP/gate"
+		flock 8
+		flock -s "$TMP/gate" "$KEYLOCK" run -s k -- "$TMP/in.sh" \
+		    "$TMP" s l 2>/dev/null 3>&- 8<&- &
+		a=$!
+		flock -s "$TMP/gate" "$KEYLOCK" run --slots 2 k -- \
+		    "$TMP/in.sh" "$TMP" l s 2>/dev/null 3>&- 8<&- &
+		b=$!
+		gate_waiters 2
+		exec 8<&-
+		ra=0 rb=0
+		wait "$a" || ra=$?
+		wait "$b" || rb=$?
+		echo "$ra $rb" >>"$TMP/rcs"
+	done
+	run cat "$TMP/log"
+	assert_output ''
+	# One of each pair is refused, or they ran one after the other.
+	run grep -vxE '0 64|64 0|0 0' "$TMP/rcs"
+	assert_failure 1
+	assert_output ''
+}
+
+@test "a SIGKILLed shared holder's record and temp files are swept" {
+	local q=$KEYLOCK_DIR/.q.k
+	hold_local k r -s
+	run sh -c "ls -A '$q' | grep -c '^h'"
+	assert_output 1
+	# What a crash between create and rename leaves without O_TMPFILE.
+	: >"$q/~h00000000000000000099"
+	kill -KILL "$(cat "$TMP/r.pid")"
+	wait_gone "$(cat "$TMP/r.pid")"
+	touch "$TMP/r.release"
+	run "$KEYLOCK" run -n -s k -- true
+	assert_success
+	run ls -A "$q"
+	assert_output next
+}
+
+@test "a --slots head gets in when the key frees with no slot event" {
+	local t0
+	run "$KEYLOCK" run k -- true
+	assert_success
+	# Held exclusively from outside: its end closes no slot file.
+	flock "$KEYLOCK_DIR/k" sh -c 'touch "$1/up"
+	    while [ ! -e "$1/go" ]; do sleep 0.02; done' x "$TMP" 3>&- &
+	echo $! >"$TMP/ex.pid"
+	wait_for_file "$TMP/up"
+	qwaiter w -w 5 --slots 2 k
+	t0=$(date +%s%N)
+	touch "$TMP/go"
+	qwaited w 0
+	run test $(( ($(date +%s%N) - t0) / 1000000 )) -lt 3000
+	assert_success
+}
+
+@test "newcomers joining the queue do not wake the --slots head" {
+	local helper i
+	hold_local k a --slots 2
+	hold_local k b --slots 2
+	qwaiter w --slots 2 k
+	# The head's helper, which rings it when a slot file is closed.
+	helper=$(heartbeat_of "$(cat "$TMP/w.pid")")
+	for i in 1 2 3; do
+		qwaiter "j$i" --slots 2 k
+	done
+	run heartbeat_of "$(cat "$TMP/w.pid")"
+	assert_output "$helper"
+	release_local a
+	release_local b
+	qwaited w 0
+	for i in 1 2 3; do
+		qwaited "j$i" 0
+	done
 }
 
 @test "a --supersede waiter gives up promptly, leaving the queue" {

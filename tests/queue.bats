@@ -184,14 +184,27 @@ waited() {
 }
 
 @test "readers behind a writer go in together" {
+	local r
 	hold h k
-	waiter r1 -s k
-	waiter r2 -s k
+	# Each reader, once in, waits (bounded) for the other to be in too
+	# and logs "both NAME" if it is: readers taken one after the other
+	# log nothing.
+	for r in r1 r2; do
+		"$KL" run -v -s k -- sh -c 'touch "$1/in.$2"; i=0
+		    while [ ! -e "$1/in.$3" ] && [ $i -lt 250 ]; do
+			sleep 0.02; i=$((i + 1))
+		    done
+		    [ -e "$1/in.$3" ] && echo "both $2" >>"$1/log"; :' x \
+		    "$TMP" "$r" "$([ "$r" = r1 ] && echo r2 || echo r1)" \
+		    >/dev/null 2>"$TMP/$r.err" 3>&- &
+		echo $! >"$TMP/$r.pid"
+		wait_for_line "$TMP/$r.err" 'waiting for'
+	done
 	release h
 	waited r1 0
 	waited r2 0
-	run sort "$TMP/order"
-	assert_output "$(printf 'r1\nr2')"
+	run sort "$TMP/log"
+	assert_output "$(printf 'both r1\nboth r2')"
 }
 
 @test "--slots: never more holders than slots, and no two share a slot" {
