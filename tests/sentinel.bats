@@ -362,11 +362,14 @@ start_holder() {
 		    job -- echo waiter ran >"$TMP/waiter.out" 2>&1 || rc=$?
 		echo $rc >"$TMP/waiter.status"
 	) &
-	for _ in $(seq 1 100); do
-		[ "$(redis-cli -p "$MASTER" PUBSUB NUMSUB 'keylock:{job}:ch' |
-		    tail -1)" -ge 1 ] && break
+	# The waiter is queued: subscribed to its own channel.
+	for _ in $(seq 1 200); do
+		[ -n "$(redis-cli -p "$MASTER" PUBSUB CHANNELS 'keylock:{job}:w:*')" ] &&
+		    break
 		sleep 0.05
 	done
+	[ -n "$(redis-cli -p "$MASTER" PUBSUB CHANNELS 'keylock:{job}:w:*')" ] ||
+	    fail "the waiter never queued"
 	sent_failover
 	touch "$TMP/stop"
 	wait_for_file "$TMP/waiter.status"
