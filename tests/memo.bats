@@ -1255,26 +1255,26 @@ stale_call() {
 
 @test "--memo-stale: a failed refresh keeps the stale entry; past TTL + DURATION it is a miss" {
 	slow_script
-	"$KL" run --memo 200ms --memo-stale 1s k "$TMP/slow" >/dev/null
-	sleep 0.3
+	"$KL" run --memo 500ms --memo-stale 2s k "$TMP/slow" >/dev/null
+	sleep 0.6
 	touch "$TMP/fail"
-	run "$KL" run --memo 200ms --memo-stale 1s k "$TMP/slow"
+	run "$KL" run --memo 500ms --memo-stale 2s k "$TMP/slow"
 	assert_success
 	assert_output "result 1"
 	wait_refreshers
 	assert_equal "$(runs)" 2
-	run "$KL" run --memo 200ms --memo-stale 1s k "$TMP/slow"
+	run "$KL" run --memo 500ms --memo-stale 2s k "$TMP/slow"
 	assert_success
 	assert_output "result 1"
 	wait_refreshers
 	# Past TTL + --memo-stale: a miss, run in the foreground.
 	rm "$TMP/fail"
-	sleep 1
-	run "$KL" run --memo 200ms --memo-stale 1s k "$TMP/slow"
+	sleep 2
+	run "$KL" run --memo 500ms --memo-stale 2s k "$TMP/slow"
 	assert_success
 	assert_output "result 4"
 	# Without --memo-stale a stale entry is a miss.
-	sleep 0.3
-	run "$KL" run --memo 200ms k "$TMP/slow"
+	sleep 0.6
+	run "$KL" run --memo 500ms k "$TMP/slow"
 	assert_output "result 5"
 }
