@@ -234,11 +234,9 @@ cmd_status(int argc, char **argv)
 	} else {
 		for (i = 0; i < (int)st.nholders; i++)
 			text_holder(key, &st.holders[i]);
-		if (held)
-			;
-		else if (st.cooldown.until_ms > 0)
+		if (!held && st.cooldown.until_ms > 0)
 			text_cooling(key, &st.cooldown);
-		else {
+		else if (!held) {
 			text_fputs(key, stdout);
 			puts(": free");
 		}
