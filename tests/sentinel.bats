@@ -380,13 +380,16 @@ start_holder() {
 }
 
 @test "--min-replicas 1 with a replica: the run counts" {
-	run "$KEYLOCK" run --redis "$SENT_URL" --min-replicas 1 -t 600ms job \
+	# Leases long enough for a replica still catching up after the
+	# failovers above (a WAIT that outlasts the lease loses it), short
+	# enough that a renewal, with its WAIT, happens within the run.
+	run "$KEYLOCK" run --redis "$SENT_URL" --min-replicas 1 -t 2s job \
 	    -- sh -c 'sleep 1; echo ran'
 	assert_success
 	assert_output ran
 	# acquire too: its keeper renews with WAIT; release by token.
 	run --separate-stderr "$KEYLOCK" acquire --redis "$SENT_URL" \
-	    --min-replicas 1 -t 600ms job
+	    --min-replicas 1 -t 2s job
 	assert_success
 	eval "$output"
 	sleep 1
