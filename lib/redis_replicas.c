@@ -66,12 +66,18 @@ rd_replicas_duration(int64_t ms, char *buf, size_t len)
 int
 rd_replicas(struct lock_redis *lr)
 {
-	int64_t cto = lr->connect_timeout_ms;
+	int64_t cto = lr->connect_timeout_ms, left;
 	char took[32];
 	long long acks;
 
 	if (lr->min_replicas == 0)
 		return 0;
+	/* A wait that used up the lease would count a lock that is gone:
+	   wait at most half of what is left of it. */
+	left = heartbeat_valid_until(lr->valid_from, lr->ttl_ms) -
+	    heartbeat_clock_ms();
+	if (left / 2 < cto)
+		cto = left / 2 > 1 ? left / 2 : 1;
 	/* The acquire's writes went out on lr->cmd: no reconnect here,
 	   a new connection has written nothing to wait for. */
 	acks = redis_replicas_wait(&lr->cmd, lr->min_replicas, cto,

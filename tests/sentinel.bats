@@ -415,6 +415,16 @@ start_holder() {
 	[ "$(redis-cli -p "$MASTER" EXISTS 'keylock:{job}:lock')" = 0 ]
 }
 
+@test "--min-replicas waits at most half the lease: 69, never a lease that ran out" {
+	run --separate-stderr "$KEYLOCK" run --redis "$SENT_URL" -t 1s \
+	    --min-replicas 2 job -- touch "$TMP/ran"
+	[ "$status" -eq 69 ] || fail "status $status: $stderr"
+	[[ $stderr == *"1 of 2 replicas acknowledged the lock within "*ms* ]] ||
+	    fail "$stderr"
+	run test -e "$TMP/ran"
+	assert_failure
+}
+
 @test "--min-replicas: renewals the replica cannot acknowledge lose the lease" {
 	start_holder job --min-replicas 1 -t 1s -k 500ms --connect-timeout 300ms
 	: >"$SENT_DIR/unsettled"
