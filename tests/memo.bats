@@ -1224,13 +1224,11 @@ stale_call() {
 	echo >"$TMP/go"
 	wait_refreshers
 	assert_equal "$(runs)" 2
-	# The refreshed entry is there, for a caller whose TTL a loaded
-	# machine cannot outlast.  (Whether such a hit ever runs the command
-	# again is not asserted here: under load a third run was seen twice
-	# at this point and is not explained yet; "an entry younger than TTL
-	# is served" covers the plain hit.)
-	assert_equal "$("$KL" run --memo 1m --memo-stale 1m k "$TMP/slow")" \
-	    "result 2"
+	# The refreshed entry is there.  It lives 200ms (its storer's TTL):
+	# a loaded machine can read it past that, as a stale hit that starts
+	# one more refresh, so the run count is not asserted again here.
+	assert_equal "$(stale_call)" "result 2"
+	wait_refreshers
 	no_temps
 }
 
