@@ -101,9 +101,22 @@ bad:
 char *
 keyname_unfile(const char *name)
 {
-	if (*name == '#' || *name == '.')
+	char again[KEYNAME_FILE_MAX + 1];
+	char *key;
+
+	/* Ours only if it is exactly what keyname_file() writes for the key
+	   it decodes to: that refuses a hashed name or a leading '.', and
+	   the escapes it never writes ("%2f", "a%41", "%2E%2E", "a b"), so
+	   one key has one name. */
+	if (strlen(name) > KEYNAME_FILE_MAX ||
+	    (key = unescape(name, strlen(name))) == NULL)
 		return NULL;
-	return unescape(name, strlen(name));
+	if (keyname_file(key, again, sizeof(again)) == -1 ||
+	    strcmp(again, name) != 0) {
+		free(key);
+		return NULL;
+	}
+	return key;
 }
 
 /* Returns a malloc'd Redis escape of key ('%', '{', '}' as %XX). */

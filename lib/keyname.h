@@ -19,7 +19,7 @@
 /* Writes key's file name into buf (>= KEYNAME_FILE_MAX + 1); 0 or -1. */
 int	 keyname_file(const char *key, char *buf, size_t len);
 /* Decodes a file name made by keyname_file(); malloc'd key, or NULL if
-   the name is hashed or not one of ours. */
+   the name is hashed or not exactly what keyname_file() writes. */
 char	*keyname_unfile(const char *name);
 /* Returns a malloc'd Redis escape of key, or NULL when out of memory. */
 char	*keyname_redis(const char *key);
