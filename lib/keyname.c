@@ -33,6 +33,8 @@ keyname_file(const char *key, char *buf, size_t len)
 	if (*key == '\0' || len < KEYNAME_FILE_MAX + 1)
 		return -1;
 	for (p = (const unsigned char *)key; *p != '\0'; p++) {
+		/* Hashed once a byte starts past offset 196, even one that
+		   would fit: 0.1 named lock files so; a change renames them. */
 		if (n + 4 > KEYNAME_FILE_MAX)
 			goto hashed;
 		if (file_safe(*p) && !(p == (const unsigned char *)key &&
