@@ -1,11 +1,16 @@
 /*
  * holder: the one-line record that says who holds a key.  Host names
  * are sanitised on the way in, so a record always has five fields.
+ * holder_parse() takes a field only whole and in its grammar (no sscanf
+ * widths that split a long token into the host, no sign, no overflow), so
+ * holder_format() writes any holder it accepts back as a record that
+ * parses to the same holder.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +21,7 @@
 #include "digest.h"
 #include "holder.h"
 #include "keyname.h"
+#include "parse.h"
 #include "text.h"
 
 /* Fills h for this process: host name, pid, now, no token, fence 0. */
@@ -107,8 +113,8 @@ holder_format(const struct holder *h, char *buf, size_t len)
 	return (size_t)n < len ? (size_t)n : len - 1;
 }
 
-/* Decodes a note field value (to the next space) into h->note; 0, or
-   -1 if it is malformed or too long. */
+/* Decodes a note field value into h->note; 0, or -1 if it is malformed
+   or too long. */
 static int
 holder_parse_note(const char *s, struct holder *h)
 {
@@ -116,7 +122,7 @@ holder_parse_note(const char *s, struct holder *h)
 	int rc = -1;
 
 	/* The same %XX escapes as a Redis key part. */
-	if ((note = keyname_unredis(s, strcspn(s, " "))) != NULL &&
+	if ((note = keyname_unredis(s, strlen(s))) != NULL &&
 	    strlen(note) <= HOLDER_NOTE_MAX) {
 		strcpy(h->note, note);
 		rc = 0;
@@ -125,69 +131,116 @@ holder_parse_note(const char *s, struct holder *h)
 	return rc;
 }
 
-/* Parses the "name=value" fields after FENCE; 0, or -1 if malformed. */
+/* Parses one "name=value" field after FENCE; 0, or -1 if malformed. */
 static int
-holder_parse_extra(const char *s, struct holder *h)
+holder_parse_field(const char *s, struct holder *h)
 {
-	long long v;
-	int end;
+	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyz");
+	const char *v;
+	uint64_t x;
 
-	while (*s == ' ') {
-		s++;
-		/* Each field is name=value; a name is lower-case letters. */
-		if (strspn(s, "abcdefghijklmnopqrstuvwxyz") == 0 ||
-		    s[strspn(s, "abcdefghijklmnopqrstuvwxyz")] != '=')
+	/* A name is lower-case letters; one this version does not know is
+	   skipped. */
+	if (n == 0 || s[n] != '=')
+		return -1;
+	v = s + n + 1;
+	switch (n == 1 ? *s : '\0') {
+	case 'u':
+	case 'c':
+		if (parse_u64(v, INT64_MAX, &x) == -1 || x == 0)
 			return -1;
-		if (strncmp(s, "u=", 2) == 0 || strncmp(s, "c=", 2) == 0) {
-			end = 0;
-			if (sscanf(s + 2, "%19lld%n", &v, &end) != 1 || v <= 0 ||
-			    (s[2 + end] != ' ' && s[2 + end] != '\0'))
-				return -1;
-			*(*s == 'u' ? &h->until_ms : &h->cooldown_ms) = v;
-		} else if (strncmp(s, "k=", 2) == 0 ||
-		    strncmp(s, "i=", 2) == 0) {
-			end = 0;
-			if (sscanf(s + 2, "%9lld%n", &v, &end) != 1 || v < 0 ||
-			    (s[2 + end] != ' ' && s[2 + end] != '\0'))
-				return -1;
-			*(*s == 'k' ? &h->slots : &h->slot) = (unsigned int)v;
-		} else if (strncmp(s, "s=", 2) == 0 ||
-		    strncmp(s, "w=", 2) == 0) {
-			if (s[2] != '1' || (s[3] != ' ' && s[3] != '\0'))
-				return -1;
-			*(*s == 's' ? &h->shared : &h->supersede) = 1;
-		} else if (strncmp(s, "n=", 2) == 0 &&
-		    holder_parse_note(s + 2, h) == -1)
+		*(*s == 'u' ? &h->until_ms : &h->cooldown_ms) = (int64_t)x;
+		return 0;
+	case 'k':
+	case 'i':
+		/* Nine digits at most, as 0.1's "%9lld" read them. */
+		if (parse_u64(v, 999999999, &x) == -1)
 			return -1;
-		s += strcspn(s, " ");
+		*(*s == 'k' ? &h->slots : &h->slot) = (unsigned int)x;
+		return 0;
+	case 's':
+	case 'w':
+		if (strcmp(v, "1") != 0)
+			return -1;
+		*(*s == 's' ? &h->shared : &h->supersede) = 1;
+		return 0;
+	case 'n':
+		return holder_parse_note(v, h);
+	default:
+		return 0;
 	}
-	return *s == '\0' ? 0 : -1;
+}
+
+/* Nonzero if s is a record's TOKEN: "-" or HOLDER_TOKEN_LEN lower-case
+   hex digits, as holder_self() and holder_new_token() write it. */
+static int
+holder_token_ok(const char *s)
+{
+	return strcmp(s, "-") == 0 || (strlen(s) == HOLDER_TOKEN_LEN &&
+	    strspn(s, "0123456789abcdef") == HOLDER_TOKEN_LEN);
+}
+
+/* Nonzero if s is a record's HOST: 1 to HOLDER_HOST_MAX - 1 bytes, none
+   a blank, a control byte or DEL (holder_self() replaces those). */
+static int
+holder_host_ok(const char *s)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)s; *p != '\0'; p++)
+		if (*p <= ' ' || *p == 0x7f)
+			return 0;
+	return p != (const unsigned char *)s &&
+	    p - (const unsigned char *)s < HOLDER_HOST_MAX;
+}
+
+/* Parses the five fields a record opens with into h; 0, or -1. */
+static int
+holder_parse_head(char *const f[5], struct holder *h)
+{
+	uint64_t pid, since;
+
+	if (!holder_token_ok(f[0]) || !holder_host_ok(f[1]) ||
+	    parse_u64(f[2], LONG_MAX, &pid) == -1 ||
+	    parse_u64(f[3], INT64_MAX, &since) == -1 ||
+	    parse_u64(f[4], UINT64_MAX, &h->fence) == -1)
+		return -1;
+	strcpy(h->token, f[0]);
+	strcpy(h->host, f[1]);
+	h->pid = (long)pid;
+	h->since_ms = (int64_t)since;
+	return 0;
 }
 
 /* Parses a record of len bytes into h; 0, or -1 if malformed. */
 int
 holder_parse(const char *rec, size_t len, struct holder *h)
 {
-	char buf[HOLDER_RECORD_MAX + 1];
-	long long since;
-	unsigned long long fence;
-	int end = 0;
+	char buf[HOLDER_RECORD_MAX + 1], *f[5], *p;
+	size_t i;
 
 	if (len == 0 || len > HOLDER_RECORD_MAX)
 		return -1;
 	memcpy(buf, rec, len);
 	buf[len] = '\0';
 	memset(h, 0, sizeof(*h));
-	if (len > 0 && buf[len - 1] == '\n')
-		buf[len - 1] = '\0';
-	if (sscanf(buf, "%32s %255s %ld %lld %llu%n", h->token, h->host,
-	    &h->pid, &since, &fence, &end) != 5 ||
-	    holder_parse_extra(buf + end, h) == -1)
+	/* One line: a single '\n' may end it, and no NUL is inside. */
+	if (buf[len - 1] == '\n')
+		buf[--len] = '\0';
+	if (memchr(buf, '\n', len) != NULL || memchr(buf, '\0', len) != NULL)
 		return -1;
+	/* Fields are split by single spaces: an empty one is malformed. */
+	p = buf;
+	for (i = 0; i < 5; i++)
+		if ((f[i] = strsep(&p, " ")) == NULL)
+			return -1;
+	if (holder_parse_head(f, h) == -1)
+		return -1;
+	while (p != NULL)
+		if (holder_parse_field(strsep(&p, " "), h) == -1)
+			return -1;
 	if (h->slots > 0 ? h->slot >= h->slots : h->slot != 0)
 		return -1;
-	h->since_ms = since;
-	h->fence = fence;
 	h->ttl_ms = -1;
 	return 0;
 }

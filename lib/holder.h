@@ -5,8 +5,9 @@
  *	TOKEN HOST PID SINCE_MS FENCE[ u=UNTIL_MS][ c=COOLDOWN_MS][ k=SLOTS]
  *	    [ i=SLOT][ s=1][ w=1][ n=NOTE]
  *
- * TOKEN is 32 hex digits ("-" in records of local runs), HOST has no
- * spaces (they are replaced), SINCE_MS and UNTIL_MS are wall-clock epoch
+ * TOKEN is 32 lower-case hex digits ("-" in records of local runs), HOST
+ * has no blanks, control bytes or DEL (they are replaced), the numbers
+ * are plain decimal digits, SINCE_MS and UNTIL_MS are wall-clock epoch
  * milliseconds: UNTIL_MS, when the holder will let go at the latest
  * (acquire --hold); COOLDOWN_MS, the holder's --cooldown; SLOTS, its
  * --slots and SLOT the slot it holds (0..SLOTS-1); s=1 for a --shared
@@ -56,7 +57,8 @@ size_t	holder_format(const struct holder *h, char *buf, size_t len);
 /* Writes the fields h's record has after FENCE (" u=... n=...", or "")
    into buf (NUL-terminated). */
 void	holder_format_tail(const struct holder *h, char *buf, size_t len);
-/* Parses a record of len bytes into h; 0, or -1 if it is malformed. */
+/* Parses a record of len bytes, one line with at most a single trailing
+   '\n', into h; 0, or -1 if it is malformed. */
 int	holder_parse(const char *rec, size_t len, struct holder *h);
 /* Writes h as a sealed record into buf of HOLDER_SEALED_MAX bytes (not
    NUL-terminated); returns its length. */

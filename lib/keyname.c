@@ -33,6 +33,8 @@ keyname_file(const char *key, char *buf, size_t len)
 	if (*key == '\0' || len < KEYNAME_FILE_MAX + 1)
 		return -1;
 	for (p = (const unsigned char *)key; *p != '\0'; p++) {
+		/* Hashed once a byte starts past offset 196, even one that
+		   would fit: 0.1 named lock files so; a change renames them. */
 		if (n + 4 > KEYNAME_FILE_MAX)
 			goto hashed;
 		if (file_safe(*p) && !(p == (const unsigned char *)key &&
@@ -101,9 +103,22 @@ bad:
 char *
 keyname_unfile(const char *name)
 {
-	if (*name == '#' || *name == '.')
+	char again[KEYNAME_FILE_MAX + 1];
+	char *key;
+
+	/* Ours only if it is exactly what keyname_file() writes for the key
+	   it decodes to: that refuses a hashed name or a leading '.', and
+	   the escapes it never writes ("%2f", "a%41", "%2E%2E", "a b"), so
+	   one key has one name. */
+	if (strlen(name) > KEYNAME_FILE_MAX ||
+	    (key = unescape(name, strlen(name))) == NULL)
 		return NULL;
-	return unescape(name, strlen(name));
+	if (keyname_file(key, again, sizeof(again)) == -1 ||
+	    strcmp(again, name) != 0) {
+		free(key);
+		return NULL;
+	}
+	return key;
 }
 
 /* Returns a malloc'd Redis escape of key ('%', '{', '}' as %XX). */

@@ -83,19 +83,32 @@ parse_size(const char *s, uint64_t *bytes)
 	return 0;
 }
 
-/* Digits only: no blanks, no sign. */
+/* Digits only, in [min, max]: parse_u64 with a signed range. */
 int
 parse_int(const char *s, long min, long max, long *out)
 {
+	uint64_t v;
+
+	if (max < 0 || parse_u64(s, (uint64_t)max, &v) == -1 ||
+	    (long)v < min)
+		return -1;
+	*out = (long)v;
+	return 0;
+}
+
+/* Digits only: strtoull alone would take blanks, a sign, and wrap "-1". */
+int
+parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+	unsigned long long v;
 	char *end;
-	long v;
 
 	if (s == NULL || *s < '0' || *s > '9')
 		return -1;
 	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < min || v > max)
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v > max)
 		return -1;
-	*out = v;
+	*out = (uint64_t)v;
 	return 0;
 }

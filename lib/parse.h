@@ -1,6 +1,7 @@
 /*
- * parse: strict parsers of the numbers a user types: DURATION, SIZE and
- * plain integers.  Each accepts the whole string or nothing.
+ * parse: strict parsers of the numbers a user types, DURATION, SIZE and
+ * plain integers, and of the decimal fields of records keylock reads
+ * back.  Each accepts the whole string or nothing.
  */
 #ifndef KEYLOCK_PARSE_H
 #define KEYLOCK_PARSE_H
@@ -19,5 +20,8 @@ int	parse_size(const char *s, uint64_t *bytes);
 /* Parses a whole decimal number of digits only (no sign, no blanks) in
    [min, max]; 0 or -1. */
 int	parse_int(const char *s, long min, long max, long *out);
+/* Parses a whole decimal number of digits only (no sign, no blanks) in
+   [0, max]; 0 or -1. */
+int	parse_u64(const char *s, uint64_t max, uint64_t *out);
 
 #endif

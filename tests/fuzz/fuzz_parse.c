@@ -1,8 +1,8 @@
 /*
- * fuzz_parse: parse_duration, parse_size and parse_int (parse.h) on any
- * string.  Properties: an accepted string is made only of what the
- * grammar allows (digits, '.', unit letters; digits only for
- * parse_int), and what comes out is in range.
+ * fuzz_parse: parse_duration, parse_size, parse_int and parse_u64
+ * (parse.h) on any string.  Properties: an accepted string is made only
+ * of what the grammar allows (digits, '.', unit letters; digits only for
+ * parse_int and parse_u64), and what comes out is in range.
  */
 #include "config.h"
 
@@ -16,7 +16,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	char *s = fuzz_str(data, len);
 	int64_t ms;
-	uint64_t bytes;
+	uint64_t bytes, u;
 	long v;
 
 	if (parse_duration(s, &ms) == 0) {
@@ -35,6 +35,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		    "parse_int");
 	if (parse_int(s, 1, 65535, &v) == 0)
 		FUZZ_ASSERT(v >= 1 && v <= 65535, "parse_int");
+	if (parse_u64(s, UINT64_MAX, &u) == 0)
+		FUZZ_ASSERT(s[0] != '\0' && s[strspn(s, "0123456789")] == '\0',
+		    "parse_u64");
+	if (parse_u64(s, INT64_MAX, &u) == 0)
+		FUZZ_ASSERT(u <= INT64_MAX, "parse_u64");
 	free(s);
 	return 0;
 }

@@ -17,7 +17,6 @@
 #define H64	"hhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhh"
 #define H255	H64 H64 H64 "hhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhh"
 _Static_assert(sizeof(H255) == HOLDER_HOST_MAX, "H255 is the longest host");
-#define LAX_TODO	"holder_parse takes what sscanf takes"
 
 /* A holder with the given fields (ttl_ms -1, as holder_parse sets it). */
 static struct holder
@@ -213,23 +212,55 @@ static const struct parse_case parse_cases[] = {
 	{ "\xff\xfe\xfd\xfc", 0, -1, NULL },
 	/* The record is "- h 1 0 0"; len cuts it. */
 	{ "- h 1 0 0", 7, -1, NULL },
-	/* Malformed records holder_parse() takes today. */
-	{ TOKEN "h 1 2 3", 0, -1, LAX_TODO ": a 33-byte token runs into the "
-	    "host" },
-	{ "- " H255 "9 1 2", 0, -1, LAX_TODO ": a 256-byte host runs into "
-	    "the pid" },
-	{ "zz h 1 0 0", 0, -1, LAX_TODO ": a token neither hex nor '-'" },
-	{ "- h -5 0 0", 0, -1, LAX_TODO ": a negative pid" },
-	{ "- h +5 0 0", 0, -1, LAX_TODO ": a signed pid" },
-	{ "- h 1 0 -1", 0, -1, LAX_TODO ": fence -1 wraps to 2^64-1" },
-	{ "- h 99999999999999999999 0 0", 0, -1, LAX_TODO ": pid overflow "
-	    "clamps" },
-	{ "- h 1 99999999999999999999 0", 0, -1, LAX_TODO ": since overflow "
-	    "clamps" },
-	{ "- h 1 0 99999999999999999999", 0, -1, LAX_TODO ": fence overflow "
-	    "clamps" },
-	{ "- h 1\n0 0", 0, -1, LAX_TODO ": a record of two lines" },
-	{ "- h 1 0 0\0junk", 14, -1, LAX_TODO ": a NUL inside len" },
+	/* Fields are split by single spaces and taken whole. */
+	{ TOKEN "h 1 2 3", 0, -1, NULL },	/* a 33-byte token */
+	{ "- " H255 "9 1 2", 0, -1, NULL },	/* a 256-byte host */
+	{ "- " H255 " 1 2 3", 0, 0, NULL },	/* the longest host */
+	{ "-  h 1 0 0", 0, -1, NULL },
+	{ "- h  1 0 0", 0, -1, NULL },
+	{ " - h 1 0 0", 0, -1, NULL },
+	{ "- h\t1 0 0", 0, -1, NULL },
+	/* TOKEN: "-" or 32 lower-case hex digits. */
+	{ "zz h 1 0 0", 0, -1, NULL },
+	{ "-- h 1 0 0", 0, -1, NULL },
+	{ "0123456789ABCDEF0123456789ABCDEF h 1 0 0", 0, -1, NULL },
+	{ "0123456789abcdef0123456789abcde h 1 0 0", 0, -1, NULL },
+	/* HOST: no control byte or DEL; other bytes are kept. */
+	{ "- h\x01 1 0 0", 0, -1, NULL },
+	{ "- h\x7f 1 0 0", 0, -1, NULL },
+	{ "- h\xc3\xa9 1 0 0", 0, 0, NULL },
+	/* PID, SINCE_MS, FENCE: digits only, in range. */
+	{ "- h 0 0 0", 0, 0, NULL },
+	{ "- h -5 0 0", 0, -1, NULL },
+	{ "- h +5 0 0", 0, -1, NULL },
+	{ "- h 1 -1 0", 0, -1, NULL },
+	{ "- h 1 0 -1", 0, -1, NULL },	/* strtoull: 2^64-1 */
+	{ "- h 1 0 +0", 0, -1, NULL },
+	{ "- h 99999999999999999999 0 0", 0, -1, NULL },
+	{ "- h 1 9223372036854775808 0", 0, -1, NULL },
+	{ "- h 1 99999999999999999999 0", 0, -1, NULL },
+	{ "- h 1 0 18446744073709551616", 0, -1, NULL },
+	{ "- h 1 0 99999999999999999999", 0, -1, NULL },
+	/* One line: a single trailing '\n', no NUL inside len. */
+	{ "- h 1\n0 0", 0, -1, NULL },
+	{ "- h 1 0 0\n\n", 0, -1, NULL },
+	{ "- h 1 0 0 n=a\nb", 0, -1, NULL },
+	{ "- h 1 0 0\0junk", 14, -1, NULL },
+	{ "- h 1 0 0\0", 10, -1, NULL },
+	/* The fields after FENCE are digits only too. */
+	{ "- h 1 0 0 u=5", 0, 0, NULL },
+	{ "- h 1 0 0 u=+5", 0, -1, NULL },
+	{ "- h 1 0 0 u=0", 0, -1, NULL },
+	{ "- h 1 0 0 u=", 0, -1, NULL },
+	{ "- h 1 0 0 u=9223372036854775808", 0, -1, NULL },
+	{ "- h 1 0 0 c=+5", 0, -1, NULL },
+	{ "- h 1 0 0 k=+3 i=1", 0, -1, NULL },
+	{ "- h 1 0 0 k=3 i=+1", 0, -1, NULL },
+	{ "- h 1 0 0 k=999999999 i=0", 0, 0, NULL },
+	{ "- h 1 0 0 k=1000000000 i=0", 0, -1, NULL },
+	{ "- h 1 0 0 s=1 ", 0, -1, NULL },
+	{ "- h 1 0 0 s=1  w=1", 0, -1, NULL },
+	{ "- h 1 0 0 zz=+anything", 0, 0, NULL },	/* a later field */
 };
 
 /* One holder_parse() row, its record in an exact-size block. */

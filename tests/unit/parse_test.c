@@ -1,9 +1,11 @@
 /*
- * Unit tests of lib/parse.h: parse_duration, parse_size, parse_int.
+ * Unit tests of lib/parse.h: parse_duration, parse_size, parse_int,
+ * parse_u64.
  * Each row is one TAP test.
  */
 #include "config.h"
 
+#include <inttypes.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -303,6 +305,48 @@ test_int_null(void **state)
 	assert_int_equal(parse_int(NULL, 0, 10, &v), -1);
 }
 
+struct u64_case {
+	const char	*in;
+	uint64_t	 max;
+	int		 rc;
+	uint64_t	 v;
+};
+
+static const struct u64_case u64_cases[] = {
+	{ "0", 0, 0, 0 },
+	{ "007", 10, 0, 7 },
+	{ "18446744073709551615", UINT64_MAX, 0, UINT64_MAX },
+	{ "9223372036854775807", INT64_MAX, 0, INT64_MAX },
+	{ "9223372036854775808", INT64_MAX, -1, 0 },
+	{ "18446744073709551616", UINT64_MAX, -1, 0 },
+	{ "99999999999999999999999999", UINT64_MAX, -1, 0 },
+	{ "11", 10, -1, 0 },
+	{ "", UINT64_MAX, -1, 0 },
+	{ "-1", UINT64_MAX, -1, 0 },	/* strtoull: 2^64-1 */
+	{ "-0", UINT64_MAX, -1, 0 },
+	{ "+1", UINT64_MAX, -1, 0 },
+	{ " 1", UINT64_MAX, -1, 0 },
+	{ "1 ", UINT64_MAX, -1, 0 },
+	{ "1\n", UINT64_MAX, -1, 0 },
+	{ "0x1", UINT64_MAX, -1, 0 },
+	{ "1e1", UINT64_MAX, -1, 0 },
+};
+
+/* One parse_u64() row. */
+static void
+test_u64(void **state)
+{
+	const struct u64_case *c = *state;
+	char *in = unit_dup(c->in, strlen(c->in));
+	uint64_t v = 42;
+	int rc;
+
+	rc = parse_u64(in, c->max, &v);
+	assert_int_equal(rc, c->rc);
+	if (c->rc == 0)
+		assert_int_equal(v, c->v);
+}
+
 int
 main(void)
 {
@@ -326,5 +370,10 @@ main(void)
 		    int_cases[i].min, int_cases[i].max,
 		    int_cases[i].rc == 0 ? "is accepted" : "is refused");
 	unit_add(&s, test_int_null, NULL, NULL, "parse_int(NULL)");
+	for (i = 0; i < UNIT_NROWS(u64_cases); i++)
+		unit_add(&s, test_u64, &u64_cases[i], NULL,
+		    "parse_u64(%s, %" PRIu64 ") %s", unit_q(u64_cases[i].in),
+		    u64_cases[i].max,
+		    u64_cases[i].rc == 0 ? "is accepted" : "is refused");
 	return unit_run(&s);
 }
