@@ -180,18 +180,16 @@ holder_token_ok(const char *s)
 	    strspn(s, "0123456789abcdef") == HOLDER_TOKEN_LEN);
 }
 
-/* Nonzero if s is a record's HOST: 1 to HOLDER_HOST_MAX - 1 bytes, none
-   a blank, a control byte or DEL (holder_self() replaces those). */
+/* Nonzero if s is a record's HOST: 1 to HOLDER_HOST_MAX - 1 bytes (no
+   space, newline or NUL: the split saw to those).  holder_self() writes
+   no control bytes, but a record another writer left with some is still
+   a record: status and messages show them as '?'. */
 static int
 holder_host_ok(const char *s)
 {
-	const unsigned char *p;
+	size_t n = strlen(s);
 
-	for (p = (const unsigned char *)s; *p != '\0'; p++)
-		if (*p <= ' ' || *p == 0x7f)
-			return 0;
-	return p != (const unsigned char *)s &&
-	    p - (const unsigned char *)s < HOLDER_HOST_MAX;
+	return n > 0 && n < HOLDER_HOST_MAX;
 }
 
 /* Parses the five fields a record opens with into h; 0, or -1. */

@@ -225,9 +225,9 @@ static const struct parse_case parse_cases[] = {
 	{ "-- h 1 0 0", 0, -1, NULL },
 	{ "0123456789ABCDEF0123456789ABCDEF h 1 0 0", 0, -1, NULL },
 	{ "0123456789abcdef0123456789abcde h 1 0 0", 0, -1, NULL },
-	/* HOST: no control byte or DEL; other bytes are kept. */
-	{ "- h\x01 1 0 0", 0, -1, NULL },
-	{ "- h\x7f 1 0 0", 0, -1, NULL },
+	/* HOST: any bytes but the separators, kept (shown with '?'). */
+	{ "- h\x01 1 0 0", 0, 0, NULL },
+	{ "- h\x7f 1 0 0", 0, 0, NULL },
 	{ "- h\xc3\xa9 1 0 0", 0, 0, NULL },
 	/* PID, SINCE_MS, FENCE: digits only, in range. */
 	{ "- h 0 0 0", 0, 0, NULL },
