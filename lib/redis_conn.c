@@ -254,6 +254,7 @@ redis_conn_open(struct redis_conn *c, int64_t deadline)
 {
 	redis_conn_close(c);
 	c->err[0] = '\0';
+	c->refused = 0;
 	c->tp = &redis_transport_plain;
 	if (c->url->is_tls) {
 #ifdef HAVE_TLS
@@ -400,6 +401,7 @@ conn_take(struct redis_conn *c, redisReply **rp)
 			continue;
 		}
 		if (conn_check(c, *rp, what, *what == '\0') == -1) {
+			c->refused = 1;
 			redis_conn_close(c);
 			*rp = NULL;
 			return -1;

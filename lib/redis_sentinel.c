@@ -290,6 +290,8 @@ redis_sentinel_connect(struct redis_conn *c, int64_t deadline)
 		by = sentinel_by(budget);
 		if (redis_conn_open(c, by) == 0 && sentinel_role(c, by) == 0)
 			return 0;
+		if (c->refused)
+			return -1;	/* the master wants other credentials */
 		/* A failover under way: the sentinels point at a server
 		   that is gone, or not promoted yet.  Later lookups keep
 		   to the deadline. */

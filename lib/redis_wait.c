@@ -84,9 +84,10 @@ rd_wait_try(void *arg, int64_t *retry_at)
 	default:
 		break;
 	}
-	/* A refusal is final; a lost server is looked for again. */
+	/* A refusal (an error reply, or a handshake the server refused)
+	   is final; a lost server is looked for again. */
 	now = clock_mono_ms();
-	if (redis_conn_alive(&lr->cmd))
+	if (redis_conn_alive(&lr->cmd) || lr->cmd.refused)
 		return WAIT_FAILED;
 	if (rw->down_since < 0)
 		rw->down_since = now;

@@ -114,11 +114,17 @@ auth_server() {
 	assert_output 1
 }
 
-@test "refused AUTH: 69, the address named, the password never shown" {
+@test "refused AUTH: 69 at once, the address named, the password never shown" {
+	local t0
 	auth_server
+	# A refusal is final: no retrying until the connect timeout (10 s).
+	t0=$(date +%s%N)
 	KEYLOCK_REDIS_URL="redis://kluser:wrongpass@127.0.0.1:$AUTH_PORT" \
-	    run --separate-stderr "$KEYLOCK" run job -- touch "$TMP/ran"
+	    run --separate-stderr "$KEYLOCK" run --connect-timeout 10s job \
+	    -- touch "$TMP/ran"
 	assert_failure 69
+	[ $(( ($(date +%s%N) - t0) / 1000000 )) -lt 5000 ] ||
+	    fail "a refused AUTH was retried"
 	[ ! -e "$TMP/ran" ]
 	[[ $stderr == *"127.0.0.1:$AUTH_PORT"* ]]
 	[[ $stderr == *AUTH* ]]
