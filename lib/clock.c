@@ -45,15 +45,23 @@ clock_poll_timeout(int64_t deadline)
 	return (int)left;
 }
 
-/* Writes t (epoch ms) as RFC 3339 UTC, e.g. 2026-11-23T01:02:03.456Z. */
+/* Writes t (epoch ms) as RFC 3339 UTC, e.g. 2026-11-23T01:02:03.456Z.
+   C division truncates towards zero; a stamp before the epoch needs the
+   floor, so -1 ms is 23:59:59.999 of the day before, not 00:00:00.-01. */
 void
 clock_rfc3339(int64_t t, char *buf, size_t len)
 {
 	struct tm tm;
-	time_t s = (time_t)(t / 1000);
+	int64_t sec = t / 1000, ms = t % 1000;
+	time_t s;
 	char tmp[32];
 
+	if (ms < 0) {
+		ms += 1000;
+		sec--;
+	}
+	s = (time_t)sec;
 	gmtime_r(&s, &tm);
 	strftime(tmp, sizeof(tmp), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, len, "%s.%03dZ", tmp, (int)(t % 1000));
+	snprintf(buf, len, "%s.%03dZ", tmp, (int)ms);
 }

@@ -13,16 +13,32 @@
 
 #include "parse.h"
 
+/* The largest SIZE: 9e18 bytes, under INT64_MAX for callers that sign it. */
+#define PARSE_SIZE_MAX	9000000000000000000ULL
+
 struct unit {
 	const char	*name;
-	double		 scale;
+	uint64_t	 scale;
 };
+
+/* The scale of the unit named s, dflt for no unit, 0 for an unknown one. */
+static uint64_t
+parse_unit(const char *s, const struct unit *units, uint64_t dflt)
+{
+	if (*s == '\0')
+		return dflt;
+	for (; units->name != NULL; units++)
+		if (strcmp(s, units->name) == 0)
+			return units->scale;
+	return 0;
+}
 
 /* Multiplies a non-negative decimal prefix of s by the scale of its unit. */
 static int
-parse_scaled(const char *s, const struct unit *units, double dflt,
+parse_scaled(const char *s, const struct unit *units, uint64_t dflt,
     double max, double *out)
 {
+	uint64_t scale;
 	char *end;
 	double v;
 
@@ -32,22 +48,33 @@ parse_scaled(const char *s, const struct unit *units, double dflt,
 		return -1;
 	errno = 0;
 	v = strtod(s, &end);
-	if (errno != 0 || end == s || !isfinite(v) || v < 0)
+	if (errno != 0 || end == s || !isfinite(v) || v < 0 ||
+	    (scale = parse_unit(end, units, dflt)) == 0)
 		return -1;
-	if (*end == '\0')
-		v *= dflt;
-	else {
-		for (; units->name != NULL; units++)
-			if (strcmp(end, units->name) == 0)
-				break;
-		if (units->name == NULL)
-			return -1;
-		v *= units->scale;
-	}
+	v *= (double)scale;
 	if (v > max)
 		return -1;
 	*out = v;
 	return 0;
+}
+
+/* Digits then a unit or none, multiplied in integers: exact up to max. */
+static int
+parse_scaled_u64(const char *s, const struct unit *units, uint64_t dflt,
+    uint64_t max, uint64_t *out)
+{
+	size_t n = strspn(s, "0123456789");
+	uint64_t scale = parse_unit(s + n, units, dflt), v;
+	char *digits;
+	int rc;
+
+	if (n == 0 || scale == 0 || (digits = strndup(s, n)) == NULL)
+		return -1;
+	rc = parse_u64(digits, max / scale, &v);
+	free(digits);
+	if (rc == 0)
+		*out = v * scale;
+	return rc;
 }
 
 /* DURATION to milliseconds (see parse.h). */
@@ -66,18 +93,22 @@ parse_duration(const char *s, int64_t *ms)
 	return 0;
 }
 
-/* SIZE to bytes; K, M, G are powers of 1024. */
+/* SIZE to bytes: a whole number in integers, since a double holds only
+   53 bits and would round "9007199254740993"; a fraction, rounded to a
+   byte anyway, through strtod. */
 int
 parse_size(const char *s, uint64_t *bytes)
 {
 	static const struct unit units[] = {
-		{ "K", 1024.0 }, { "M", 1048576.0 }, { "G", 1073741824.0 },
-		{ "k", 1024.0 }, { "KB", 1024.0 }, { "MB", 1048576.0 },
-		{ "GB", 1073741824.0 }, { NULL, 0 }
+		{ "K", 1ULL << 10 }, { "M", 1ULL << 20 }, { "G", 1ULL << 30 },
+		{ "k", 1ULL << 10 }, { "KB", 1ULL << 10 }, { "MB", 1ULL << 20 },
+		{ "GB", 1ULL << 30 }, { NULL, 0 }
 	};
 	double v;
 
-	if (parse_scaled(s, units, 1, 9.0e18, &v) == -1)
+	if (s != NULL && s[strspn(s, "0123456789")] != '.')
+		return parse_scaled_u64(s, units, 1, PARSE_SIZE_MAX, bytes);
+	if (parse_scaled(s, units, 1, (double)PARSE_SIZE_MAX, &v) == -1)
 		return -1;
 	*bytes = (uint64_t)(v + 0.5);
 	return 0;

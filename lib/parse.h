@@ -15,7 +15,8 @@
  */
 int	parse_duration(const char *s, int64_t *ms);
 /* Parses "64M", "512K", "1G", "100" (bytes; K, M, G are powers of 1024)
-   into bytes; 0 or -1. */
+   into bytes, at most 9e18: a whole number exactly, a fraction ("1.5M")
+   to the nearest byte; 0 or -1. */
 int	parse_size(const char *s, uint64_t *bytes);
 /* Parses a whole decimal number of digits only (no sign, no blanks) in
    [min, max]; 0 or -1. */

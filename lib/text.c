@@ -128,6 +128,8 @@ text_fputs(const char *s, FILE *fp)
 	}
 }
 
+/* Tenths are cut in integers, as the larger units are, since "%.1f"
+   rounds 59950 ms up to "60.0s", a form that is not "1m00s". */
 void
 text_duration(int64_t ms, char *buf, size_t len)
 {
@@ -136,7 +138,8 @@ text_duration(int64_t ms, char *buf, size_t len)
 	if (ms < 1000)
 		snprintf(buf, len, "%lldms", (long long)ms);
 	else if (ms < 60000)
-		snprintf(buf, len, "%.1fs", ms / 1000.0);
+		snprintf(buf, len, "%lld.%llds", (long long)(ms / 1000),
+		    (long long)(ms / 100 % 10));
 	else if (ms < 3600000)
 		snprintf(buf, len, "%lldm%02llds", (long long)(ms / 60000),
 		    (long long)(ms / 1000 % 60));

@@ -27,8 +27,9 @@ void	 text_json_fputs(const char *s, FILE *fp);
 /* The length of the well-formed UTF-8 sequence (RFC 3629) at the
    NUL-terminated p, or 0 if there is none. */
 size_t	 text_utf8_len(const unsigned char *p);
-/* Writes ms as "850ms", "3.2s", "4m10s" or "2h05m" into buf; a negative
-   ms shows as 0ms. */
+/* Writes ms as "850ms", "3.2s", "4m10s" or "2h05m" into buf, cut (never
+   rounded up) to the last unit shown, so 59999 is "59.9s"; a negative ms
+   shows as 0ms. */
 void	 text_duration(int64_t ms, char *buf, size_t len);
 /* Writes n as an English ordinal ("1st", "22nd", "13th") into buf. */
 void	 text_ordinal(unsigned long n, char *buf, size_t len);

@@ -2,7 +2,8 @@
  * fuzz_parse: parse_duration, parse_size, parse_int and parse_u64
  * (parse.h) on any string.  Properties: an accepted string is made only
  * of what the grammar allows (digits, '.', unit letters; digits only for
- * parse_int and parse_u64), and what comes out is in range.
+ * parse_int and parse_u64), what comes out is in range, and a size of
+ * digits only is exactly the number parse_u64 reads (no double rounding).
  */
 #include "config.h"
 
@@ -11,6 +12,8 @@
 #include "parse.h"
 #include "fuzz.h"
 
+#define SIZE_LIMIT	9000000000000000000ULL	/* parse.h: at most 9e18 */
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
@@ -18,6 +21,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	int64_t ms;
 	uint64_t bytes, u;
 	long v;
+	int rc;
 
 	if (parse_duration(s, &ms) == 0) {
 		FUZZ_ASSERT(s[strspn(s, "0123456789.smhd")] == '\0',
@@ -28,7 +32,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	if (parse_size(s, &bytes) == 0) {
 		FUZZ_ASSERT(s[strspn(s, "0123456789.KMGkB")] == '\0',
 		    "parse_size");
-		FUZZ_ASSERT(bytes <= 9000000000000000000ULL, "parse_size");
+		FUZZ_ASSERT(bytes <= SIZE_LIMIT, "parse_size");
+	}
+	if (s[0] != '\0' && s[strspn(s, "0123456789")] == '\0') {
+		rc = parse_size(s, &bytes);
+		FUZZ_ASSERT(rc == parse_u64(s, SIZE_LIMIT, &u), "parse_size");
+		FUZZ_ASSERT(rc == -1 || bytes == u, "parse_size");
 	}
 	if (parse_int(s, 0, LONG_MAX, &v) == 0)
 		FUZZ_ASSERT(s[0] != '\0' && s[strspn(s, "0123456789")] == '\0',

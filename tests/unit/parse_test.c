@@ -166,8 +166,6 @@ struct size_case {
 	const char	*todo;
 };
 
-#define SIZE_EXACT_TODO	"bare sizes above 2^53 are rounded by a double"
-
 static const struct size_case size_cases[] = {
 	{ "0", 0, 0, NULL },
 	{ "1", 0, 1, NULL },
@@ -187,8 +185,13 @@ static const struct size_case size_cases[] = {
 	{ "0010K", 0, 10240, NULL },
 	{ "8000000000G", 0, 8589934592000000000ULL, NULL },
 	{ "9000000000000000000", 0, 9000000000000000000ULL, NULL },
-	{ "9007199254740993", 0, 9007199254740993ULL, SIZE_EXACT_TODO },
-	{ "123456789012345678", 0, 123456789012345678ULL, SIZE_EXACT_TODO },
+	{ "9007199254740993", 0, 9007199254740993ULL, NULL },
+	{ "123456789012345678", 0, 123456789012345678ULL, NULL },
+	{ "8381903171G", 0, 8999999999420923904ULL, NULL },
+	{ "8789062500000000K", 0, 9000000000000000000ULL, NULL },
+	{ "0000000000000000000000000001K", 0, 1024, NULL },
+	{ ".5K", 0, 512, NULL },
+	{ "5.K", 0, 5120, NULL },
 	/* Units not in the list, case matters. */
 	{ "1T", -1, 0, NULL },
 	{ "1TB", -1, 0, NULL },
@@ -220,8 +223,11 @@ static const struct size_case size_cases[] = {
 	{ "1K1", -1, 0, NULL },
 	{ "1,024", -1, 0, NULL },
 	/* Overflow: the limit is 9e18 bytes. */
+	{ "9000000000000000001", -1, 0, NULL },
 	{ "9000000000000001000", -1, 0, NULL },
 	{ "18446744073709551616", -1, 0, NULL },
+	{ "8381903172G", -1, 0, NULL },
+	{ "8789062500000001K", -1, 0, NULL },
 	{ "8589934592G", -1, 0, NULL },
 	{ "99999999999999999999999G", -1, 0, NULL },
 };

@@ -294,8 +294,6 @@ struct dur_case {
 	const char	*todo;
 };
 
-#define SIXTY_TODO	"text_duration rounds 59950..59999 ms up to \"60.0s\""
-
 static const struct dur_case dur_cases[] = {
 	{ 0, 32, "0ms", NULL },
 	{ 1, 32, "1ms", NULL },
@@ -303,11 +301,12 @@ static const struct dur_case dur_cases[] = {
 	{ 999, 32, "999ms", NULL },
 	{ 1000, 32, "1.0s", NULL },
 	{ 1049, 32, "1.0s", NULL },
+	{ 1999, 32, "1.9s", NULL },
 	{ 3200, 32, "3.2s", NULL },
 	{ 59900, 32, "59.9s", NULL },
 	{ 59949, 32, "59.9s", NULL },
-	{ 59950, 32, "59.9s", SIXTY_TODO },
-	{ 59999, 32, "59.9s", SIXTY_TODO },
+	{ 59950, 32, "59.9s", NULL },
+	{ 59999, 32, "59.9s", NULL },
 	{ 60000, 32, "1m00s", NULL },
 	{ 61999, 32, "1m01s", NULL },
 	{ 250000, 32, "4m10s", NULL },
