@@ -271,8 +271,10 @@ unhold() {
 @test "the heartbeat renews on the master past the TTL" {
 	local m
 	m=$(owner job)
+	# It runs 1.5 s, past the 1 s lease; a shorter lease is lost when a
+	# loaded machine stalls the heartbeat for 270 ms.
 	run "$KEYLOCK" run --redis "redis://127.0.0.1:$(other "$m")" \
-	    -t 400ms job -- sh -c 'sleep 1.2
+	    -t 1s job -- sh -c 'sleep 1.5
 	    redis-cli -p "$0" EXISTS "keylock:{job}:lock"' "$m"
 	assert_success
 	assert_output 1
@@ -369,8 +371,10 @@ unhold() {
 	local m n
 	m=$(owner job)
 	n=$(tls_of "$(other "$m")")
+	# It runs 1.5 s, past the 1 s lease renewed over TLS; a 300 ms one
+	# is lost when a loaded machine stalls the heartbeat for 200 ms.
 	run "$KEYLOCK" run --redis "rediss://127.0.0.1:$n?cacert=$CA" \
-	    -t 300ms job -- sh -c 'sleep 1
+	    -t 1s job -- sh -c 'sleep 1.5
 	    redis-cli -p "$0" EXISTS "keylock:{job}:lock"' "$m"
 	assert_success
 	assert_output 1
@@ -391,7 +395,7 @@ unhold() {
 }
 
 @test "a slot in migration: ASK and TRYAGAIN are waited out, then it runs on the new master" {
-	local m t slot mid tid p
+	local m t slot mid tid p mover
 	m=$(owner job)
 	t=$(other "$m")
 	slot=$(redis-cli -p "$m" CLUSTER KEYSLOT 'keylock:{job}:lock')
@@ -402,14 +406,23 @@ unhold() {
 	redis-cli -p "$m" CLUSTER SETSLOT "$slot" MIGRATING "$tid" >/dev/null
 	# The old master sends the new key's commands on (ASK), where they
 	# touch keys not all there yet (TRYAGAIN) until the slot is moved.
+	# The slot moves once keylock is there, mid-way: its ASKING counted
+	# on the new master (bounded, 10 s; then the check below fails).
 	(
-		sleep 0.5
+		for _ in $(seq 1 200); do
+			redis-cli -p "$t" INFO commandstats |
+			    grep -q '^cmdstat_asking:' && break
+			sleep 0.05
+		done
 		for p in "$t" "$m" "$P1" "$P2" "$P3"; do
 			redis-cli -p "$p" CLUSTER SETSLOT "$slot" NODE "$tid"
 		done >/dev/null
 	) &
+	mover=$!
 	run "$KEYLOCK" run --redis "redis://127.0.0.1:$m" job -- \
 	    redis-cli -p "$t" EXISTS 'keylock:{job}:lock'
+	# Every node told, before owner asks them (and before the next test).
+	wait "$mover"
 	assert_success
 	assert_output 1
 	# It came by ASK (ASKING sent there), and the slot moved.
@@ -421,11 +434,20 @@ unhold() {
 
 @test "--slots 2 through all three nodes: never more than two at once" {
 	local i st ports=("$P1" "$P2" "$P3")
+	# The first two in wait (bounded, 3 s) for each other: both slots
+	# are held at once, however slowly callers start.
 	for i in 1 2 3 4 5 6; do
 		"$KEYLOCK" run --redis "redis://127.0.0.1:${ports[$((i % 3))]}" \
 		    --slots 2 gpu -- sh -c 'echo in >>"$0/log"
 		    n=$(grep -c in "$0/log"); o=$(grep -c out "$0/log" || true)
-		    echo $((n - o)) >>"$0/max"; sleep 0.3; echo out >>"$0/log"' \
+		    echo $((n - o)) >>"$0/max"
+		    i=0
+		    while [ "$n" -le 2 ] && [ "$(grep -c in "$0/log")" -lt 2 ] &&
+			[ $i -lt 300 ]; do
+			sleep 0.01
+			i=$((i + 1))
+		    done
+		    sleep 0.3; echo out >>"$0/log"' \
 		    "$TMP" 2>"$TMP/err.$i" &
 		echo $! > "$TMP/c$i.pid"
 	done

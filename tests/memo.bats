@@ -184,13 +184,15 @@ next_fence() {
 }
 
 @test "an entry expires after its TTL" {
-	run "$KL" run --memo 1s k "$TMP/work" a
+	# 2 s: the second call must come within the TTL, however slowly
+	# keylock starts.
+	run "$KL" run --memo 2s k "$TMP/work" a
 	assert_success
-	run "$KL" run --memo 1s k "$TMP/work" a
+	run "$KL" run --memo 2s k "$TMP/work" a
 	assert_success
 	assert_equal "$(runs)" 1
-	sleep 1.5
-	run "$KL" run --memo 1s k "$TMP/work" a
+	sleep 2.5
+	run "$KL" run --memo 2s k "$TMP/work" a
 	assert_success
 	assert_equal "$(runs)" 2
 }
@@ -224,11 +226,13 @@ next_fence() {
 }
 
 @test "age counts from when the result was stored, not when the run began" {
-	run "$KL" run --memo 1s k sh -c 'sleep 1.5; "$0" a' "$TMP/work"
+	# The run outlasts the TTL; the next call must come within the TTL
+	# of the store, however slowly keylock starts: 2 s.
+	run "$KL" run --memo 2s k sh -c 'sleep 2.5; "$0" a' "$TMP/work"
 	assert_success
 	local first=$output
 	assert_equal "$(runs)" 1
-	run "$KL" run --memo 1s k sh -c 'sleep 1.5; "$0" a' "$TMP/work"
+	run "$KL" run --memo 2s k sh -c 'sleep 2.5; "$0" a' "$TMP/work"
 	assert_success
 	assert_equal "$output" "$first"
 	assert_equal "$(runs)" 1

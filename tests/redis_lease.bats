@@ -32,8 +32,10 @@ start_holder() {
 }
 
 @test "the heartbeat keeps the lock past its TTL" {
-	run "$KEYLOCK" run --redis "$REDIS_URL" -t 300ms job -- sh -c '
-		sleep 1
+	# A 1 s lease (renewed every 333 ms) held for 1.5 s: a shorter one
+	# is lost to a heartbeat that a loaded machine stalls for 200 ms.
+	run "$KEYLOCK" run --redis "$REDIS_URL" -t 1s job -- sh -c '
+		sleep 1.5
 		redis-cli -s "$0" PTTL "keylock:{job}:lock"
 		"$1" run --redis "$2" -n job -- echo stolen
 		echo "other: $?"' "$REDIS_SOCK" "$KEYLOCK" "$REDIS_URL"
@@ -53,7 +55,9 @@ start_holder() {
 	run "$KEYLOCK" run --redis "$REDIS_URL" job -- echo got it
 	assert_success
 	assert_output --partial 'got it'
-	[ $(( $(now_ms) - t0 )) -lt 1500 ]
+	# The 1 s lease, with room for a slow start under the sanitizers.
+	[ $(( $(now_ms) - t0 )) -lt 2500 ] ||
+	    fail "the waiter took $(( $(now_ms) - t0 )) ms"
 	# The command died with keylock, and so did the heartbeat.
 	wait_gone "$cmd"
 	run pgrep -f "keylock run --redis $REDIS_URL -t 1s job"
@@ -77,10 +81,12 @@ start_holder() {
 }
 
 @test "a group-wide SIGTERM does not kill the heartbeat first" {
-	SETSID=setsid start_holder job -t 300ms
+	SETSID=setsid start_holder job -t 1s
 	# keylock forwards SIGTERM to the command; the heartbeat ignores it
 	# and is stopped through its pipe before the release.  A heartbeat
-	# killed by the signal would read as a lost lease.
+	# killed by the signal would read as a lost lease.  It is forked at
+	# the first renewal (333 ms): wait for it, or there is none to kill.
+	heartbeat_of "$KL" >/dev/null
 	kill -TERM -- "-$KL"
 	wait_for_file "$TMP/status"
 	run cat "$TMP/status"
@@ -186,11 +192,13 @@ start_holder() {
 }
 
 @test "a memo capture outlives the TTL: its temp key is renewed too" {
-	run "$KEYLOCK" run --redis "$REDIS_URL" -t 300ms --memo 1m job -- \
-	    sh -c 'echo early; sleep 1; echo late'
+	# The capture lasts 1.5 s, past the 1 s lease; a shorter lease is
+	# lost when a loaded machine stalls the heartbeat for 200 ms.
+	run "$KEYLOCK" run --redis "$REDIS_URL" -t 1s --memo 1m job -- \
+	    sh -c 'echo early; sleep 1.5; echo late'
 	assert_success
 	run "$KEYLOCK" run --redis "$REDIS_URL" --memo 1m job -- \
-	    sh -c 'echo early; sleep 1; echo late'
+	    sh -c 'echo early; sleep 1.5; echo late'
 	assert_success
 	assert_output "early
 late"

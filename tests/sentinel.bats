@@ -111,6 +111,15 @@ sent_settle() {
 	return 1
 }
 
+# Fails, naming $1 (what was written), unless the replica acknowledges
+# every write to the master so far within 5 s.
+replicated() {
+	local n
+	n=$(redis-cli -p "$MASTER" WAIT 1 5000)
+	[ "${n:-0}" -ge 1 ] 2>/dev/null ||
+	    fail "the replica $REPLICA did not acknowledge $1 (WAIT 1 5000: '$n')"
+}
+
 # Stops the sentinel on port $1 and forgets it.
 kill_sentinel() {
 	local pid
@@ -189,7 +198,7 @@ setup() {
 	fi
 	read -r MASTER REPLICA <"$SENT_DIR/roles"
 	redis-cli -p "$MASTER" FLUSHALL >/dev/null
-	redis-cli -p "$MASTER" WAIT 1 2000 >/dev/null
+	replicated "the FLUSHALL"
 }
 
 teardown() {
@@ -321,9 +330,10 @@ start_holder() {
 	# it); the manual's table says as much.  With it and one replica,
 	# no renewal counts from the failover until the old master is the
 	# new one's replica, which the sentinels see to up to 10 s later:
-	# the test does it at once, and the lease (6 s) outlasts the resync.
-	start_holder job -t 6s -k 1s --min-replicas 1
-	redis-cli -p "$MASTER" WAIT 1 2000 >/dev/null
+	# the test does it at once, and the lease (9 s) outlasts the resync
+	# (up to 5.7 s seen under the sanitizers on a loaded machine).
+	start_holder job -t 9s -k 1s --min-replicas 1
+	replicated "the lease"
 	sent_failover
 	sent_demote "$MASTER" "$REPLICA"
 	# No one else gets the lock until the old master is the new one's
@@ -356,7 +366,7 @@ start_holder() {
 @test "failover under a job whose lease did not replicate: lost, 76, no hang" {
 	local t0 took
 	start_holder job -t 1500ms -k 1s
-	redis-cli -p "$MASTER" WAIT 1 2000 >/dev/null
+	replicated "the lease"
 	# The replica loses the lease (as if it never got it).
 	redis-cli -p "$REPLICA" CONFIG SET replica-read-only no >/dev/null
 	redis-cli -p "$REPLICA" DEL 'keylock:{job}:lock' >/dev/null
@@ -400,17 +410,18 @@ start_holder() {
 @test "--min-replicas 1 with a replica: the run counts" {
 	# Leases long enough for a replica still catching up after the
 	# failovers above (a WAIT that outlasts the lease loses it), short
-	# enough that a renewal, with its WAIT, happens within the run.
-	run "$KEYLOCK" run --redis "$SENT_URL" --min-replicas 1 -t 2s job \
-	    -- sh -c 'sleep 1; echo ran'
+	# enough that a renewal (every 1.3 s), with its WAIT, happens
+	# within the run.
+	run "$KEYLOCK" run --redis "$SENT_URL" --min-replicas 1 -t 4s job \
+	    -- sh -c 'sleep 2; echo ran'
 	assert_success
 	assert_output ran
 	# acquire too: its keeper renews with WAIT; release by token.
 	run --separate-stderr "$KEYLOCK" acquire --redis "$SENT_URL" \
-	    --min-replicas 1 -t 2s job
+	    --min-replicas 1 -t 4s job
 	assert_success
 	eval "$output"
-	sleep 1
+	sleep 2
 	[ "$(redis-cli -p "$REPLICA" EXISTS 'keylock:{job}:lock')" = 1 ]
 	run "$KEYLOCK" release --redis "$SENT_URL" --token "$KEYLOCK_TOKEN" job
 	assert_success

@@ -129,8 +129,10 @@ now_ms() {
 	memo_entries job | grep -q . || fail "no memo entry in the server"
 }
 
-@test "renewals over TLS: -t 600ms held for 2 s, still exclusive" {
-	run "$KEYLOCK" run -t 600ms job -- sh -c '
+@test "renewals over TLS: -t 1s held for 2 s, still exclusive" {
+	# A 600 ms lease is lost when a loaded machine stalls the heartbeat
+	# for 400 ms; 1 s held for 2 s still takes several renewals.
+	run "$KEYLOCK" run -t 1s job -- sh -c '
 		sleep 2
 		redis-cli -s "$0" PTTL "keylock:{job}:lock"
 		"$1" run -n job -- echo stolen
@@ -146,7 +148,9 @@ now_ms() {
 }
 
 @test "a lease deleted under a TLS holder: 76" {
-	"$KEYLOCK" run -t 600ms -k 1s job -- sh -c 'touch "$0"; sleep 30' \
+	# A 1 s lease, so that a renewal over TLS finds the key gone, not a
+	# heartbeat stalled past a shorter lease's end.
+	"$KEYLOCK" run -t 1s -k 1s job -- sh -c 'touch "$0"; sleep 30' \
 	    "$TMP/up" 2>"$TMP/err" &
 	local pid=$!
 	wait_for_file "$TMP/up"
@@ -160,7 +164,9 @@ now_ms() {
 @test "status, list, release --force and forget over TLS" {
 	"$KEYLOCK" run --memo 1m memo -- echo cached >/dev/null ||
 	    fail "memo run failed"
-	"$KEYLOCK" run -t 600ms -k 1s job -- sh -c 'touch "$0"; sleep 30' \
+	# A 1 s lease: status and list below need it still held, which a
+	# 600 ms one is not once the heartbeat stalls for 400 ms.
+	"$KEYLOCK" run -t 1s -k 1s job -- sh -c 'touch "$0"; sleep 30' \
 	    "$TMP/up" 2>/dev/null &
 	local pid=$!
 	wait_for_file "$TMP/up"
