@@ -536,43 +536,6 @@ qwaited() {
 	release_local b
 }
 
-@test "slot holders never overbook under 20 callers, slots 0..N-1 only" {
-	local i
-	# Each holder logs its slot and how many hold when it enters and
-	# leaves; the first four to enter wait (bounded) until all four are in.
-	cat >"$TMP/slot.sh" <<'EOS'
-#!/bin/sh
-d=$1
-mkdir "$d/in/$KEYLOCK_SLOT" 2>/dev/null || echo "slot $KEYLOCK_SLOT twice" >>"$d/bad"
-echo "$KEYLOCK_SLOT $(ls "$d/in" | wc -l)" >>"$d/log"
-if [ "$(wc -l <"$d/log")" -le 4 ]; then
-	i=0
-	while [ "$(ls "$d/in" | wc -l)" -lt 4 ] && [ $i -lt 300 ]; do
-		sleep 0.01
-		i=$((i + 1))
-	done
-fi
-echo "$KEYLOCK_SLOT $(ls "$d/in" | wc -l)" >>"$d/log"
-rmdir "$d/in/$KEYLOCK_SLOT"
-EOS
-	chmod +x "$TMP/slot.sh"
-	mkdir "$TMP/in"
-	for i in $(seq 1 20); do
-		"$KEYLOCK" run --slots 4 k -- "$TMP/slot.sh" "$TMP" 2>>"$TMP/err" 3>&- &
-	done
-	wait
-	run cat "$TMP/err"
-	assert_output ''
-	run test -e "$TMP/bad"
-	assert_failure
-	run wc -l <"$TMP/log"
-	assert_output 40
-	run awk '$2 > m { m = $2 } END { print m }' "$TMP/log"
-	assert_output 4
-	run sh -c "awk '{ print \$1 }' '$TMP/log' | sort -u | tr '\n' ' '"
-	assert_output '0 1 2 3 '
-}
-
 @test "shared and --slots callers of one key: 64 naming both" {
 	hold_local k r -s
 	run "$KEYLOCK" run -n --slots 2 k -- echo ran
