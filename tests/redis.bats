@@ -512,34 +512,34 @@ kmemo() {
 	refute_output --partial '"age_ms":-'
 }
 
-@test "flat memory: 512 MB streamed past the cap, 50 MB stored and served" {
+@test "flat memory: 128 MB streamed past the cap, 24 MB stored and served" {
 	# Sanitized builds: a small quarantine, or freed chunks stay resident.
 	export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=1
 	# The baseline: 1 MiB, stored.
 	/usr/bin/time -f %M -o "$TMP/rss.small" "$KEYLOCK" run \
 	    --redis "$REDIS_URL" --memo 1m small -- head -c 1M /dev/zero \
 	    >/dev/null
-	# Beyond --memo-max (default 64M): passed through, not stored.
+	# Beyond --memo-max: passed through, not stored.
 	/usr/bin/time -f %M -o "$TMP/rss.big" "$KEYLOCK" run \
-	    --redis "$REDIS_URL" --memo 1m big -- head -c 512M /dev/zero |
-	    wc -c > "$TMP/n.big"
+	    --redis "$REDIS_URL" --memo 1m --memo-max 4M big -- \
+	    head -c 128M /dev/zero | wc -c > "$TMP/n.big"
 	assert_equal "${PIPESTATUS[*]}" "0 0"
-	[ "$(cat "$TMP/n.big")" -eq $((512 << 20)) ]
+	[ "$(cat "$TMP/n.big")" -eq $((128 << 20)) ]
 	run memo_entries big
 	assert_success
 	assert_output ''
 	# Below the cap: stored, then served from Redis.
 	/usr/bin/time -f %M -o "$TMP/rss.miss" "$KEYLOCK" run \
-	    --redis "$REDIS_URL" --memo 1m mid -- head -c 50M /dev/zero |
+	    --redis "$REDIS_URL" --memo 1m mid -- head -c 24M /dev/zero |
 	    wc -c > "$TMP/n.miss"
 	assert_equal "${PIPESTATUS[*]}" "0 0"
 	/usr/bin/time -f %M -o "$TMP/rss.hit" "$KEYLOCK" run \
-	    --redis "$REDIS_URL" --memo 1m mid -- head -c 50M /dev/zero |
+	    --redis "$REDIS_URL" --memo 1m mid -- head -c 24M /dev/zero |
 	    wc -c > "$TMP/n.hit"
 	assert_equal "${PIPESTATUS[*]}" "0 0"
-	[ "$(cat "$TMP/n.miss")" -eq $((50 << 20)) ]
-	[ "$(cat "$TMP/n.hit")" -eq $((50 << 20)) ]
-	[ "$(rcli STRLEN "$(memo_entries mid)")" -eq $((50 << 20)) ]
+	[ "$(cat "$TMP/n.miss")" -eq $((24 << 20)) ]
+	[ "$(cat "$TMP/n.hit")" -eq $((24 << 20)) ]
+	[ "$(rcli STRLEN "$(memo_entries mid)")" -eq $((24 << 20)) ]
 	local f small
 	small=$(tail -1 "$TMP/rss.small")
 	for f in big miss hit; do
