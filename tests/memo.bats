@@ -49,8 +49,8 @@ backend_scripts() {
 n=0
 parents=\$(pgrep -d, -x keylock) || { echo 0; exit 0; }
 for p in \$(pgrep -x keylock -P "\$parents"); do
-	tr '\\0' '\\n' </proc/\$p/environ 2>/dev/null |
-	    grep -qxF "KEYLOCK_DIR=$KEYLOCK_DIR" && n=\$((n + 1))
+	grep -qzxF "KEYLOCK_DIR=$KEYLOCK_DIR" /proc/\$p/environ 2>/dev/null &&
+	    n=\$((n + 1))
 done
 echo "\$n"
 WAITING
