@@ -109,7 +109,7 @@ static const int memo_only[] = { OPT_MEMO_CWD, OPT_MEMO_ENV, OPT_MEMO_FILE,
     0 };
 static const int status_only[] = { OPT_JSON, 0 };
 static const int release_only[] = { OPT_FORCE, OPT_TOKEN, 0 };
-static const int renew_only[] = { 't', OPT_TOKEN, 0 };
+static const int renew_only[] = { 't', OPT_TOKEN, OPT_MIN_REPLICAS, 0 };
 
 /* Nonzero if option c is in the zero-terminated list. */
 static int

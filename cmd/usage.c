@@ -54,6 +54,7 @@ usage(FILE *fp)
 "      --min-replicas N        Redis: count the lock only once N replicas\n"
 "                              acknowledge it (WAIT, within the connect\n"
 "                              timeout; else exit 69), each renewal too\n"
+"                              (renew: the renewal it makes)\n"
 "      --token T               release, renew: the token acquire printed\n"
 "                              (env KEYLOCK_TOKEN)\n"
 "\n", fp);

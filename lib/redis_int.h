@@ -402,9 +402,10 @@ int		 redis_status(struct lock *l, const char *key,
 
 /* redis_replicas.c */
 /* With --min-replicas, waits (the connect timeout at most) until that
-   many replicas acknowledged the acquire just made on lr->cmd; 0, or -1
-   with the reason recorded (EUNAVAIL: how many did). */
-int		 rd_replicas(struct lock_redis *lr);
+   many replicas acknowledged the write just made on lr->cmd (what: "the
+   lock", "the renewal"); 0, or -1 with the reason recorded (EUNAVAIL:
+   how many did). */
+int		 rd_replicas(struct lock_redis *lr, const char *what);
 
 /* redis_keep.c: the backend's release_token() and renew(). */
 /* The heartbeat's renewal of a shared or slot holder's lease. */

@@ -145,9 +145,15 @@ redis_renew(struct lock *l, const char *key, const char *token,
 	argv[2] = k.h;
 	argv[3] = token;
 	argv[4] = ttl;
+	lr->valid_from = heartbeat_clock_ms();
+	lr->ttl_ms = ttl_ms;
 	rc = rd_int(lr, rd_eval(lr, &rd_renew_script, 3, 5, argv, NULL), &v);
 	if (rc == 0 && v != 1)
 		rc = rd_not_held(lr, key);
+	/* Renewed on the master; with --min-replicas, on enough replicas
+	   too, or the caller hears it (69). */
+	else if (rc == 0)
+		rc = rd_replicas(lr, "the renewal");
 	rd_keys_free(&k);
 	return rc;
 }

@@ -299,7 +299,7 @@ redis_acquire(struct lock *l, const struct lock_request *req,
 		    w->deadline : clock_mono_ms()) + lr->connect_timeout_ms;
 	rc = rd_wait(lr, &k, w, self, &t);
 	/* Not replicated enough: ours, but given back below. */
-	if (rc == LOCK_ACQUIRED && rd_replicas(lr) == -1) {
+	if (rc == LOCK_ACQUIRED && rd_replicas(lr, "the lock") == -1) {
 		rc = LOCK_ERROR;
 		lr->tried_blind = 1;
 	}

@@ -64,7 +64,7 @@ rd_replicas_duration(int64_t ms, char *buf, size_t len)
 }
 
 int
-rd_replicas(struct lock_redis *lr)
+rd_replicas(struct lock_redis *lr, const char *what)
 {
 	int64_t cto = lr->connect_timeout_ms, left;
 	char took[32];
@@ -89,6 +89,6 @@ rd_replicas(struct lock_redis *lr)
 		return 0;
 	rd_replicas_duration(cto, took, sizeof(took));
 	return lock_seterr(&lr->base, LOCK_EUNAVAIL, "%lld of %d replicas "
-	    "acknowledged the lock within %s (--min-replicas)", acks,
-	    lr->min_replicas, took);
+	    "acknowledged %s within %s (--min-replicas)", acks,
+	    lr->min_replicas, what, took);
 }

@@ -444,6 +444,27 @@ start_holder() {
 	[ "$(redis-cli -p "$MASTER" EXISTS 'keylock:{job}:lock')" = 0 ]
 }
 
+@test "renew --min-replicas: 0 once the replica has the renewal, 69 naming 1 of 2" {
+	local pttl
+	run --separate-stderr "$KEYLOCK" acquire --redis "$SENT_URL" -t 1m job
+	assert_success
+	eval "$output"
+	run "$KEYLOCK" renew --redis "$SENT_URL" --min-replicas 1 -t 1h \
+	    --token "$KEYLOCK_TOKEN" job
+	assert_success
+	# Acknowledged: the replica has the hour already.
+	pttl=$(redis-cli -p "$REPLICA" PTTL 'keylock:{job}:lock')
+	[ "$pttl" -gt 3000000 ] || fail "replica PTTL $pttl"
+	run --separate-stderr "$KEYLOCK" renew --redis "$SENT_URL" \
+	    --connect-timeout 300ms --min-replicas 2 -t 1h \
+	    --token "$KEYLOCK_TOKEN" job
+	[ "$status" -eq 69 ] || fail "status $status: $stderr"
+	[[ $stderr == *"1 of 2 replicas acknowledged the renewal within 300ms"* ]] ||
+	    fail "$stderr"
+	run "$KEYLOCK" release --redis "$SENT_URL" --token "$KEYLOCK_TOKEN" job
+	assert_success
+}
+
 @test "--min-replicas waits at most half the lease: 69, never a lease that ran out" {
 	run --separate-stderr "$KEYLOCK" run --redis "$SENT_URL" -t 1s \
 	    --min-replicas 2 job -- touch "$TMP/ran"
