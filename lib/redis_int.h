@@ -289,7 +289,6 @@ struct rd_try {
 	int64_t		 pttl;		/* its lease left, or -1 */
 	int		 quiet;		/* releases may go unannounced */
 	unsigned int	 place;		/* ours in the queue, 1: next; 0 */
-	int		 adopted;	/* the lease a lost reply took */
 };
 
 /* What a rd_scan() callback tells the walk. */
@@ -409,11 +408,6 @@ int		 redis_status(struct lock *l, const char *key,
 int		 rd_replicas(struct lock_redis *lr, const char *what);
 
 /* redis_keep.c: the backend's release_token() and renew(). */
-/* Extends the lease token holds on k to at least ttl_ms, whatever kind
-   of holder it is; 1 renewed, 0 not held by token, -1 failed (the
-   reason recorded). */
-int		 rd_renew_token(struct lock_redis *lr, const struct rd_keys *k,
-		    const char *token, int64_t ttl_ms);
 /* The heartbeat's renewal of a shared or slot holder's lease. */
 extern struct redis_script rd_group_renew_script;
 int		 redis_release_token(struct lock *l, const char *key,

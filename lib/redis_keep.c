@@ -125,26 +125,6 @@ out:
 	return rc;
 }
 
-int
-rd_renew_token(struct lock_redis *lr, const struct rd_keys *k,
-    const char *token, int64_t ttl_ms)
-{
-	const char *argv[5];
-	char ttl[24];
-	long long v = 0;
-
-	snprintf(ttl, sizeof(ttl), "%" PRId64, ttl_ms);
-	argv[0] = k->lock;
-	argv[1] = k->hd;
-	argv[2] = k->h;
-	argv[3] = token;
-	argv[4] = ttl;
-	if (rd_int(lr, rd_eval(lr, &rd_renew_script, 3, 5, argv, NULL),
-	    &v) == -1)
-		return -1;
-	return v == 1;
-}
-
 /* Extends the lease token holds on key to at least ttl_ms. */
 int
 redis_renew(struct lock *l, const char *key, const char *token,
@@ -152,17 +132,27 @@ redis_renew(struct lock *l, const char *key, const char *token,
 {
 	struct lock_redis *lr = (struct lock_redis *)l;
 	struct rd_keys k;
+	const char *argv[5];
+	char ttl[24];
+	long long v = 0;
 	int rc;
 
 	if (rd_keys_init(lr, key, &k) == -1)
 		return -1;
+	snprintf(ttl, sizeof(ttl), "%" PRId64, ttl_ms);
+	argv[0] = k.lock;
+	argv[1] = k.hd;
+	argv[2] = k.h;
+	argv[3] = token;
+	argv[4] = ttl;
 	lr->valid_from = heartbeat_clock_ms();
 	lr->ttl_ms = ttl_ms;
-	if ((rc = rd_renew_token(lr, &k, token, ttl_ms)) == 0)
+	rc = rd_int(lr, rd_eval(lr, &rd_renew_script, 3, 5, argv, NULL), &v);
+	if (rc == 0 && v != 1)
 		rc = rd_not_held(lr, key);
 	/* Renewed on the master; with --min-replicas, on enough replicas
 	   too, or the caller hears it (69). */
-	else if (rc == 1)
+	else if (rc == 0)
 		rc = rd_replicas(lr, "the renewal");
 	rd_keys_free(&k);
 	return rc;

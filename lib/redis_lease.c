@@ -273,30 +273,6 @@ rd_self(struct lock_redis *lr, const struct lock_request *req,
 	return 0;
 }
 
-/* With --min-replicas, 0 once enough replicas have the lease just taken,
-   or -1 with the reason recorded.  WAIT counts the writes of this
-   connection: the acquire of a lease that a lost reply took went out on
-   one that is gone, so a renewal written here (after it, in replication
-   order) is what WAIT is asked about. */
-static int
-rd_counted(struct lock_redis *lr, const struct rd_keys *k,
-    const struct holder *self, const struct rd_try *t)
-{
-	if (lr->min_replicas == 0)
-		return 0;
-	if (t->adopted) {
-		lr->valid_from = heartbeat_clock_ms();
-		switch (rd_renew_token(lr, k, self->token, lr->ttl_ms)) {
-		case -1:
-			return -1;
-		case 0:
-			return lock_seterr(&lr->base, LOCK_EUNAVAIL, "the lease "
-			    "a lost reply took ran out before it was counted");
-		}
-	}
-	return rd_replicas(lr, "the lock");
-}
-
 /* Takes the key of req for self (filled with token and fence, and with
    slots, its slot). */
 static enum lock_result
@@ -323,7 +299,7 @@ redis_acquire(struct lock *l, const struct lock_request *req,
 		    w->deadline : clock_mono_ms()) + lr->connect_timeout_ms;
 	rc = rd_wait(lr, &k, w, self, &t);
 	/* Not replicated enough: ours, but given back below. */
-	if (rc == LOCK_ACQUIRED && rd_counted(lr, &k, self, &t) == -1) {
+	if (rc == LOCK_ACQUIRED && rd_replicas(lr, "the lock") == -1) {
 		rc = LOCK_ERROR;
 		lr->tried_blind = 1;
 	}

@@ -385,7 +385,6 @@ rd_try(struct lock_redis *lr, const struct rd_keys *k, struct holder *self,
 		if (t->place > 0)
 			rd_leave(lr, k, self->token);
 		t->queued = 0;
-		t->adopted = 1;
 		rc = rd_adopt(lr, self, &t->h, t->pttl, t_send);
 	}
 	return rc;
