@@ -313,6 +313,37 @@ start_waiter() {
 	[ "$(rcli EXISTS 'keylock:{job}:lock')" = 0 ]
 }
 
+@test "--min-replicas after a lost acquire reply: a frozen replica is not counted" {
+	local rp
+	"$KEYLOCK" run --redis "$REDIS_URL" job -- true	# loads the scripts
+	# A replica, in sync, then frozen: it is connected, but has nothing
+	# written after this.
+	rp=$(free_port)
+	redis-server --port "$rp" --bind 127.0.0.1 --save '' --appendonly no \
+	    --replicaof 127.0.0.1 "$REDIS_PORT" --dir "$TMP" --daemonize yes \
+	    --pidfile "$TMP/replica.pid" --logfile "$TMP/replica.log" >/dev/null
+	for _ in $(seq 1 200); do
+		[ "$(rcli WAIT 1 50)" = 1 ] && break
+	done
+	[ "$(rcli WAIT 1 50)" = 1 ] || fail "the replica never synced"
+	kill -STOP "$(cat "$TMP/replica.pid")"
+	proxy lossy
+	# The acquire's reply is lost; the retry, on a new connection, finds
+	# our own lease.  WAIT counts that connection's writes: the retry
+	# writes (it joins the queue before it sees the lease is ours), and
+	# replication orders that after the lost acquire.
+	run --separate-stderr "$KEYLOCK" run --connect-timeout 500ms -w 10s \
+	    --min-replicas 1 --redis "redis://127.0.0.1:$(cat "$TMP/port")" \
+	    job -- touch "$TMP/ran"
+	kill -CONT "$(cat "$TMP/replica.pid")"
+	[ "$status" -eq 69 ] || fail "status $status: $stderr"
+	[[ $stderr == *"0 of 1 replicas acknowledged the lock"* ]] ||
+	    fail "$stderr"
+	[ ! -e "$TMP/ran" ]
+	# Given back.
+	[ "$(rcli EXISTS 'keylock:{job}:lock')" = 0 ]
+}
+
 @test "renewals over a slow link keep a short lease: each may take its time" {
 	# Every reply reaches keylock 150 ms late: more than a tenth of the
 	# 1 s TTL, far less than the lease.
