@@ -136,7 +136,25 @@ redis_addr_free(struct redis_addr *addr)
 	redis_sentinel_free(addr);
 }
 
-/* Checks the reply of a handshake command; 0, or -1 with c->err. */
+/* Nonzero for a handshake error that connecting again will not mend:
+   credentials, or a database, the server refuses.  Others (too many
+   clients, a busy script) may pass. */
+static int
+conn_final(const char *err)
+{
+	static const char *const final[] = { "WRONGPASS", "NOAUTH", "NOPERM",
+	    "ERR invalid password", "ERR AUTH", "ERR Client sent AUTH",
+	    "ERR DB index", "ERR invalid DB index", "ERR SELECT", NULL };
+	const char *const *p;
+
+	for (p = final; *p != NULL; p++)
+		if (strncmp(err, *p, strlen(*p)) == 0)
+			return 1;
+	return 0;
+}
+
+/* Checks the reply of a handshake command; 0, or -1 with c->err (and
+   c->refused if the refusal is final). */
 static int
 conn_check(struct redis_conn *c, redisReply *r, const char *what,
     int optional)
@@ -149,6 +167,7 @@ conn_check(struct redis_conn *c, redisReply *r, const char *what,
 	    strncmp(r->str, "NOAUTH", 6) == 0)) {
 		redis_conn_seterr(c, "%s%s%.200s", what, *what != '\0' ?
 		    " failed: " : "", r->str);
+		c->refused = conn_final(r->str);
 		rc = -1;
 	}
 	freeReplyObject(r);
@@ -401,7 +420,6 @@ conn_take(struct redis_conn *c, redisReply **rp)
 			continue;
 		}
 		if (conn_check(c, *rp, what, *what == '\0') == -1) {
-			c->refused = 1;
 			redis_conn_close(c);
 			*rp = NULL;
 			return -1;

@@ -113,8 +113,9 @@ struct redis_conn {
 	   0 not one (or not allowed to say), -1 not known yet. */
 	int			 ask_cluster;
 	int			 cluster;
-	/* The server answered the handshake with an error (AUTH, SELECT):
-	   connecting again will not help.  Cleared by each connect. */
+	/* The server refused the handshake's credentials or database
+	   (AUTH, SELECT): connecting again will not help.  Cleared by
+	   each connect. */
 	int			 refused;
 };
 
