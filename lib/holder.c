@@ -199,7 +199,7 @@ holder_parse_head(char *const f[5], struct holder *h)
 	uint64_t pid, since;
 
 	if (!holder_token_ok(f[0]) || !holder_host_ok(f[1]) ||
-	    parse_u64(f[2], LONG_MAX, &pid) == -1 ||
+	    parse_u64(f[2], INT_MAX, &pid) == -1 ||
 	    parse_u64(f[3], INT64_MAX, &since) == -1 ||
 	    parse_u64(f[4], UINT64_MAX, &h->fence) == -1)
 		return -1;

@@ -56,8 +56,8 @@ static const struct rec_case rec_cases[] = {
 	{ { "-", "h", 1, 0, 0, -1 }, "- h 1 0 0" },
 	{ { TOKEN, "build-7", 4242, 1700000000123, 9, -1 },
 	    TOKEN " build-7 4242 1700000000123 9" },
-	{ { TOKEN, H255, LONG_MAX, INT64_MAX, UINT64_MAX, -1 },
-	    TOKEN " " H255 " 9223372036854775807 9223372036854775807 "
+	{ { TOKEN, H255, INT_MAX, INT64_MAX, UINT64_MAX, -1 },
+	    TOKEN " " H255 " 2147483647 9223372036854775807 "
 	    "18446744073709551615" },
 	{ { "-", "x.example.org", 99999, 1, 18446744073709551614ULL, -1 },
 	    "- x.example.org 99999 1 18446744073709551614" },
@@ -123,7 +123,7 @@ test_mode(void **state)
 static void
 test_note_longest(void **state)
 {
-	struct holder h = mk(TOKEN, H255, LONG_MAX, INT64_MAX, UINT64_MAX),
+	struct holder h = mk(TOKEN, H255, INT_MAX, INT64_MAX, UINT64_MAX),
 	    back;
 	char buf[HOLDER_SEALED_MAX];
 	size_t len;
@@ -237,6 +237,10 @@ static const struct parse_case parse_cases[] = {
 	{ "- h 1 0 -1", 0, -1, NULL },	/* strtoull: 2^64-1 */
 	{ "- h 1 0 +0", 0, -1, NULL },
 	{ "- h 99999999999999999999 0 0", 0, -1, NULL },
+	/* A pid is a pid_t: past INT_MAX it would wrap to -1 (kill(-1)). */
+	{ "- h 2147483647 0 0", 0, 0, NULL },
+	{ "- h 2147483648 0 0", 0, -1, NULL },
+	{ "- h 4294967295 0 0", 0, -1, NULL },
 	{ "- h 1 9223372036854775808 0", 0, -1, NULL },
 	{ "- h 1 99999999999999999999 0", 0, -1, NULL },
 	{ "- h 1 0 18446744073709551616", 0, -1, NULL },
@@ -297,7 +301,7 @@ test_parse_long(void **state)
 static const struct holder seal_holders[] = {
 	{ "-", "h", 1, 0, 0, -1 },
 	{ TOKEN, "build-7", 4242, 1700000000123, 9, -1 },
-	{ TOKEN, H255, LONG_MAX, INT64_MAX, UINT64_MAX, -1 },
+	{ TOKEN, H255, INT_MAX, INT64_MAX, UINT64_MAX, -1 },
 };
 
 /* Seals h into buf; checks the layout and returns the length. */
