@@ -139,6 +139,10 @@ acquire() {
 	[ -n "$free" ] || fail "k still held 10 s into a 300 ms --hold"
 	[ $((free - t0)) -ge 300 ] ||
 	    fail "k was free $((free - t0)) ms into a 300 ms --hold"
+	# The keeper is gone with it, if it could be seen at all.
+	if [ -s "$TMP/keeper.k.pid" ]; then
+		wait_gone "$(cat "$TMP/keeper.k.pid")"
+	fi
 }
 
 @test "--owner: the lock ends with the owner process" {

@@ -131,6 +131,7 @@ complete -c keylock -n "$acq" -l supersede -d 'give up waiting when a newer --su
 complete -c keylock -n "$acq" -l min-replicas -x -a '1 2' -d 'count the lock once N replicas have it'
 complete -c keylock -n "__fish_seen_subcommand_from release renew" -l token -x -d 'the token acquire printed'
 complete -c keylock -n "__fish_seen_subcommand_from renew" -s t -l ttl -x -a '30s 10m 30m' -d 'lease (DURATION)'
+complete -c keylock -n "__fish_seen_subcommand_from renew" -l min-replicas -x -a '1 2' -d 'count the renewal once N replicas have it'
 complete -c keylock -n __keylock_in_command -x -a "(__fish_complete_subcommand --fcs-skip=3 $keylock_argopts)"
 
 # status, list, release, forget
