@@ -17,16 +17,16 @@
 
 /* Lua: renew(hd, h, token, ms, at_least) sets the deadline of token's
    lease in hd to ms from now (with at_least, never earlier than it
-   was), and keeps h and hd as long; false if token holds no live
+   was, but written all the same: WAIT after it must have a write to
+   count), and keeps h and hd as long; false if token holds no live
    lease. */
 #define RD_LUA_GROUP_RENEW \
 	RD_LUA_NOW \
 	"local function renew(hd, h, token, ms, at_least)\n" \
 	"  local d = redis.call('ZSCORE', hd, token)\n" \
 	"  if not d or tonumber(d) <= now then return false end\n" \
-	"  if not at_least or tonumber(d) < now + ms then\n" \
-	"    redis.call('ZADD', hd, now + ms, token)\n" \
-	"  end\n" \
+	"  if at_least and tonumber(d) > now + ms then ms = tonumber(d) - now end\n" \
+	"  redis.call('ZADD', hd, now + ms, token)\n" \
 	"  for _, key in ipairs({hd, h}) do\n" \
 	"    if redis.call('PTTL', key) < ms then\n" \
 	"      redis.call('PEXPIRE', key, ms)\n" \
@@ -46,7 +46,8 @@ struct redis_script rd_group_renew_script = {
 };
 
 /* KEYS: lock, hd, h.  ARGV: token, ttl.  1 extended (never shortened),
-   0 not ours. */
+   0 not ours.  The lease is written even when it is not extended, so a
+   WAIT after it (renew --min-replicas) asks about this renewal. */
 static struct redis_script rd_renew_script = {
 	RD_LUA_OURS
 	"if not ours then\n"
@@ -54,9 +55,8 @@ static struct redis_script rd_renew_script = {
 	"  return renew(KEYS[2], KEYS[3], ARGV[1], tonumber(ARGV[2]), true)"
 	" and 1 or 0\n"
 	"end\n"
-	"if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then\n"
-	"  redis.call('PEXPIRE', KEYS[1], ARGV[2])\n"
-	"end\n"
+	"redis.call('PEXPIRE', KEYS[1], math.max(redis.call('PTTL', KEYS[1]),"
+	" tonumber(ARGV[2])))\n"
 	"return 1\n", ""
 };
 

@@ -91,6 +91,23 @@ auth_server() {
 	assert_output 1
 }
 
+@test "renew writes the lease even when it keeps it longer: WAIT has a write to count" {
+	run --separate-stderr "$KEYLOCK" acquire --redis "$REDIS_URL" -t 1m job
+	assert_success
+	eval "$output"
+	rcli CONFIG RESETSTAT >/dev/null
+	# A renewal to less than the minute left: never shortened...
+	run "$KEYLOCK" renew --redis "$REDIS_URL" -t 2s --token "$KEYLOCK_TOKEN" job
+	assert_success
+	[ "$(rcli PTTL 'keylock:{job}:lock')" -gt 50000 ]
+	# ...but written (on Redis 7.2 and later, WAIT counts only a
+	# connection's writes).
+	rcli INFO commandstats | grep -q '^cmdstat_pexpire:calls=1,' ||
+	    fail "no PEXPIRE: $(rcli INFO commandstats | grep -i expire)"
+	run "$KEYLOCK" release --redis "$REDIS_URL" --token "$KEYLOCK_TOKEN" job
+	assert_success
+}
+
 @test "namespace and keys with braces get their own hash tag" {
 	run "$KEYLOCK" run --redis "$REDIS_URL" -N ci 'a{b}%c' -- \
 	    sh -c 'redis-cli -s "$0" --scan --pattern "ci:*:lock"' "$REDIS_SOCK"
