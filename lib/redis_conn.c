@@ -197,10 +197,26 @@ conn_queue(struct redis_conn *c, int argc, const char **argv)
 	return 0;
 }
 
+/* Sends the queued handshake with a PING and reads their replies: a
+   command sent behind a SELECT the server refuses (no such database)
+   would run in database 0.  0, or -1 with c->err. */
+static int
+conn_handshake_now(struct redis_conn *c, int64_t deadline)
+{
+	const char *argv[] = { "PING" };
+	redisReply *r;
+
+	if ((r = redis_conn_command(c, 1, argv, NULL, deadline)) == NULL)
+		return -1;
+	freeReplyObject(r);
+	return 0;
+}
+
 /* Queues AUTH, SELECT, CLIENT SETNAME (and CLUSTER MYID if asked): they
    go out in one write with the first command, and their replies are
    checked before the first reply a caller takes (conn_take()), so the
-   handshake costs no round trip of its own; 0 or -1. */
+   handshake costs no round trip of its own, unless there is a database
+   to SELECT; 0 or -1. */
 static int
 conn_handshake(struct redis_conn *c, int64_t deadline)
 {
@@ -228,7 +244,6 @@ conn_handshake(struct redis_conn *c, int64_t deadline)
 	argv[0] = "CLIENT";
 	argv[1] = "SETNAME";
 	argv[2] = "keylock";
-	(void)deadline;
 	if (conn_queue(c, 3, argv) == -1)
 		return -1;
 	c->hs[c->hs_n++] = "";		/* optional: an old server may refuse */
@@ -239,7 +254,7 @@ conn_handshake(struct redis_conn *c, int64_t deadline)
 			return -1;
 		c->hs[c->hs_n++] = conn_cluster_probe;
 	}
-	return 0;
+	return c->url->db != 0 ? conn_handshake_now(c, deadline) : 0;
 }
 
 /* A TLS server hangs up on the plain first command, or answers it with

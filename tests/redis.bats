@@ -89,6 +89,16 @@ auth_server() {
 	assert_success
 	run rcli -n 5 EXISTS 'keylock:{job}:fence'
 	assert_output 1
+	# A database the server does not have: 69, and nothing written,
+	# not even in database 0 (no command goes out behind the SELECT).
+	run --separate-stderr "$KEYLOCK" run --redis "$REDIS_URL/99" job -- \
+	    touch "$TMP/ran"
+	assert_failure 69
+	[[ $stderr == *"SELECT failed: ERR DB index is out of range"* ]] ||
+	    fail "$stderr"
+	[ ! -e "$TMP/ran" ]
+	run rcli -n 0 DBSIZE
+	assert_output 0
 }
 
 @test "renew writes the lease even when it keeps it longer: WAIT has a write to count" {
