@@ -7,10 +7,14 @@
  * Through sentinels, a READONLY reply means the server was a master and
  * is a replica now: the write never happened, so the command is sent
  * once more, over a new connection to whatever master the sentinels
- * name now.
+ * name now.  A server that is not ready (loading its data set after a
+ * restart or a resync, running a busy script, a replica without its
+ * master, a cluster down) refuses a command without running it: it is
+ * sent again, with back-off, for up to the connect timeout.
  */
 #include "config.h"
 
+#include <poll.h>
 #include <string.h>
 
 #include "clock.h"
@@ -19,6 +23,10 @@
 #define RD_SENTINEL_RECHECK	1000	/* ms idle before asking the
 					   sentinels whether the master
 					   moved */
+#define RD_UNREADY_MIN		50	/* ms, first pause for a server
+					   that is not ready */
+#define RD_UNREADY_MAX		1000	/* ms, longest such pause */
+#define RD_UNREADY_ROOM		10	/* ms, the least a last try has */
 
 int64_t
 rd_deadline(const struct lock_redis *lr)
@@ -89,19 +97,74 @@ rd_demoted(struct lock_redis *lr, redisReply *r)
 	return 1;
 }
 
-/* Runs q where it belongs; once more after a demoted master's READONLY. */
+/* Nonzero if r is the refusal of a server not ready for commands; the
+   command did not run.  "BUSYKEY" and the like are other errors. */
+static int
+rd_unready(const redisReply *r)
+{
+	static const char *const unready[] = { "LOADING", "BUSY",
+	    "MASTERDOWN", "CLUSTERDOWN", NULL };
+	const char *const *p;
+	size_t n;
+
+	if (r == NULL || r->type != REDIS_REPLY_ERROR)
+		return 0;
+	for (p = unready; *p != NULL; p++) {
+		n = strlen(*p);
+		if (strncmp(r->str, *p, n) == 0 &&
+		    (r->str[n] == ' ' || r->str[n] == '\0'))
+			return 1;
+	}
+	return 0;
+}
+
+/* Nonzero (r freed, the connection closed, a pause taken) if r, to a
+   try sent at sent, says the server is not ready and another try fits
+   before until: it may take twice as long as that one did, so a try
+   that cannot end in time is not started and the error stays LOADING
+   (or the like), not a timeout.  *pause doubles.  Through sentinels
+   the next connect asks them anew: a demoted master resyncing from the
+   new one answers LOADING. */
+static int
+rd_not_ready(struct lock_redis *lr, redisReply *r, int64_t sent,
+    int64_t until, int64_t *pause)
+{
+	int64_t now = clock_mono_ms(), at, last;
+
+	if (!rd_unready(r))
+		return 0;
+	last = until - 2 * (now - sent) - RD_UNREADY_ROOM;
+	at = now + *pause < last ? now + *pause : last;
+	if (at <= now)
+		return 0;
+	freeReplyObject(r);
+	redis_conn_close(&lr->cmd);
+	while (poll(NULL, 0, clock_poll_timeout(at)) == -1 ||
+	    clock_mono_ms() < at)
+		continue;
+	*pause = *pause * 2 < RD_UNREADY_MAX ? *pause * 2 : RD_UNREADY_MAX;
+	return 1;
+}
+
+/* Runs q where it belongs; once more after a demoted master's READONLY,
+   and again while the server is not ready, up to the connect timeout. */
 static redisReply *
 rd_call(struct lock_redis *lr, const struct redis_call *q)
 {
 	redisReply *r;
-	int tries = 0;
+	int64_t until = rd_deadline(lr), pause = RD_UNREADY_MIN, sent;
+	int demoted = 0;
 
-	do {
+	for (;;) {
+		sent = clock_mono_ms();
 		if (rd_ensure(lr) == -1)
 			return NULL;
 		r = redis_route_call(&lr->route, &lr->cmd, q, rd_deadline(lr));
-	} while (tries++ == 0 && rd_demoted(lr, r));
-	return rd_checked(lr, r);
+		if (!demoted && rd_demoted(lr, r))
+			demoted = 1;
+		else if (!rd_not_ready(lr, r, sent, until, &pause))
+			return rd_checked(lr, r);
+	}
 }
 
 redisReply *

@@ -231,6 +231,55 @@ wait_status() {
 	assert_equal "$(rcli EXISTS 'keylock:{job}:lock')" 0
 }
 
+# Starts a redis-server of its own on a free port, in $TMP/loading, with
+# extra arguments "$@"; its pid file is $TMP/loading.pid (the teardown
+# kills it); prints the port once it answers at all.
+loading_server() {
+	local port r
+	mkdir -p "$TMP/loading"
+	port=$(free_port)
+	redis-server --port "$port" --bind 127.0.0.1 --save '' \
+	    --appendonly no --dir "$TMP/loading" --daemonize yes \
+	    --pidfile "$TMP/loading.pid" --logfile "$TMP/loading/log" \
+	    "$@" >/dev/null
+	for _ in $(seq 1 100); do
+		r=$(redis-cli -p "$port" PING 2>/dev/null) || r=
+		[ -n "$r" ] && { echo "$port"; return 0; }
+		sleep 0.05
+	done
+	return 1
+}
+
+@test "a server loading its data set (a restart, a resync): waited for up to the connect timeout" {
+	local port pid
+	# A data set of 10000 keys, each loaded 100 us apart: a load of
+	# seconds, with LOADING answered all along.
+	port=$(loading_server --enable-debug-command local)
+	redis-cli -p "$port" DEBUG POPULATE 10000 >/dev/null
+	redis-cli -p "$port" SAVE >/dev/null
+	pid=$(cat "$TMP/loading.pid")
+	redis-cli -p "$port" SHUTDOWN NOSAVE >/dev/null 2>&1 || true
+	wait_gone "$pid"
+	port=$(loading_server --key-load-delay 100 \
+	    --loading-process-events-interval-bytes 1024)
+	[[ $(redis-cli -p "$port" PING) == LOADING* ]] ||
+	    fail "not loading: $(redis-cli -p "$port" PING)"
+	# Less time than the load takes: 69, naming the reason, nothing run.
+	run --separate-stderr "$KEYLOCK" run -n --connect-timeout 300ms \
+	    --redis "redis://127.0.0.1:$port" job -- touch "$TMP/ran"
+	assert_failure 69
+	[[ $stderr == *"LOADING"* ]] || fail "stderr: $stderr"
+	[ ! -e "$TMP/ran" ]
+	[[ $(redis-cli -p "$port" PING) == LOADING* ]] ||
+	    fail "the load ended before the runs that wait for it"
+	# Enough time: the run waits for the load, then takes the lock.
+	run --separate-stderr "$KEYLOCK" run -n --connect-timeout 30s \
+	    --redis "redis://127.0.0.1:$port" job -- echo ran
+	assert_success
+	assert_output ran
+	assert_equal "$(redis-cli -p "$port" EXISTS 'keylock:{job}:lock')" 0
+}
+
 @test "Redis frozen (SIGSTOP) while a TERM-ignoring job holds: the job ends by the lease deadline + -k" {
 	start_stubborn -t 900ms -k 500ms --connect-timeout 300ms
 	kill -STOP "$REDIS_PID"
