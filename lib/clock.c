@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -43,6 +44,14 @@ clock_poll_timeout(int64_t deadline)
 	if (left > INT_MAX)
 		return INT_MAX;
 	return (int)left;
+}
+
+void
+clock_sleep_until(int64_t at)
+{
+	while (poll(NULL, 0, clock_poll_timeout(at)) == -1 ||
+	    clock_mono_ms() < at)
+		continue;
 }
 
 /* Writes t (epoch ms) as RFC 3339 UTC, e.g. 2026-11-23T01:02:03.456Z.

@@ -16,6 +16,8 @@ int64_t	clock_mono_ms(void);
 int64_t	clock_wall_ms(void);
 /* Milliseconds left until deadline, clamped to [0, INT_MAX]; -1 for forever. */
 int	clock_poll_timeout(int64_t deadline);
+/* Sleeps until the monotonic time at, signals or not. */
+void	clock_sleep_until(int64_t at);
 /* Writes t (epoch ms) as RFC 3339 UTC with milliseconds into buf. */
 void	clock_rfc3339(int64_t t, char *buf, size_t len);
 

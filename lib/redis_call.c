@@ -14,7 +14,6 @@
  */
 #include "config.h"
 
-#include <poll.h>
 #include <string.h>
 
 #include "clock.h"
@@ -139,9 +138,7 @@ rd_not_ready(struct lock_redis *lr, redisReply *r, int64_t sent,
 		return 0;
 	freeReplyObject(r);
 	redis_conn_close(&lr->cmd);
-	while (poll(NULL, 0, clock_poll_timeout(at)) == -1 ||
-	    clock_mono_ms() < at)
-		continue;
+	clock_sleep_until(at);
 	*pause = *pause * 2 < RD_UNREADY_MAX ? *pause * 2 : RD_UNREADY_MAX;
 	return 1;
 }

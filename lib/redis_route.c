@@ -11,7 +11,6 @@
  */
 #include "config.h"
 
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -259,9 +258,7 @@ route_tryagain(const redisReply *r, int64_t deadline)
 	if (strncmp(r->str, "TRYAGAIN", 8) != 0 || until >= deadline)
 		return 0;
 	/* Nothing announces the end of a migration: the pause is all. */
-	while (poll(NULL, 0, clock_poll_timeout(until)) == -1 ||
-	    clock_mono_ms() < until)
-		continue;
+	clock_sleep_until(until);
 	return 1;
 }
 

@@ -23,9 +23,7 @@
  */
 #include "config.h"
 
-#include <errno.h>
 #include <netdb.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -298,8 +296,7 @@ redis_sentinel_connect(struct redis_conn *c, int64_t deadline)
 		now = clock_mono_ms();
 		if (now + SENTINEL_RETRY >= deadline)
 			return -1;
-		while (poll(NULL, 0, SENTINEL_RETRY) == -1 && errno == EINTR)
-			continue;
+		clock_sleep_until(now + SENTINEL_RETRY);
 		budget = deadline - clock_mono_ms();
 	}
 }
