@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "redis_err.h"
 #include "redis_int.h"
 
 #define RD_SENTINEL_RECHECK	1000	/* ms idle before asking the
@@ -96,27 +97,6 @@ rd_demoted(struct lock_redis *lr, redisReply *r)
 	return 1;
 }
 
-/* Nonzero if r is the refusal of a server not ready for commands; the
-   command did not run.  "BUSYKEY" and the like are other errors. */
-static int
-rd_unready(const redisReply *r)
-{
-	static const char *const unready[] = { "LOADING", "BUSY",
-	    "MASTERDOWN", "CLUSTERDOWN", NULL };
-	const char *const *p;
-	size_t n;
-
-	if (r == NULL || r->type != REDIS_REPLY_ERROR)
-		return 0;
-	for (p = unready; *p != NULL; p++) {
-		n = strlen(*p);
-		if (strncmp(r->str, *p, n) == 0 &&
-		    (r->str[n] == ' ' || r->str[n] == '\0'))
-			return 1;
-	}
-	return 0;
-}
-
 /* Nonzero (r freed, the connection closed, a pause taken) if r, to a
    try sent at sent, says the server is not ready and another try fits
    before until: it may take twice as long as that one did, so a try
@@ -130,7 +110,8 @@ rd_not_ready(struct lock_redis *lr, redisReply *r, int64_t sent,
 {
 	int64_t now = clock_mono_ms(), at, last;
 
-	if (!rd_unready(r))
+	if (r == NULL || r->type != REDIS_REPLY_ERROR ||
+	    !redis_err_unready(r->str))
 		return 0;
 	last = until - 2 * (now - sent) - RD_UNREADY_ROOM;
 	at = now + *pause < last ? now + *pause : last;

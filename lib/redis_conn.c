@@ -33,6 +33,7 @@
 
 #include "clock.h"
 #include "redis_conn.h"
+#include "redis_err.h"
 #include "redis_url.h"
 
 #define CONN_READ_CHUNK		(64 * 1024)
@@ -136,23 +137,6 @@ redis_addr_free(struct redis_addr *addr)
 	redis_sentinel_free(addr);
 }
 
-/* Nonzero for a handshake error that connecting again will not mend:
-   credentials, or a database, the server refuses.  Others (too many
-   clients, a busy script) may pass. */
-static int
-conn_final(const char *err)
-{
-	static const char *const final[] = { "WRONGPASS", "NOAUTH", "NOPERM",
-	    "ERR invalid password", "ERR AUTH", "ERR Client sent AUTH",
-	    "ERR DB index", "ERR invalid DB index", "ERR SELECT", NULL };
-	const char *const *p;
-
-	for (p = final; *p != NULL; p++)
-		if (strncmp(err, *p, strlen(*p)) == 0)
-			return 1;
-	return 0;
-}
-
 /* Checks the reply of a handshake command; 0, or -1 with c->err (and
    c->refused if the refusal is final). */
 static int
@@ -167,7 +151,7 @@ conn_check(struct redis_conn *c, redisReply *r, const char *what,
 	    strncmp(r->str, "NOAUTH", 6) == 0)) {
 		redis_conn_seterr(c, "%s%s%.200s", what, *what != '\0' ?
 		    " failed: " : "", r->str);
-		c->refused = conn_final(r->str);
+		c->refused = redis_err_final(r->str);
 		rc = -1;
 	}
 	freeReplyObject(r);
