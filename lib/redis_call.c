@@ -14,6 +14,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "clock.h"
@@ -97,52 +98,105 @@ rd_demoted(struct lock_redis *lr, redisReply *r)
 	return 1;
 }
 
-/* Nonzero (r freed, the connection closed, a pause taken) if r, to a
-   try sent at sent, says the server is not ready and another try fits
-   before until: it may take twice as long as that one did, so a try
-   that cannot end in time is not started and the error stays LOADING
-   (or the like), not a timeout.  *pause doubles.  Through sentinels
-   the next connect asks them anew: a demoted master resyncing from the
-   new one answers LOADING. */
+/* Nonzero if the server said it is not ready: in reply r, or (r NULL)
+   in the handshake of the connect that failed. */
 static int
-rd_not_ready(struct lock_redis *lr, redisReply *r, int64_t sent,
-    int64_t until, int64_t *pause)
+rd_unready(const struct lock_redis *lr, const redisReply *r)
 {
-	int64_t now = clock_mono_ms(), at, last;
+	if (r == NULL)
+		return lr->cmd.unready;
+	return r->type == REDIS_REPLY_ERROR && redis_err_unready(r->str);
+}
 
-	if (r == NULL || r->type != REDIS_REPLY_ERROR ||
-	    !redis_err_unready(r->str))
+/* Nonzero (r freed, the connection closed, a pause taken) if the server
+   said it is not ready (rd_unready()) and there is time before until to
+   try again; what it said goes into why.  *pause doubles.  Through
+   sentinels the next connect asks them anew: a demoted master
+   resyncing from the new one answers LOADING. */
+static int
+rd_not_ready(struct lock_redis *lr, redisReply *r, int64_t until,
+    int64_t *pause, char *why, size_t whylen)
+{
+	int64_t now, at;
+
+	if (!rd_unready(lr, r))
 		return 0;
-	last = until - 2 * (now - sent) - RD_UNREADY_ROOM;
-	at = now + *pause < last ? now + *pause : last;
-	if (at <= now)
+	if (r != NULL)
+		snprintf(why, whylen, "redis %.280s: %.300s",
+		    lr->cmd.url->display, r->str);
+	else
+		snprintf(why, whylen, "%s", lr->cmd.err);
+	now = clock_mono_ms();
+	if (now + RD_UNREADY_ROOM >= until)
 		return 0;
 	freeReplyObject(r);
 	redis_conn_close(&lr->cmd);
+	at = now + *pause < until - RD_UNREADY_ROOM ? now + *pause :
+	    until - RD_UNREADY_ROOM;
 	clock_sleep_until(at);
 	*pause = *pause * 2 < RD_UNREADY_MAX ? *pause * 2 : RD_UNREADY_MAX;
 	return 1;
 }
 
-/* Runs q where it belongs; once more after a demoted master's READONLY,
-   and again while the server is not ready, up to the connect timeout. */
+/* Connects and, with q, runs q where it belongs: once more after a
+   demoted master's READONLY, and again while the server says it is not
+   ready, each try after the first ending by one connect timeout from
+   the start.  0 with *rp (NULL without q; maybe an error reply), or -1
+   with the reason recorded: a try that found no answer after the server
+   said it was not ready fails for what the server said.  lr->not_run
+   says whether a failure is such a refusal, after which nothing ran. */
+static int
+rd_run(struct lock_redis *lr, const struct redis_call *q, redisReply **rp)
+{
+	redisReply *r;
+	int64_t until = rd_deadline(lr), pause = RD_UNREADY_MIN;
+	int64_t saved = lr->hard_deadline;
+	char why[sizeof(lr->cmd.err)] = "";
+	int demoted = 0, rc;
+
+	for (;;) {
+		r = NULL;
+		if ((rc = rd_ensure(lr)) == 0 && q != NULL) {
+			r = redis_route_call(&lr->route, &lr->cmd, q,
+			    rd_deadline(lr));
+			if (!demoted && rd_demoted(lr, r)) {
+				demoted = 1;
+				continue;
+			}
+			if (r == NULL)
+				rc = lock_seterr(&lr->base, LOCK_EUNAVAIL, "%s",
+				    lr->cmd.err);
+		}
+		if (!rd_not_ready(lr, r, until, &pause, why, sizeof(why)))
+			break;
+		if (lr->hard_deadline > until)
+			lr->hard_deadline = until;
+	}
+	lr->hard_deadline = saved;
+	lr->not_run = rd_unready(lr, r);
+	if (rc == -1 && why[0] != '\0' && !lr->cmd.unready)
+		lock_seterr(&lr->base, LOCK_EUNAVAIL, "%s", why);
+	*rp = r;
+	return rc;
+}
+
+/* Runs q (rd_run()); its reply, or NULL with the reason recorded. */
 static redisReply *
 rd_call(struct lock_redis *lr, const struct redis_call *q)
 {
 	redisReply *r;
-	int64_t until = rd_deadline(lr), pause = RD_UNREADY_MIN, sent;
-	int demoted = 0;
 
-	for (;;) {
-		sent = clock_mono_ms();
-		if (rd_ensure(lr) == -1)
-			return NULL;
-		r = redis_route_call(&lr->route, &lr->cmd, q, rd_deadline(lr));
-		if (!demoted && rd_demoted(lr, r))
-			demoted = 1;
-		else if (!rd_not_ready(lr, r, sent, until, &pause))
-			return rd_checked(lr, r);
-	}
+	if (rd_run(lr, q, &r) == -1)
+		return NULL;
+	return rd_checked(lr, r);
+}
+
+int
+rd_connect(struct lock_redis *lr)
+{
+	redisReply *r;
+
+	return rd_run(lr, NULL, &r);
 }
 
 redisReply *

@@ -152,6 +152,7 @@ conn_check(struct redis_conn *c, redisReply *r, const char *what,
 		redis_conn_seterr(c, "%s%s%.200s", what, *what != '\0' ?
 		    " failed: " : "", r->str);
 		c->refused = redis_err_final(r->str);
+		c->unready = redis_err_unready(r->str);
 		rc = -1;
 	}
 	freeReplyObject(r);
@@ -273,6 +274,7 @@ redis_conn_open(struct redis_conn *c, int64_t deadline)
 	redis_conn_close(c);
 	c->err[0] = '\0';
 	c->refused = 0;
+	c->unready = 0;
 	c->tp = &redis_transport_plain;
 	if (c->url->is_tls) {
 #ifdef HAVE_TLS
@@ -413,8 +415,11 @@ conn_take(struct redis_conn *c, redisReply **rp)
 		what = c->hs[c->hs_next++];
 		if (what == conn_cluster_probe) {
 			/* A node ID, or an error of a server without cluster
-			   support (or an ACL that hides it). */
-			c->cluster = (*rp)->type == REDIS_REPLY_STRING;
+			   support (or an ACL that hides it); one that is not
+			   ready has not said yet. */
+			if ((*rp)->type != REDIS_REPLY_ERROR ||
+			    !redis_err_unready((*rp)->str))
+				c->cluster = (*rp)->type == REDIS_REPLY_STRING;
 			freeReplyObject(*rp);
 			continue;
 		}

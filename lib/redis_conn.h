@@ -117,6 +117,10 @@ struct redis_conn {
 	   (AUTH, SELECT): connecting again will not help.  Cleared by
 	   each connect. */
 	int			 refused;
+	/* The server answered the handshake that it is not ready
+	   (redis_err_unready()): connecting again later may help.
+	   Cleared by each connect. */
+	int			 unready;
 };
 
 /* A Lua script, run by EVALSHA with an EVAL fallback. */

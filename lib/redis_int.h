@@ -260,6 +260,9 @@ struct lock_redis {
 	int			 group;		/* held as a shared or slot
 						   holder (h, hd) */
 	int			 tried_blind;	/* an acquire got no reply */
+	int			 not_run;	/* the last command failed on
+						   a refusal (LOADING...): it
+						   did not run */
 	int64_t			 cooldown_ms;	/* of the held key's request */
 	int64_t			 started_ms;	/* server ms of the acquire */
 	char			 host[HOLDER_HOST_MAX];	/* ours */
@@ -335,6 +338,9 @@ char		*rd_key_of_used(const struct lock_redis *lr, const char *name,
 int64_t		 rd_deadline(const struct lock_redis *lr);
 /* Makes sure the command connection is up; 0, or -1 (EUNAVAIL). */
 int		 rd_ensure(struct lock_redis *lr);
+/* rd_ensure(), again while the server answers the handshake that it is
+   not ready, up to one connect timeout in all; 0, or -1 (EUNAVAIL). */
+int		 rd_connect(struct lock_redis *lr);
 /* Runs a command; its reply (not an error reply), or NULL with the
    reason recorded (EUNAVAIL: a dead connection or a refusal). */
 redisReply	*rd_command(struct lock_redis *lr, int argc, const char **argv,

@@ -198,7 +198,7 @@ redis_connect(struct lock *l)
 	if (lr->ns[0] == '\0' || strpbrk(lr->ns, "{}") != NULL)
 		return lock_seterr(l, LOCK_EUSAGE, "bad namespace '%s': must "
 		    "be non-empty without '{' or '}'", lr->ns);
-	return rd_ensure(lr);
+	return rd_connect(lr);
 }
 
 int

@@ -373,7 +373,8 @@ rd_try(struct lock_redis *lr, const struct rd_keys *k, struct holder *self,
 	t_send = heartbeat_clock_ms();
 	if ((r = rd_eval(lr, &rd_try_script, RD_NKEYS, RD_NKEYS + 10, argv,
 	    NULL)) == NULL) {
-		lr->tried_blind = 1;	/* it may have taken the lease */
+		/* No reply: it may have taken the lease. */
+		lr->tried_blind = !lr->not_run;
 		return LOCK_ERROR;
 	}
 	rc = rd_try_reply(lr, k, r, self, t, t_send);

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "redis_err.h"
 #include "redis_route.h"
 #include "redis_slot.h"
 
@@ -312,6 +313,13 @@ redis_route_learn(struct redis_route *rt, struct redis_conn *c,
 		return 0;
 	if ((r = redis_conn_command(c, 2, argv, NULL, deadline)) == NULL)
 		return -1;
+	if (r->type == REDIS_REPLY_ERROR && redis_err_unready(r->str)) {
+		/* Not ready to say yet: ask again at the next connect. */
+		redis_conn_seterr(c, "CLUSTER MYID: %.200s", r->str);
+		freeReplyObject(r);
+		redis_conn_close(c);
+		return -1;
+	}
 	rt->cluster = r->type == REDIS_REPLY_STRING;
 	freeReplyObject(r);
 	return 0;

@@ -280,6 +280,39 @@ loading_server() {
 	assert_equal "$(redis-cli -p "$port" EXISTS 'keylock:{job}:lock')" 0
 }
 
+@test "a busy script (BUSY), a database in the URL: waited for up to the connect timeout" {
+	local busy=$'local function us() local t = redis.call("TIME")
+		return t[1] * 1000000 + t[2] end
+	local t0 = us()
+	while us() - t0 < 2000000 do end
+	return 1'
+	rcli CONFIG SET busy-reply-threshold 100 >/dev/null
+	rcli EVAL "$busy" 0 >"$TMP/busy.out" 2>&1 &
+	echo $! >"$TMP/busy.pid"
+	for _ in $(seq 1 100); do
+		[[ $(rcli PING 2>&1) == BUSY* ]] && break
+		sleep 0.02
+	done
+	[[ $(rcli PING 2>&1) == BUSY* ]] || fail "never busy: $(rcli PING 2>&1)"
+	# SELECT is refused while the script runs: 69 naming BUSY...
+	run --separate-stderr "$KEYLOCK" run -n --connect-timeout 300ms \
+	    --redis "$REDIS_URL/1" job -- touch "$TMP/ran"
+	assert_failure 69
+	[[ $stderr == *"BUSY"* ]] || fail "stderr: $stderr"
+	[ ! -e "$TMP/ran" ]
+	[[ $(rcli PING 2>&1) == BUSY* ]] ||
+	    fail "the script ended before the run that waits for it"
+	# ...or, with time enough, the run once it is done.
+	run --separate-stderr "$KEYLOCK" run -n --connect-timeout 30s \
+	    --redis "$REDIS_URL/1" job -- echo ran
+	# The script over, the server is as the next test expects it.
+	wait "$(cat "$TMP/busy.pid")"
+	rcli CONFIG SET busy-reply-threshold 5000 >/dev/null
+	assert_success
+	assert_output ran
+	assert_equal "$(cat "$TMP/busy.out")" 1
+}
+
 @test "Redis frozen (SIGSTOP) while a TERM-ignoring job holds: the job ends by the lease deadline + -k" {
 	start_stubborn -t 900ms -k 500ms --connect-timeout 300ms
 	kill -STOP "$REDIS_PID"
