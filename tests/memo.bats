@@ -1024,8 +1024,7 @@ lstr() {
 	run "$KL" run --memo 1m --memo-failures 1m k sh -c 'echo run >>"$0/runs"; kill -9 $$' "$TMP"
 	assert_failure 137
 	assert_equal "$(runs)" 2
-	run "$KL" run --memo 1m --memo-failures 1m k "$TMP/no-such-command"
-	assert_failure 127
+	run -127 "$KL" run --memo 1m --memo-failures 1m k "$TMP/no-such-command"
 	assert_equal "$(cached k)" 0
 	run --separate-stderr "$KL" run --memo 1m --memo-failures soon k true
 	assert_equal "$status" 64
