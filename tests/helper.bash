@@ -98,6 +98,18 @@ rcli() {
 	redis-cli -s "$REDIS_SOCK" "$@"
 }
 
+# Prints how many replicas acknowledged every write to the master that
+# redis-cli arguments "$@" reach, waiting $1 ms at most.  WAIT counts the
+# writes of its own connection only (a fresh one has none: it returns at
+# once), so a PUBLISH, which goes down the replication stream after every
+# write before it, comes first on that connection.
+replicas_acked() {
+	local ms=$1
+	shift
+	printf 'PUBLISH keylock-test:replicated 1\nWAIT 1 %s\n' "$ms" |
+	    redis-cli "$@" | tail -1
+}
+
 # Waits (bounded, 10 s) until file $1 has a line matching regex $2.
 wait_for_line() {
 	for _ in $(seq 1 200); do

@@ -323,9 +323,10 @@ start_waiter() {
 	    --replicaof 127.0.0.1 "$REDIS_PORT" --dir "$TMP" --daemonize yes \
 	    --pidfile "$TMP/replica.pid" --logfile "$TMP/replica.log" >/dev/null
 	for _ in $(seq 1 200); do
-		[ "$(rcli WAIT 1 50)" = 1 ] && break
+		[ "$(replicas_acked 50 -s "$REDIS_SOCK")" = 1 ] && break
 	done
-	[ "$(rcli WAIT 1 50)" = 1 ] || fail "the replica never synced"
+	[ "$(replicas_acked 50 -s "$REDIS_SOCK")" = 1 ] ||
+	    fail "the replica never synced"
 	kill -STOP "$(cat "$TMP/replica.pid")"
 	proxy lossy
 	# The acquire's reply is lost; the retry, on a new connection, finds

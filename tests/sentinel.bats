@@ -112,14 +112,10 @@ sent_settle() {
 }
 
 # Fails, naming $1 (what was written), unless the replica acknowledges
-# every write to the master so far within 5 s.  WAIT counts the writes
-# of its own connection only (a fresh one has none: it returns at once),
-# so a PUBLISH, which goes down the replication stream after every
-# write before it, comes first on that connection.
+# every write to the master so far within 5 s.
 replicated() {
 	local n
-	n=$(printf 'PUBLISH keylock-test:replicated 1\nWAIT 1 5000\n' |
-	    redis-cli -p "$MASTER" | tail -1)
+	n=$(replicas_acked 5000 -p "$MASTER")
 	[ "${n:-0}" -ge 1 ] 2>/dev/null ||
 	    fail "the replica $REPLICA did not acknowledge $1 (WAIT 1 5000: '$n')"
 }
